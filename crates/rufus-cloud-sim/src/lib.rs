@@ -1,0 +1,1 @@
+//! A RUFUS-compatible server for tests, demos and benchmarks (placeholder until written).

@@ -1,0 +1,2 @@
+//! `rufus-cloud-sim` binary (placeholder until written).
+fn main() {}

@@ -1,0 +1,79 @@
+//! Installs what a fresh Debian/Ubuntu machine lacks, so that the README's two commands work
+//! on a clean clone: idempotent, `sudo` only when not root, a clear message elsewhere.
+
+use std::process::Command;
+
+/// Debian packages the build and the tests need, each with the reason it is here.
+const PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "finds system libraries for -sys crates"),
+    ("build-essential", "C compiler and linker for crates that build C"),
+    ("libudev-dev", "serial port discovery with USB descriptions (serialport)"),
+];
+
+pub fn ensure_system_packages() -> Result<(), String> {
+    let wanted: Vec<&str> = PACKAGES.iter().map(|(name, _)| *name).collect();
+    if !Command::new("dpkg-query").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        println!(
+            "::: setup: this is not a Debian/Ubuntu system; install the equivalents of these \
+             packages yourself if the build fails: {}",
+            wanted.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !is_installed(p)).collect();
+    if missing.is_empty() {
+        println!("::: setup: system packages present");
+        return Ok(());
+    }
+    println!("::: setup: installing {}", missing.join(" "));
+    let as_root = is_root();
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let mut cmd = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        let status = cmd.status().map_err(|e| format!("setup: could not run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("setup: `apt-get {}` failed ({status})", args.join(" ")))
+        }
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(missing);
+    apt(&install)
+}
+
+pub fn ensure_rust_components() -> Result<(), String> {
+    let have = |sub: &str| {
+        Command::new("cargo").args([sub, "--version"]).output().is_ok_and(|o| o.status.success())
+    };
+    if have("fmt") && have("clippy") {
+        return Ok(());
+    }
+    println!("::: setup: adding rustfmt and clippy");
+    let status = Command::new("rustup")
+        .args(["component", "add", "rustfmt", "clippy"])
+        .status()
+        .map_err(|e| format!("setup: rustfmt/clippy missing and rustup unavailable: {e}"))?;
+    if status.success() { Ok(()) } else { Err("setup: rustup component add failed".into()) }
+}
+
+fn is_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
