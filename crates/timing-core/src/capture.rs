@@ -1,0 +1,330 @@
+//! The capture pipeline: reads from every source → de-duplication → one transaction (raw reads +
+//! passings with their `num_passing`) → broadcast of what was committed. Nothing is shown or
+//! synced before it is committed (promise 1); duplicates are stored, flagged (promise 3).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::SharedClock;
+use crate::domain::{Passing, RawRead, SessionId};
+use crate::participants::{ChipMap, bib_for_read};
+use crate::store::{ReadToCommit, Store};
+
+/// Reads taken from the queue into one transaction at most.
+const MAX_COMMIT_BATCH: usize = 4096;
+/// Capacity of the queue between sources and the committer (back-pressure beyond it).
+const QUEUE_CAPACITY: usize = 65_536;
+
+/// What one commit made, sent to every subscriber.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CommitBatch {
+    /// Passings made, in `num_passing` order.
+    pub passings: Vec<Passing>,
+    /// Raw reads stored by this commit.
+    pub raw_reads: usize,
+    /// Of those, how many were flagged duplicate.
+    pub duplicates: usize,
+    /// Of those, how many arrived with no session open (stored, no passing).
+    pub without_session: usize,
+}
+
+/// Counters of the pipeline since start.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CaptureStats {
+    /// Raw reads committed.
+    pub raw_reads: u64,
+    /// Passings made from reads.
+    pub passings: u64,
+    /// Reads flagged duplicate.
+    pub duplicates: u64,
+    /// Reads stored with no session open.
+    pub without_session: u64,
+    /// The last commit error, if the last commit failed (reads are kept and retried).
+    pub last_error: Option<String>,
+}
+
+/// Per chip and session: a read within `window` of the chip's last passing is a duplicate.
+/// The window runs from the passing (first read wins), as a decoder's dead time does.
+#[derive(Debug)]
+pub struct DedupWindow {
+    window: chrono::Duration,
+    last: HashMap<(SessionId, String), DateTime<Utc>>,
+}
+
+impl DedupWindow {
+    /// A window of `window` (0 disables de-duplication).
+    pub fn new(window: Duration) -> Self {
+        Self { window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX), last: HashMap::new() }
+    }
+
+    /// Whether a read of `chip` at `at` repeats a passing; if not, it becomes the chip's passing.
+    pub fn is_duplicate(&mut self, session: SessionId, chip: &str, at: DateTime<Utc>) -> bool {
+        if self.window.is_zero() {
+            return false;
+        }
+        let key = (session, chip.to_owned());
+        if let Some(last) = self.last.get(&key)
+            && (at - *last).abs() < self.window
+        {
+            return true;
+        }
+        self.last.insert(key, at);
+        false
+    }
+
+    /// Remembers a passing made before (after a restart).
+    pub fn remember(&mut self, session: SessionId, chip: String, at: DateTime<Utc>) {
+        let entry = self.last.entry((session, chip)).or_insert(at);
+        if at > *entry {
+            *entry = at;
+        }
+    }
+
+    /// Forgets chips whose window ended before `now` (bounded memory on long races).
+    pub fn prune(&mut self, now: DateTime<Utc>) {
+        let window = self.window;
+        self.last.retain(|_, t| now - *t < window);
+    }
+}
+
+/// Where sources put their reads.
+#[derive(Debug, Clone)]
+pub struct ReadSink {
+    tx: mpsc::Sender<RawRead>,
+    clock: SharedClock,
+}
+
+impl ReadSink {
+    /// Queues a read for commit; waits when the queue is full. Fails only at shutdown.
+    pub async fn send(&self, read: RawRead) -> Result<(), RawRead> {
+        self.tx.send(read).await.map_err(|e| e.0)
+    }
+
+    /// Queues a read from a blocking thread (serial ports).
+    pub fn blocking_send(&self, read: RawRead) -> Result<(), RawRead> {
+        self.tx.blocking_send(read).map_err(|e| e.0)
+    }
+
+    /// Whether the pipeline stopped taking reads.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// The monotonic clock, for pacing.
+    pub fn monotonic(&self) -> Duration {
+        self.clock.monotonic()
+    }
+
+    /// The host's time, for stamping reads on arrival.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// The running pipeline: one committer task fed by every source.
+#[derive(Debug)]
+pub struct Capture {
+    sink: ReadSink,
+    session: watch::Sender<Option<SessionId>>,
+    batches: broadcast::Sender<Arc<CommitBatch>>,
+    stats: watch::Receiver<CaptureStats>,
+    chips: Arc<ChipMap>,
+    task: JoinHandle<()>,
+}
+
+impl Capture {
+    /// Starts the committer. `committed` is notified after every commit (wakes the sync engine).
+    pub fn start(
+        store: Store,
+        clock: SharedClock,
+        dedup_window: Duration,
+        chips: Arc<ChipMap>,
+        committed: Arc<Notify>,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let (session, session_rx) = watch::channel(None);
+        let (batches, _) = broadcast::channel(1024);
+        let (stats_tx, stats) = watch::channel(CaptureStats::default());
+        let committer = Committer {
+            store,
+            clock: clock.clone(),
+            dedup: DedupWindow::new(dedup_window),
+            session: session_rx,
+            loaded_session: None,
+            chips: chips.clone(),
+            batches: batches.clone(),
+            stats: stats_tx,
+            committed,
+        };
+        let task = tokio::spawn(committer.run(rx));
+        Self { sink: ReadSink { tx, clock }, session, batches, stats, chips, task }
+    }
+
+    /// A handle sources use to deliver reads.
+    pub fn sink(&self) -> ReadSink {
+        self.sink.clone()
+    }
+
+    /// Sets the session reads are recorded into (None: reads are stored without a passing).
+    pub fn set_session(&self, session: Option<SessionId>) {
+        self.session.send_replace(session);
+    }
+
+    /// The session reads are recorded into.
+    pub fn session(&self) -> Option<SessionId> {
+        *self.session.borrow()
+    }
+
+    /// Receives every commit from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<CommitBatch>> {
+        self.batches.subscribe()
+    }
+
+    /// Pipeline counters.
+    pub fn stats(&self) -> watch::Receiver<CaptureStats> {
+        self.stats.clone()
+    }
+
+    /// The chip map the pipeline resolves bibs with.
+    pub fn chips(&self) -> &Arc<ChipMap> {
+        &self.chips
+    }
+
+    /// Stops accepting reads, commits what is queued, and waits for the committer to end.
+    /// Sources must have been stopped first (their sinks dropped).
+    pub async fn shutdown(self) {
+        let Capture { sink, task, .. } = self;
+        drop(sink);
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "capture committer ended abnormally");
+        }
+    }
+}
+
+struct Committer {
+    store: Store,
+    clock: SharedClock,
+    dedup: DedupWindow,
+    session: watch::Receiver<Option<SessionId>>,
+    loaded_session: Option<SessionId>,
+    chips: Arc<ChipMap>,
+    batches: broadcast::Sender<Arc<CommitBatch>>,
+    stats: watch::Sender<CaptureStats>,
+    committed: Arc<Notify>,
+}
+
+impl Committer {
+    async fn run(mut self, mut rx: mpsc::Receiver<RawRead>) {
+        let mut queue: Vec<RawRead> = Vec::with_capacity(MAX_COMMIT_BATCH);
+        while let Some(first) = rx.recv().await {
+            queue.push(first);
+            while queue.len() < MAX_COMMIT_BATCH {
+                match rx.try_recv() {
+                    Ok(read) => queue.push(read),
+                    Err(_) => break,
+                }
+            }
+            self.commit(&mut queue).await;
+        }
+        // Channel closed: every sender is gone, so the queue is drained.
+    }
+
+    /// Commits the queued reads; on failure keeps them and retries (reads are never dropped).
+    async fn commit(&mut self, queue: &mut Vec<RawRead>) {
+        let session = *self.session.borrow();
+        if session != self.loaded_session {
+            self.load_window(session).await;
+        }
+        let to_commit: Vec<ReadToCommit> = queue
+            .drain(..)
+            .map(|read| {
+                let duplicate = session
+                    .is_some_and(|s| self.dedup.is_duplicate(s, &read.chip, read.crossing_time()));
+                let bib = bib_for_read(&read, &self.chips);
+                ReadToCommit { read, session_id: session, duplicate, bib }
+            })
+            .collect();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.store.commit_reads(&to_commit, self.clock.now()).await {
+                Ok(passings) => {
+                    let batch = CommitBatch {
+                        raw_reads: to_commit.len(),
+                        duplicates: to_commit.iter().filter(|r| r.duplicate).count(),
+                        without_session: to_commit.iter().filter(|r| r.session_id.is_none()).count(),
+                        passings,
+                    };
+                    self.stats.send_modify(|s| {
+                        s.raw_reads += batch.raw_reads as u64;
+                        s.passings += batch.passings.len() as u64;
+                        s.duplicates += batch.duplicates as u64;
+                        s.without_session += batch.without_session as u64;
+                        s.last_error = None;
+                    });
+                    if !batch.passings.is_empty() {
+                        self.committed.notify_one();
+                    }
+                    // No subscriber is fine: the record is in the store.
+                    let _ = self.batches.send(Arc::new(batch));
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, reads = to_commit.len(), "commit failed; retrying");
+                    self.stats.send_modify(|s| s.last_error = Some(e.to_string()));
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        self.dedup.prune(self.clock.now());
+    }
+
+    /// Rebuilds the de-duplication window of a newly selected session from the store.
+    async fn load_window(&mut self, session: Option<SessionId>) {
+        self.loaded_session = session;
+        let Some(session) = session else { return };
+        let since = self.clock.now() - chrono::Duration::minutes(10);
+        match self.store.recent_chip_passings(session, since).await {
+            Ok(recent) => {
+                for (chip, at) in recent {
+                    self.dedup.remember(session, chip, at);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not reload the de-duplication window"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::parse_utc;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        parse_utc(s).unwrap()
+    }
+
+    #[test]
+    fn first_read_wins_and_the_window_runs_from_the_passing() {
+        let mut w = DedupWindow::new(Duration::from_secs(5));
+        let s = SessionId(1);
+        assert!(!w.is_duplicate(s, "A", at("2026-05-03T09:00:00.000Z")));
+        assert!(w.is_duplicate(s, "A", at("2026-05-03T09:00:04.999Z")));
+        assert!(!w.is_duplicate(s, "B", at("2026-05-03T09:00:01.000Z")), "other chips are independent");
+        assert!(!w.is_duplicate(s, "A", at("2026-05-03T09:00:05.000Z")), "window ended");
+        assert!(!w.is_duplicate(SessionId(2), "A", at("2026-05-03T09:00:05.100Z")), "per session");
+    }
+
+    #[test]
+    fn a_zero_window_keeps_every_read() {
+        let mut w = DedupWindow::new(Duration::ZERO);
+        let t = at("2026-05-03T09:00:00.000Z");
+        assert!(!w.is_duplicate(SessionId(1), "A", t));
+        assert!(!w.is_duplicate(SessionId(1), "A", t));
+    }
+}

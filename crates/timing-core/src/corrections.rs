@@ -1,0 +1,270 @@
+//! Corrections without fear: every change to a passing is a new, append-only record (who, when,
+//! why), and the feed shows the effective result. A passing the cloud may already hold is never
+//! changed in place: the correction travels as a new passing (`status` "correction of #N").
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
+
+use crate::clock::{format_utc, parse_utc};
+use crate::domain::{Correction, CorrectionKind, FeedEntry, Passing, PassingId, SessionId, SyncState};
+use crate::error::{CoreError, Result};
+use crate::participants::{ChipMap, looks_like_bib};
+use crate::store::{NewPassing, Store, commit_passings_tx, passing_from_row};
+
+/// A change to a passing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Set (or clear) the bib.
+    SetBib(Option<String>),
+    /// Set the time.
+    SetTime(DateTime<Utc>),
+    /// Void the passing.
+    Void,
+    /// Undo a void.
+    Restore,
+}
+
+/// Who makes a correction, and why.
+#[derive(Debug, Clone, Default)]
+pub struct Author {
+    /// Operator name.
+    pub operator: String,
+    /// Station name.
+    pub station: Option<String>,
+    /// Reason.
+    pub reason: Option<String>,
+}
+
+/// The outcome of a correction.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Corrected {
+    /// The audit record.
+    pub correction: Correction,
+    /// The passing that carries the correction to the cloud, when the original may already
+    /// be there.
+    pub carrier: Option<Passing>,
+}
+
+/// The values a passing shows after its corrections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Effective {
+    bib: Option<String>,
+    timestamp: DateTime<Utc>,
+    void: bool,
+    corrected: bool,
+}
+
+fn effective(passing: &Passing, corrections: &[Correction]) -> Effective {
+    let mut e = Effective {
+        bib: passing.bib.clone(),
+        timestamp: passing.timestamp,
+        void: passing.status.as_deref() == Some("void"),
+        corrected: false,
+    };
+    for c in corrections {
+        match c.kind {
+            CorrectionKind::SetBib => {
+                e.bib = c.new_value.clone();
+                e.corrected = true;
+            }
+            CorrectionKind::SetTime => {
+                if let Some(t) = c.new_value.as_deref().and_then(parse_utc) {
+                    e.timestamp = t;
+                    e.corrected = true;
+                }
+            }
+            CorrectionKind::Void => e.void = true,
+            CorrectionKind::Restore => e.void = false,
+            CorrectionKind::Move => {}
+        }
+    }
+    e
+}
+
+/// Applies a change to a passing inside `tx` and records it. Used by corrections and by undo.
+pub(crate) async fn apply_change(
+    tx: &mut Transaction<'static, Sqlite>,
+    passing_id: PassingId,
+    change: &Change,
+    author: &Author,
+    at: DateTime<Utc>,
+) -> Result<Corrected> {
+    let row = sqlx::query("SELECT * FROM passings WHERE id = ?")
+        .bind(passing_id.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| CoreError::NotFound(format!("passing {passing_id}")))?;
+    let passing = passing_from_row(&row)?;
+    if passing.corrects_id.is_some() {
+        return Err(CoreError::Invalid(
+            "this record carries a correction; correct the original passing instead".into(),
+        ));
+    }
+    let earlier = corrections_tx(tx, passing_id).await?;
+    let now = effective(&passing, &earlier);
+    let (kind, old_value, new_value) = match change {
+        Change::SetBib(bib) => {
+            let bib = bib.as_ref().map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
+            if let Some(b) = &bib
+                && !looks_like_bib(b)
+            {
+                return Err(CoreError::Invalid(format!("`{b}` is not a bib (1–8 letters or digits)")));
+            }
+            (CorrectionKind::SetBib, now.bib.clone(), bib)
+        }
+        Change::SetTime(t) => {
+            (CorrectionKind::SetTime, Some(format_utc(now.timestamp)), Some(format_utc(*t)))
+        }
+        Change::Void if now.void => return Err(CoreError::Conflict("the passing is already void".into())),
+        Change::Void => (CorrectionKind::Void, None, None),
+        Change::Restore if !now.void => return Err(CoreError::Conflict("the passing is not void".into())),
+        Change::Restore => (CorrectionKind::Restore, None, None),
+    };
+
+    // In place only while the cloud cannot hold it yet: pending and never attempted.
+    let in_place = passing.sync_state == SyncState::Pending && passing.sync_attempts == 0;
+    let mut carrier = None;
+    if in_place {
+        let (bib, timestamp, status) = match change {
+            Change::SetBib(_) => (new_value.clone(), passing.timestamp, passing.status.clone()),
+            Change::SetTime(t) => (passing.bib.clone(), *t, passing.status.clone()),
+            Change::Void => (passing.bib.clone(), passing.timestamp, Some("void".to_owned())),
+            Change::Restore => (passing.bib.clone(), passing.timestamp, None),
+        };
+        sqlx::query("UPDATE passings SET bib = ?, timestamp = ?, status = ? WHERE id = ?")
+            .bind(&bib)
+            .bind(format_utc(timestamp))
+            .bind(&status)
+            .bind(passing_id.0)
+            .execute(&mut **tx)
+            .await?;
+    } else if passing.sync_state != SyncState::Moved {
+        let mut after = now.clone();
+        let status = match change {
+            Change::SetBib(_) => {
+                after.bib = new_value.clone();
+                format!("correction of #{}", passing.num_passing)
+            }
+            Change::SetTime(t) => {
+                after.timestamp = *t;
+                format!("correction of #{}", passing.num_passing)
+            }
+            Change::Void => format!("void #{}", passing.num_passing),
+            Change::Restore => format!("restore #{}", passing.num_passing),
+        };
+        let new = NewPassing {
+            bib: after.bib,
+            chip: passing.chip.clone(),
+            timestamp: after.timestamp,
+            source: passing.source,
+            status: Some(status),
+            corrects_id: Some(passing_id),
+            moved_from_id: None,
+        };
+        carrier = commit_passings_tx(tx, passing.session_id, &[new], at).await?.into_iter().next();
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO corrections(passing_id, action, old_value, new_value, operator, station, reason, at, carrier_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(passing_id.0)
+    .bind(kind.as_str())
+    .bind(&old_value)
+    .bind(&new_value)
+    .bind(&author.operator)
+    .bind(&author.station)
+    .bind(&author.reason)
+    .bind(format_utc(at))
+    .bind(carrier.as_ref().map(|c| c.id.0))
+    .fetch_one(&mut **tx)
+    .await?;
+    let correction = Correction {
+        id,
+        passing_id,
+        kind,
+        old_value,
+        new_value,
+        operator: author.operator.clone(),
+        station: author.station.clone(),
+        reason: author.reason.clone(),
+        at,
+        carrier_id: carrier.as_ref().map(|c| c.id),
+    };
+    Ok(Corrected { correction, carrier })
+}
+
+async fn corrections_tx(tx: &mut Transaction<'static, Sqlite>, passing: PassingId) -> Result<Vec<Correction>> {
+    let rows = sqlx::query("SELECT * FROM corrections WHERE passing_id = ? ORDER BY id")
+        .bind(passing.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter().map(crate::store::correction_from_row).collect()
+}
+
+/// Corrects a passing (one transaction).
+pub async fn correct(
+    store: &Store,
+    passing: PassingId,
+    change: Change,
+    author: &Author,
+    at: DateTime<Utc>,
+) -> Result<Corrected> {
+    let mut tx = store.begin_write().await?;
+    let done = apply_change(&mut tx, passing, &change, author, at).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// The session's passings as people see them (corrections applied, carriers folded into the
+/// passing they correct), newest first: at most `limit`, with `num_passing` below `before`.
+pub async fn feed(
+    store: &Store,
+    session: SessionId,
+    before: Option<i64>,
+    limit: i64,
+    chips: &ChipMap,
+) -> Result<Vec<FeedEntry>> {
+    let rows = sqlx::query(
+        "SELECT * FROM passings WHERE session_id = ? AND corrects_id IS NULL AND num_passing < ?
+         ORDER BY num_passing DESC LIMIT ?",
+    )
+    .bind(session.0)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    let passings: Vec<Passing> = rows.iter().map(passing_from_row).collect::<Result<_>>()?;
+    let mut by_passing: HashMap<PassingId, Vec<Correction>> = HashMap::new();
+    for c in store.session_corrections(session).await? {
+        by_passing.entry(c.passing_id).or_default().push(c);
+    }
+    let list_loaded = !chips.is_empty();
+    Ok(passings
+        .into_iter()
+        .map(|p| {
+            let e = effective(&p, by_passing.get(&p.id).map_or(&[][..], Vec::as_slice));
+            let from_chip = p.chip.as_deref().and_then(|c| chips.get(c));
+            let name = from_chip
+                .as_ref()
+                .and_then(|(_, n)| n.clone())
+                .or_else(|| e.bib.as_deref().and_then(|b| chips.name_of_bib(b)));
+            FeedEntry {
+                id: p.id,
+                session_id: p.session_id,
+                num_passing: p.num_passing,
+                unknown_chip: list_loaded && p.chip.is_some() && from_chip.is_none(),
+                bib: e.bib,
+                chip: p.chip,
+                name,
+                timestamp: e.timestamp,
+                source: p.source,
+                void: e.void,
+                corrected: e.corrected,
+                sync_state: p.sync_state,
+                sync_error: p.sync_error,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,429 @@
+//! The engine front ends talk to: one value that owns the store, the clock, the participant
+//! list, the capture pipeline and the sync engine, and offers the console's operations
+//! (devices, sessions, manual entry, corrections, exports) as plain async methods.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rufus_api::{ApiKey, ClientConfig, NewDevice, RufusClient};
+use tokio::sync::Notify;
+
+use crate::capture::Capture;
+use crate::clock::SharedClock;
+use crate::corrections::{self, Author, Change, Corrected};
+use crate::domain::{
+    CorrectionKind, Device, DeviceId, FeedEntry, PassingId, Session, SessionId, SessionState,
+};
+use crate::error::{CoreError, Result};
+use crate::manual::ManualEntry;
+use crate::participants::{ChipMap, ImportReport, parse_participants};
+use crate::store::{NewPassing, Store, commit_passings_tx};
+use crate::sync::{SyncConfig, SyncEngine};
+
+/// Settings the engine starts with.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where `timing.db` lives.
+    pub data_dir: PathBuf,
+    /// RUFUS API base URL.
+    pub api_url: String,
+    /// The API key; None: nothing syncs (capture and manual entry still work).
+    pub api_key: Option<ApiKey>,
+    /// De-duplication window per chip.
+    pub dedup_window: Duration,
+    /// Sync pacing.
+    pub sync: SyncConfig,
+    /// Who is at the keyboard (recorded on corrections).
+    pub operator: String,
+    /// Which station this console is.
+    pub station: Option<String>,
+}
+
+impl EngineConfig {
+    /// Defaults: production API, 5 s de-duplication, no key.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            api_url: rufus_api::PRODUCTION_BASE_URL.to_owned(),
+            api_key: None,
+            dedup_window: Duration::from_secs(5),
+            sync: SyncConfig::default(),
+            operator: "console".into(),
+            station: None,
+        }
+    }
+}
+
+/// What binding asks for.
+#[derive(Debug, Clone)]
+pub struct BindRequest {
+    /// Serial number (looked up first: an already bound serial is reused).
+    pub serial_number: String,
+    /// Model.
+    pub model: String,
+    /// RUFUS device type.
+    pub device_type: String,
+    /// Alias.
+    pub alias: Option<String>,
+    /// Firmware.
+    pub firmware: Option<String>,
+}
+
+/// The engine.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Store,
+    clock: SharedClock,
+    chips: Arc<ChipMap>,
+    config: Arc<EngineConfig>,
+    sync: SyncEngine,
+    wake: Arc<Notify>,
+}
+
+impl Engine {
+    /// Opens the data directory and prepares (but does not start) capture and sync.
+    pub async fn open(config: EngineConfig, clock: SharedClock) -> Result<Self> {
+        let store = Store::open_in(&config.data_dir).await?;
+        let chips = Arc::new(ChipMap::from_entries(store.chip_map().await?));
+        let client = match &config.api_key {
+            Some(key) if !key.is_empty() => Some(RufusClient::new(
+                ClientConfig::new(key.clone()).with_base_url(config.api_url.clone()),
+            )?),
+            _ => None,
+        };
+        let wake = Arc::new(Notify::new());
+        let sync = SyncEngine::new(store.clone(), clock.clone(), client, config.sync.clone(), wake.clone());
+        sync.refresh_counts().await;
+        Ok(Self { store, clock, chips, config: Arc::new(config), sync, wake })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The participant list.
+    pub fn chips(&self) -> &Arc<ChipMap> {
+        &self.chips
+    }
+
+    /// The sync engine.
+    pub fn sync(&self) -> &SyncEngine {
+        &self.sync
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Starts the capture pipeline, recording into the current device's open session.
+    pub async fn start_capture(&self) -> Result<Capture> {
+        let capture = Capture::start(
+            self.store.clone(),
+            self.clock.clone(),
+            self.config.dedup_window,
+            self.chips.clone(),
+            self.wake.clone(),
+        );
+        capture.set_session(self.recording_session().await?);
+        Ok(capture)
+    }
+
+    /// The session new passings go into: the current device's open session, if it accepts them.
+    pub async fn recording_session(&self) -> Result<Option<SessionId>> {
+        Ok(self.current_session().await?.filter(|s| s.state.accepts_passings()).map(|s| s.id))
+    }
+
+    fn client(&self) -> Result<&RufusClient> {
+        self.sync.client().ok_or(CoreError::NoApiKey)
+    }
+
+    fn author(&self, reason: Option<String>) -> Author {
+        Author { operator: self.config.operator.clone(), station: self.config.station.clone(), reason }
+    }
+
+    // ------------------------------------------------------------------ devices
+
+    /// Binds a device: reuses the account's device with the same serial number if there is
+    /// one, otherwise binds a new one.
+    pub async fn bind_device(&self, request: BindRequest) -> Result<Device> {
+        let client = self.client()?;
+        let serial = request.serial_number.trim().to_owned();
+        if serial.is_empty() || request.model.trim().is_empty() {
+            return Err(CoreError::Invalid("a serial number and a model are needed to bind".into()));
+        }
+        let existing = client
+            .all_devices()
+            .await?
+            .into_iter()
+            .find(|d| d.serial_number.as_deref() == Some(serial.as_str()));
+        let deviceid = match existing {
+            Some(d) => d.deviceid,
+            None => {
+                let new = NewDevice {
+                    model: request.model.clone(),
+                    serial_number: serial.clone(),
+                    device_type: request.device_type.clone(),
+                    alias: request.alias.clone(),
+                    firmware: request.firmware.clone(),
+                };
+                match client.bind_device(&new).await {
+                    Ok(id) => id,
+                    Err(rufus_api::ApiError::AlreadyBound { deviceid, .. }) => deviceid,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let device = Device {
+            deviceid: DeviceId(deviceid.as_str().to_owned()),
+            serial_number: serial,
+            model: request.model,
+            device_type: Some(request.device_type),
+            alias: request.alias,
+            firmware: request.firmware,
+            api_base_url: self.config.api_url.clone(),
+            bound_at: self.clock.now(),
+        };
+        self.store.upsert_device(&device).await?;
+        if self.store.setting("current_device").await?.is_none() {
+            self.store.set_setting("current_device", &device.deviceid.0).await?;
+        }
+        Ok(device)
+    }
+
+    /// What unbinding costs, in words, for the confirmation.
+    pub const UNBIND_WARNING: &'static str = "unbinding deletes this device's sessions and passings in RUFUS Cloud \
+         (the local record stays); confirm to go ahead";
+
+    /// Unbinds a device; refuses without `confirmed`.
+    pub async fn unbind_device(&self, deviceid: &DeviceId, confirmed: bool) -> Result<()> {
+        if !confirmed {
+            return Err(CoreError::ConfirmationRequired(Self::UNBIND_WARNING.into()));
+        }
+        self.store.device(deviceid).await?.ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
+        match self.client()?.unbind_device(&SyncEngine::device_id(deviceid)).await {
+            Ok(()) | Err(rufus_api::ApiError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.store.mark_unbound(deviceid, self.clock.now()).await?;
+        if self.store.setting("current_device").await?.as_deref() == Some(deviceid.0.as_str()) {
+            let next = self.store.devices().await?.into_iter().next();
+            self.store.set_setting("current_device", next.as_ref().map_or("", |d| d.deviceid.0.as_str())).await?;
+        }
+        Ok(())
+    }
+
+    /// Bound devices.
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        self.store.devices().await
+    }
+
+    /// A device's local record and, when the cloud answers, its cloud record.
+    pub async fn device_details(&self, deviceid: &DeviceId) -> Result<(Device, Option<rufus_api::Device>)> {
+        let local = self.store.device(deviceid).await?.ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
+        let cloud = match self.sync.client() {
+            Some(c) => Some(c.device(&SyncEngine::device_id(deviceid)).await?),
+            None => None,
+        };
+        Ok((local, cloud))
+    }
+
+    /// The device this console records for: the chosen one, or the only one bound.
+    pub async fn current_device(&self) -> Result<Device> {
+        if let Some(id) = self.store.setting("current_device").await?.filter(|s| !s.is_empty())
+            && let Some(device) = self.store.device(&DeviceId(id)).await?
+        {
+            return Ok(device);
+        }
+        self.store.devices().await?.into_iter().next().ok_or(CoreError::NoDevice)
+    }
+
+    /// Chooses the device this console records for.
+    pub async fn select_device(&self, deviceid: &DeviceId) -> Result<Device> {
+        let device = self.store.device(deviceid).await?.ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
+        self.store.set_setting("current_device", &deviceid.0).await?;
+        Ok(device)
+    }
+
+    // ----------------------------------------------------------------- sessions
+
+    /// Opens a session on the current device: at once locally (capture works offline), in the
+    /// cloud as soon as the sync engine can.
+    pub async fn open_session(&self, alias: Option<&str>) -> Result<Session> {
+        let device = self.current_device().await?;
+        let session = self.store.create_session(&device.deviceid, alias, self.clock.now()).await?;
+        self.sync.wake();
+        Ok(session)
+    }
+
+    /// The current device's open session.
+    pub async fn current_session(&self) -> Result<Option<Session>> {
+        match self.current_device().await {
+            Ok(device) => self.store.open_session(&device.deviceid).await,
+            Err(CoreError::NoDevice) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A session by id, or the current one.
+    pub async fn session(&self, id: Option<SessionId>) -> Result<Session> {
+        match id {
+            Some(id) => self.store.session(id).await?.ok_or_else(|| CoreError::NotFound(format!("session {id}"))),
+            None => self.current_session().await?.ok_or(CoreError::NoOpenSession),
+        }
+    }
+
+    /// Sessions of the current device (or all when no device is bound), newest first.
+    pub async fn sessions(&self) -> Result<Vec<Session>> {
+        match self.current_device().await {
+            Ok(d) => self.store.sessions(Some(&d.deviceid)).await,
+            Err(CoreError::NoDevice) => self.store.sessions(None).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Starts closing the current session: no new passings; the sync engine drains its outbox,
+    /// then closes it in the cloud.
+    pub async fn close_session(&self) -> Result<Session> {
+        let session = self.current_session().await?.ok_or(CoreError::NoOpenSession)?;
+        if session.state != SessionState::Closing {
+            self.store.set_session_state(session.id, SessionState::Closing, None, self.clock.now()).await?;
+        }
+        self.sync.wake();
+        self.session(Some(session.id)).await
+    }
+
+    /// On start-up: checks the open sessions against the cloud (a session closed from
+    /// elsewhere is marked so). Without network this is skipped and retried by the caller.
+    pub async fn check_sessions(&self) -> Result<Vec<Session>> {
+        let mut closed = Vec::new();
+        for session in self.store.sessions_to_sync().await? {
+            if session.state == SessionState::Active && !self.sync.check_session(&session).await? {
+                closed.push(self.session(Some(session.id)).await?);
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Moves the pending passings of a session the cloud closed to the current open session:
+    /// they get new `num_passing` values there, and each move is recorded as a correction.
+    pub async fn rehome_pending(&self, from: SessionId) -> Result<usize> {
+        let source = self.session(Some(from)).await?;
+        if source.state != SessionState::ClosedRemotely {
+            return Err(CoreError::Conflict(format!("session {from} was not closed from elsewhere")));
+        }
+        let target = self.current_session().await?.ok_or(CoreError::NoOpenSession)?;
+        if target.id == from || !target.state.accepts_passings() {
+            return Err(CoreError::Conflict("open a new session to move the passings into".into()));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT * FROM passings WHERE session_id = ? AND sync_state = 'pending' ORDER BY num_passing",
+        )
+        .bind(from.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let old: Vec<_> = rows.iter().map(crate::store::passing_from_row).collect::<Result<_>>()?;
+        let new: Vec<NewPassing> = old
+            .iter()
+            .map(|p| NewPassing {
+                bib: p.bib.clone(),
+                chip: p.chip.clone(),
+                timestamp: p.timestamp,
+                source: p.source,
+                status: p.status.clone(),
+                corrects_id: None,
+                moved_from_id: Some(p.id),
+            })
+            .collect();
+        let moved = commit_passings_tx(&mut tx, target.id, &new, now).await?;
+        let author = self.author(Some("session closed from elsewhere".into()));
+        for (o, n) in old.iter().zip(&moved) {
+            sqlx::query("UPDATE passings SET sync_state = 'moved' WHERE id = ?").bind(o.id.0).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO corrections(passing_id, action, old_value, new_value, operator, station, reason, at, carrier_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(o.id.0)
+            .bind(CorrectionKind::Move.as_str())
+            .bind(format!("session {} #{}", from, o.num_passing))
+            .bind(format!("session {} #{}", target.id, n.num_passing))
+            .bind(&author.operator)
+            .bind(&author.station)
+            .bind(&author.reason)
+            .bind(crate::clock::format_utc(now))
+            .bind(n.id.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.sync.wake();
+        Ok(moved.len())
+    }
+
+    // ----------------------------------------------------- manual entry, corrections
+
+    /// Manual entry into the session that is recording.
+    pub async fn manual(&self) -> Result<ManualEntry<'_>> {
+        let session = self.recording_session().await?.ok_or(CoreError::NoOpenSession)?;
+        Ok(ManualEntry::new(&self.store, &self.chips, session, self.author(None)))
+    }
+
+    /// Corrects passing `num` of a session (the current one by default).
+    pub async fn correct(&self, session: Option<SessionId>, num: i64, change: Change, reason: Option<String>) -> Result<Corrected> {
+        let session = self.session(session).await?;
+        let passing = self
+            .store
+            .passing_by_num(session.id, num)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("passing #{num} in session {}", session.id)))?;
+        let done = corrections::correct(&self.store, passing.id, change, &self.author(reason), self.clock.now()).await?;
+        self.sync.wake();
+        Ok(done)
+    }
+
+    /// The audit trail of one passing.
+    pub async fn audit(&self, passing: PassingId) -> Result<Vec<crate::domain::Correction>> {
+        self.store.corrections(passing).await
+    }
+
+    /// The live feed: newest first, corrections applied.
+    pub async fn feed(&self, session: Option<SessionId>, before: Option<i64>, limit: i64) -> Result<Vec<FeedEntry>> {
+        let session = self.session(session).await?;
+        corrections::feed(&self.store, session.id, before, limit, &self.chips).await
+    }
+
+    // ------------------------------------------------------- participants, exports
+
+    /// Imports a participants CSV into the chip map.
+    pub async fn import_participants(&self, path: &Path) -> Result<ImportReport> {
+        let file = std::fs::File::open(path).map_err(|e| CoreError::io(format!("open {}", path.display()), e))?;
+        let (people, report) = parse_participants(file).map_err(CoreError::Invalid)?;
+        let entries: Vec<_> = people.into_iter().map(|p| (p.chip, p.bib, p.name)).collect();
+        self.store.upsert_chips(&entries, self.clock.now()).await?;
+        self.chips.extend(entries);
+        Ok(report)
+    }
+
+    /// Writes the session's effective passings as CSV.
+    pub async fn export_passings(&self, session: Option<SessionId>, out: impl std::io::Write) -> Result<usize> {
+        let session = self.session(session).await?;
+        let mut feed = corrections::feed(&self.store, session.id, None, i64::MAX, &self.chips).await?;
+        feed.reverse();
+        crate::export::passings_csv(&feed, out)
+    }
+
+    /// Writes the session's raw reads as CSV.
+    pub async fn export_raw(&self, session: Option<SessionId>, out: impl std::io::Write) -> Result<usize> {
+        let session = self.session(session).await?;
+        crate::export::raw_csv(&self.store, session.id, out).await
+    }
+}

@@ -1,0 +1,259 @@
+//! Who a chip belongs to: the participant list (CSV import into the chip map, with a report of
+//! rejected rows) and RUFUS FREE tags, whose EPC carries the participant code as ASCII hex.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::RwLock;
+
+use crate::domain::RawRead;
+
+/// chip → (bib, name), shared by the pipeline and the views.
+#[derive(Debug, Default)]
+pub struct ChipMap {
+    entries: RwLock<HashMap<String, (String, Option<String>)>>,
+}
+
+impl ChipMap {
+    /// A map with these (chip, bib, name) entries.
+    pub fn from_entries(entries: impl IntoIterator<Item = (String, String, Option<String>)>) -> Self {
+        let map = Self::default();
+        map.extend(entries);
+        map
+    }
+
+    /// Adds or replaces entries.
+    pub fn extend(&self, entries: impl IntoIterator<Item = (String, String, Option<String>)>) {
+        let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        for (chip, bib, name) in entries {
+            map.insert(normalise_chip(&chip), (bib, name));
+        }
+    }
+
+    /// The bib and name of a chip.
+    pub fn get(&self, chip: &str) -> Option<(String, Option<String>)> {
+        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&normalise_chip(chip)).cloned()
+    }
+
+    /// The name of the participant wearing `bib`, when the list has one.
+    pub fn name_of_bib(&self, bib: &str) -> Option<String> {
+        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        map.values().find(|(b, _)| b == bib).and_then(|(_, n)| n.clone())
+    }
+
+    /// Whether `bib` is in the participant list.
+    pub fn knows_bib(&self, bib: &str) -> bool {
+        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        map.values().any(|(b, _)| b == bib)
+    }
+
+    /// Whether a participant list is loaded at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.read().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+}
+
+fn normalise_chip(chip: &str) -> String {
+    chip.trim().to_ascii_uppercase()
+}
+
+/// The bib a read stands for: the device's own bib, else the participant list, else the
+/// text typed on a plain line input (keypad, wedge) when it looks like a bib, else a RUFUS FREE
+/// tag's code.
+pub fn bib_for_read(read: &RawRead, chips: &ChipMap) -> Option<String> {
+    if let Some(bib) = read.bib.as_ref().filter(|b| !b.trim().is_empty()) {
+        return Some(bib.trim().to_owned());
+    }
+    if let Some((bib, _)) = chips.get(&read.chip) {
+        return Some(bib);
+    }
+    let text = read.chip.trim();
+    if read.protocol == "lines" && looks_like_bib(text) {
+        return Some(text.to_owned());
+    }
+    decode_free_tag(text)
+}
+
+/// A bib as people type it: 1–8 letters or digits (and `-`), at least one digit.
+pub fn looks_like_bib(text: &str) -> bool {
+    (1..=8).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && text.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Decodes a RUFUS FREE tag: the EPC's bytes are the participant code in ASCII, padded with
+/// zero bytes (or ASCII spaces). Returns None for any EPC that is not such a code.
+pub fn decode_free_tag(epc: &str) -> Option<String> {
+    let hex = epc.trim();
+    if hex.len() < 2 || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect::<Option<_>>()?;
+    let end = bytes.iter().rposition(|b| *b != 0 && *b != b' ')? + 1;
+    let code = bytes.get(..end)?;
+    if code.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-') {
+        let code = String::from_utf8(code.to_vec()).ok()?;
+        looks_like_bib(&code).then_some(code)
+    } else {
+        None
+    }
+}
+
+/// One participant row accepted from a CSV file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    /// Chip code.
+    pub chip: String,
+    /// Bib.
+    pub bib: String,
+    /// Name (from `name`, or `first_name` + `last_name`).
+    pub name: Option<String>,
+}
+
+/// What an import accepted and what it refused, row by row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// Rows accepted.
+    pub accepted: usize,
+    /// Rows refused: (line number, reason).
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// Reads a participants CSV with a header row naming at least `bib` and `chip` (any order, any
+/// case; also `name`, or `first_name`/`last_name`; other columns ignored). `;` or `,` separated.
+pub fn parse_participants(input: impl Read) -> Result<(Vec<Participant>, ImportReport), String> {
+    let mut text = String::new();
+    let mut input = input;
+    input.read_to_string(&mut text).map_err(|e| format!("cannot read the file: {e}"))?;
+    let text = text.trim_start_matches('\u{feff}');
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| format!("cannot read the header row: {e}"))?.clone();
+    let column = |names: &[&str]| {
+        headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    };
+    let bib_col = column(&["bib", "bib_number", "dorsal", "startnumber"])
+        .ok_or("the header row has no `bib` column")?;
+    let chip_col = column(&["chip", "chip_code", "transponder", "epc", "tag"])
+        .ok_or("the header row has no `chip` column")?;
+    let name_col = column(&["name", "full_name"]);
+    let first_col = column(&["first_name", "firstname"]);
+    let last_col = column(&["last_name", "lastname", "surname"]);
+
+    let mut participants = Vec::new();
+    let mut report = ImportReport::default();
+    let mut seen_chips: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                report.rejected.push((line, format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        let (bib, chip) = (field(Some(bib_col)), field(Some(chip_col)));
+        if bib.is_empty() {
+            report.rejected.push((line, "no bib".into()));
+            continue;
+        }
+        if !looks_like_bib(&bib) {
+            report.rejected.push((line, format!("`{bib}` is not a bib (1–8 letters or digits)")));
+            continue;
+        }
+        if chip.is_empty() {
+            report.rejected.push((line, format!("bib {bib} has no chip")));
+            continue;
+        }
+        let key = normalise_chip(&chip);
+        if let Some(first) = seen_chips.get(&key) {
+            report.rejected.push((line, format!("chip {chip} already given to another bib on line {first}")));
+            continue;
+        }
+        seen_chips.insert(key, line);
+        let name = match (field(name_col), field(first_col), field(last_col)) {
+            (n, _, _) if !n.is_empty() => Some(n),
+            (_, f, l) if !f.is_empty() || !l.is_empty() => Some(format!("{f} {l}").trim().to_owned()),
+            _ => None,
+        };
+        participants.push(Participant { chip, bib, name });
+        report.accepted += 1;
+    }
+    Ok((participants, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_tags_decode_to_their_participant_code() {
+        assert_eq!(decode_free_tag("313233").as_deref(), Some("123"));
+        assert_eq!(decode_free_tag("3132330000000000").as_deref(), Some("123"), "zero padding");
+        assert_eq!(decode_free_tag("4131320000").as_deref(), Some("A12"));
+        assert_eq!(decode_free_tag("E2000017221101441890ABCD"), None, "a factory EPC is no code");
+        assert_eq!(decode_free_tag("31323"), None, "odd length");
+        assert_eq!(decode_free_tag("0000"), None, "empty code");
+        assert_eq!(decode_free_tag("zz"), None);
+    }
+
+    #[test]
+    fn csv_import_accepts_good_rows_and_says_why_it_refuses_the_others() {
+        let csv = "Bib;Chip;First_Name;Last_Name;Club\n\
+                   7;E200AA01;Ana;Lopez;X\n\
+                   ;E200AA02;No;Bib;X\n\
+                   8;;No;Chip;X\n\
+                   9;e200aa01;Dup;Chip;X\n\
+                   10 10;E200AA03;Bad;Bib;X\n\
+                   11;E200AA04;;;\n";
+        let (people, report) = parse_participants(csv.as_bytes()).unwrap();
+        assert_eq!(people.len(), 2);
+        assert_eq!(people[0], Participant { chip: "E200AA01".into(), bib: "7".into(), name: Some("Ana Lopez".into()) });
+        assert_eq!(people[1].name, None);
+        assert_eq!(report.accepted, 2);
+        let reasons: Vec<_> = report.rejected.iter().map(|(line, r)| (*line, r.as_str())).collect();
+        assert_eq!(reasons[0], (3, "no bib"));
+        assert_eq!(reasons[1], (4, "bib 8 has no chip"));
+        assert_eq!(reasons[2], (5, "chip e200aa01 already given to another bib on line 2"));
+        assert!(reasons[3].1.contains("is not a bib"));
+    }
+
+    #[test]
+    fn a_csv_without_the_needed_columns_is_refused_whole() {
+        let err = parse_participants("name,club\nA,B\n".as_bytes()).unwrap_err();
+        assert!(err.contains("bib"), "{err}");
+    }
+
+    #[test]
+    fn bibs_come_from_the_device_then_the_list_then_free_tags_then_keypads() {
+        let chips = ChipMap::from_entries([("E200AA01".to_owned(), "7".to_owned(), None)]);
+        let read = |chip: &str, protocol: &str, bib: Option<&str>| RawRead {
+            source: "t".into(),
+            protocol: protocol.into(),
+            chip: chip.into(),
+            bib: bib.map(Into::into),
+            antenna: None,
+            rssi: None,
+            reader_time: None,
+            host_time: chrono::DateTime::UNIX_EPOCH,
+            clock_offset_ms: None,
+            raw: Vec::new(),
+        };
+        assert_eq!(bib_for_read(&read("X", "cloudbox", Some("55")), &chips).as_deref(), Some("55"));
+        assert_eq!(bib_for_read(&read("e200aa01", "ipico", None), &chips).as_deref(), Some("7"));
+        assert_eq!(bib_for_read(&read("3432", "ipico", None), &chips).as_deref(), Some("42"));
+        assert_eq!(bib_for_read(&read("123", "lines", None), &chips).as_deref(), Some("123"));
+        assert_eq!(bib_for_read(&read("3132", "lines", None), &chips).as_deref(), Some("3132"), "typed");
+        assert_eq!(bib_for_read(&read("E2000017221101441890ABCD", "ipico", None), &chips), None);
+    }
+}

@@ -1,0 +1,437 @@
+//! Where reads come from, behind one [`ReadSource`] abstraction: a simulated finish (for demos,
+//! tests and benchmarks) and a line source (one chip or bib per line from stdin, a file or a
+//! serial port). Hardware protocols plug in here too; sources never touch the store.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::capture::ReadSink;
+use crate::domain::RawRead;
+use crate::error::{CoreError, Result};
+
+/// A boxed future a source runs as.
+pub type SourceFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+/// Something that produces raw reads until it ends or is stopped (its task aborted).
+pub trait ReadSource: Send {
+    /// A name for status lines and the `source` column (e.g. `sim`, `lines:-`).
+    fn name(&self) -> String;
+    /// Runs the source, delivering reads to `sink`.
+    fn run(self: Box<Self>, sink: ReadSink) -> SourceFuture;
+}
+
+/// A parsed `--source` specification.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceSpec {
+    /// `sim:runners=500,rate=20[,unknown=0.02][,seed=7]`
+    Sim(SimFinish),
+    /// `lines:-` (stdin), `lines:/path/file`, `lines:/dev/ttyUSB0?baud=9600` (serial port)
+    Lines(LineInput),
+}
+
+/// Where a line source reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineInput {
+    /// Standard input.
+    Stdin,
+    /// A file, read to its end.
+    File(PathBuf),
+    /// A serial port carrying lines.
+    Serial {
+        /// Port path (`/dev/ttyUSB0`, `COM3`).
+        path: String,
+        /// Baud rate.
+        baud: u32,
+    },
+}
+
+impl SourceSpec {
+    /// Parses a source specification, saying what is wrong with a bad one.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        match kind {
+            "sim" => SimFinish::parse(rest).map(SourceSpec::Sim),
+            "lines" => {
+                let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+                if path.is_empty() {
+                    return Err(CoreError::Invalid("lines: needs `-` (stdin) or a path".into()));
+                }
+                let mut baud = None;
+                for (key, value) in params(query)? {
+                    match key {
+                        "baud" => baud = Some(parse_num(key, value)?),
+                        other => return Err(unknown_param("lines", other)),
+                    }
+                }
+                let is_port = baud.is_some() || path.starts_with("/dev/") || path.starts_with("COM");
+                Ok(SourceSpec::Lines(match (path, is_port) {
+                    ("-", _) => LineInput::Stdin,
+                    (p, true) => LineInput::Serial { path: p.to_owned(), baud: baud.unwrap_or(9600) },
+                    (p, false) => LineInput::File(PathBuf::from(p)),
+                }))
+            }
+            other => Err(CoreError::Invalid(format!(
+                "unknown source `{other}`: use sim:runners=N,rate=R or lines:-|PATH[?baud=B]"
+            ))),
+        }
+    }
+
+    /// The source this specification describes.
+    pub fn into_source(self) -> Box<dyn ReadSource> {
+        match self {
+            SourceSpec::Sim(sim) => Box::new(sim),
+            SourceSpec::Lines(input) => Box::new(LineSource { input }),
+        }
+    }
+}
+
+fn params(query: &str) -> Result<Vec<(&str, &str)>> {
+    query
+        .split([',', '&'])
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.split_once('=')
+                .ok_or_else(|| CoreError::Invalid(format!("`{p}` should be key=value")))
+        })
+        .collect()
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T> {
+    value.parse().map_err(|_| CoreError::Invalid(format!("`{key}={value}`: not a valid number")))
+}
+
+fn unknown_param(kind: &str, key: &str) -> CoreError {
+    CoreError::Invalid(format!("{kind}: unknown parameter `{key}`"))
+}
+
+// ------------------------------------------------------------------ simulated finish
+
+/// A simulated finish: `runners` crossing the line at about `rate` per second on average, in
+/// bunches, each crossing read 1–4 times within a second, with a share of unknown chips.
+/// Chips are RUFUS FREE tags (the bib in ASCII hex), so bibs appear without a participant list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimFinish {
+    /// How many runners finish.
+    pub runners: u32,
+    /// Average crossings per second (0: as fast as possible, for benchmarks).
+    pub rate: f64,
+    /// Share of crossings whose chip is unknown (0.0–1.0).
+    pub unknown: f64,
+    /// Seed, for a reproducible finish.
+    pub seed: u64,
+}
+
+impl Default for SimFinish {
+    fn default() -> Self {
+        Self { runners: 500, rate: 5.0, unknown: 0.02, seed: 1 }
+    }
+}
+
+impl SimFinish {
+    fn parse(query: &str) -> Result<Self> {
+        let mut sim = SimFinish::default();
+        for (key, value) in params(query)? {
+            match key {
+                "runners" => sim.runners = parse_num(key, value)?,
+                "rate" => sim.rate = parse_num(key, value)?,
+                "unknown" => sim.unknown = parse_num(key, value)?,
+                "seed" => sim.seed = parse_num(key, value)?,
+                other => return Err(unknown_param("sim", other)),
+            }
+        }
+        if !(sim.rate.is_finite() && sim.rate >= 0.0) || !(0.0..=1.0).contains(&sim.unknown) {
+            return Err(CoreError::Invalid("sim: rate must be ≥ 0 and unknown within 0–1".into()));
+        }
+        Ok(sim)
+    }
+
+    /// The reads of the finish, as (offset from the start, chip), in time order.
+    pub fn script(&self) -> Vec<(Duration, String)> {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut bibs: Vec<u32> = (1..=self.runners).collect();
+        // Finish order is not bib order.
+        for i in (1..bibs.len()).rev() {
+            bibs.swap(i, rng.random_range(0..=i));
+        }
+        let mean_gap = if self.rate > 0.0 { 1.0 / self.rate } else { 0.0 };
+        let mut t = 0.0_f64;
+        let mut reads = Vec::with_capacity(bibs.len() * 3);
+        for bib in bibs {
+            // Bunches: a quarter of runners arrive on the heels of the one before.
+            let gap = if rng.random_bool(0.25) {
+                rng.random_range(0.0..0.3) * mean_gap.min(1.0)
+            } else {
+                -mean_gap * (1.0 - rng.random::<f64>()).ln() * 1.3
+            };
+            t += gap;
+            let chip = if rng.random_bool(self.unknown) {
+                format!("E200{:020X}", rng.random::<u64>())
+            } else {
+                free_tag(&bib.to_string())
+            };
+            let reads_here = rng.random_range(1..=4);
+            let mut read_t = t;
+            for _ in 0..reads_here {
+                reads.push((Duration::from_secs_f64(read_t * if self.rate > 0.0 { 1.0 } else { 0.0 }), chip.clone()));
+                read_t += rng.random_range(0.02..0.4);
+            }
+        }
+        reads.sort_by_key(|(at, _)| *at);
+        reads
+    }
+}
+
+/// The EPC of a RUFUS FREE tag for a participant code: the code in ASCII hex, zero-padded to
+/// 12 bytes.
+pub fn free_tag(code: &str) -> String {
+    let mut hex: String = code.bytes().map(|b| format!("{b:02X}")).collect();
+    while hex.len() < 24 {
+        hex.push_str("00");
+    }
+    hex
+}
+
+impl ReadSource for SimFinish {
+    fn name(&self) -> String {
+        "sim".into()
+    }
+
+    fn run(self: Box<Self>, sink: ReadSink) -> SourceFuture {
+        Box::pin(async move {
+            let script = self.script();
+            let start = sink.monotonic();
+            for (offset, chip) in script {
+                let elapsed = sink.monotonic().saturating_sub(start);
+                if offset > elapsed {
+                    tokio::time::sleep(offset - elapsed).await;
+                }
+                let read = RawRead {
+                    source: "sim".into(),
+                    protocol: "sim".into(),
+                    raw: chip.as_bytes().to_vec(),
+                    chip,
+                    bib: None,
+                    antenna: Some(1),
+                    rssi: Some(-60),
+                    reader_time: None,
+                    host_time: sink.now(),
+                    clock_offset_ms: None,
+                };
+                if sink.send(read).await.is_err() {
+                    break; // the pipeline is shutting down
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+// ------------------------------------------------------------------------ lines
+
+/// Longest line accepted; anything longer is garbage, not a chip or a bib.
+const MAX_LINE: usize = 256;
+
+/// One chip or bib per line (CR, LF or CRLF), as keypads, keyboard wedges and simple readers
+/// send them. Empty lines are ignored; over-long lines are dropped with a warning.
+#[derive(Debug)]
+pub struct LineSource {
+    /// Where the lines come from.
+    pub input: LineInput,
+}
+
+impl LineSource {
+    fn source_name(&self) -> String {
+        match &self.input {
+            LineInput::Stdin => "lines:-".into(),
+            LineInput::File(p) => format!("lines:{}", p.display()),
+            LineInput::Serial { path, .. } => format!("lines:{path}"),
+        }
+    }
+}
+
+/// Splits a byte stream into lines, bounded.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    buf: Vec<u8>,
+    overflow: bool,
+}
+
+impl LineSplitter {
+    /// Feeds bytes; returns the complete non-empty lines, trimmed.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for &b in bytes {
+            if b == b'\n' || b == b'\r' {
+                if !self.overflow {
+                    let text = String::from_utf8_lossy(&self.buf).trim().to_owned();
+                    if !text.is_empty() {
+                        lines.push(text);
+                    }
+                }
+                self.buf.clear();
+                self.overflow = false;
+            } else if self.buf.len() < MAX_LINE {
+                self.buf.push(b);
+            } else if !self.overflow {
+                tracing::warn!("line longer than {MAX_LINE} bytes dropped");
+                self.overflow = true;
+            }
+        }
+        lines
+    }
+
+    /// The last line at end of input, if it had no terminator.
+    pub fn finish(&mut self) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.buf).trim().to_owned();
+        self.buf.clear();
+        (!self.overflow && !text.is_empty()).then_some(text)
+    }
+}
+
+fn line_read(source: &str, line: String, sink: &ReadSink) -> RawRead {
+    RawRead {
+        source: source.to_owned(),
+        protocol: "lines".into(),
+        raw: line.as_bytes().to_vec(),
+        chip: line,
+        bib: None,
+        antenna: None,
+        rssi: None,
+        reader_time: None,
+        host_time: sink.now(),
+        clock_offset_ms: None,
+    }
+}
+
+async fn pump_lines(name: String, mut input: impl AsyncRead + Unpin, sink: ReadSink) -> Result<()> {
+    let mut splitter = LineSplitter::default();
+    let mut buf = vec![0_u8; 4096];
+    loop {
+        let n = input.read(&mut buf).await.map_err(|e| CoreError::io(format!("read {name}"), e))?;
+        let lines = match n {
+            0 => splitter.finish().into_iter().collect(),
+            n => splitter.feed(buf.get(..n).unwrap_or_default()),
+        };
+        for line in lines {
+            if sink.send(line_read(&name, line, &sink)).await.is_err() {
+                return Ok(());
+            }
+        }
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+impl ReadSource for LineSource {
+    fn name(&self) -> String {
+        self.source_name()
+    }
+
+    fn run(self: Box<Self>, sink: ReadSink) -> SourceFuture {
+        let name = self.source_name();
+        Box::pin(async move {
+            match self.input {
+                LineInput::Stdin => pump_lines(name, tokio::io::stdin(), sink).await,
+                LineInput::File(path) => {
+                    let file = tokio::fs::File::open(&path)
+                        .await
+                        .map_err(|e| CoreError::io(format!("open {}", path.display()), e))?;
+                    pump_lines(name, file, sink).await
+                }
+                LineInput::Serial { path, baud } => {
+                    tokio::task::spawn_blocking(move || serial_lines(&name, &path, baud, &sink))
+                        .await
+                        .map_err(|e| CoreError::Invalid(format!("serial reader stopped: {e}")))?
+                }
+            }
+        })
+    }
+}
+
+/// Reads lines from a serial port on a blocking thread until the port fails or the pipeline
+/// stops. (Reconnection and hardware protocols live in the readers layer.)
+fn serial_lines(name: &str, path: &str, baud: u32, sink: &ReadSink) -> Result<()> {
+    let mut port = serialport::new(path, baud)
+        .timeout(Duration::from_millis(200))
+        .open()
+        .map_err(|e| CoreError::Invalid(format!("open serial port {path}: {e}")))?;
+    let mut splitter = LineSplitter::default();
+    let mut buf = [0_u8; 1024];
+    loop {
+        match port.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => {
+                for line in splitter.feed(buf.get(..n).unwrap_or_default()) {
+                    if sink.blocking_send(line_read(name, line, sink)).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                if sink.is_closed() {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(CoreError::io(format!("read serial port {path}"), e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_bad_ones_say_why() {
+        assert_eq!(
+            SourceSpec::parse("sim:runners=500,rate=20").unwrap(),
+            SourceSpec::Sim(SimFinish { runners: 500, rate: 20.0, ..SimFinish::default() })
+        );
+        assert_eq!(SourceSpec::parse("lines:-").unwrap(), SourceSpec::Lines(LineInput::Stdin));
+        assert_eq!(
+            SourceSpec::parse("lines:/dev/ttyUSB0?baud=9600").unwrap(),
+            SourceSpec::Lines(LineInput::Serial { path: "/dev/ttyUSB0".into(), baud: 9600 })
+        );
+        assert_eq!(
+            SourceSpec::parse("lines:/tmp/reads.txt").unwrap(),
+            SourceSpec::Lines(LineInput::File("/tmp/reads.txt".into()))
+        );
+        assert!(SourceSpec::parse("sim:runners=lots").unwrap_err().to_string().contains("runners=lots"));
+        assert!(SourceSpec::parse("sim:speed=3").unwrap_err().to_string().contains("speed"));
+        assert!(SourceSpec::parse("llrp:10.0.0.1").unwrap_err().to_string().contains("unknown source"));
+    }
+
+    #[test]
+    fn the_simulated_finish_is_realistic_and_reproducible() {
+        let sim = SimFinish { runners: 200, rate: 10.0, unknown: 0.05, seed: 3 };
+        let script = sim.script();
+        assert_eq!(script, sim.script(), "same seed, same finish");
+        let chips: std::collections::HashSet<_> = script.iter().map(|(_, c)| c.clone()).collect();
+        assert_eq!(chips.len(), 200, "one chip per runner");
+        assert!(script.len() > 300, "several reads per crossing: {}", script.len());
+        assert!(script.windows(2).all(|w| w[0].0 <= w[1].0), "in time order");
+        let unknown = chips.iter().filter(|c| crate::participants::decode_free_tag(c).is_none()).count();
+        assert!((1..=30).contains(&unknown), "some unknown chips: {unknown}");
+        let span = script.last().unwrap().0.as_secs_f64();
+        assert!((10.0..40.0).contains(&span), "about 200 runners / 10 per s: {span}");
+    }
+
+    #[test]
+    fn lines_split_on_any_terminator_and_drop_garbage() {
+        let mut s = LineSplitter::default();
+        assert_eq!(s.feed(b"12\r\n3"), vec!["12"]);
+        assert_eq!(s.feed(b"4\n\n  56 \r"), vec!["34", "56"]);
+        let long = vec![b'x'; MAX_LINE + 10];
+        assert!(s.feed(&long).is_empty());
+        assert_eq!(s.feed(b"\n78\n"), vec!["78"], "the over-long line is dropped, the next one kept");
+        assert_eq!(s.feed(b"99"), Vec::<String>::new());
+        assert_eq!(s.finish().as_deref(), Some("99"));
+    }
+}

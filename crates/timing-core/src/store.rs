@@ -1,0 +1,789 @@
+//! The durable record on a local SQLite file (sqlx, WAL, `synchronous=FULL`, foreign keys on,
+//! embedded append-only migrations). Every write that assigns `num_passing` runs in one
+//! `BEGIN IMMEDIATE` transaction, so numbers are never reused and a crash loses nothing committed.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+
+use crate::clock::{format_utc, parse_utc};
+use crate::domain::{
+    Correction, CorrectionKind, Device, DeviceId, Passing, PassingId, PassingSource, RawRead,
+    RawReadId, Session, SessionId, SessionState, SyncState,
+};
+use crate::error::{CoreError, Result};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "timing.db";
+
+/// Rows per multi-row INSERT (each row binds ≤ 13 values; SQLite allows 32 766).
+const INSERT_CHUNK: usize = 500;
+
+/// A handle to the local database (cheap to clone: the pool is shared and synchronised).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A passing to be committed (its `num_passing` is assigned by the store).
+#[derive(Debug, Clone)]
+pub struct NewPassing {
+    /// Bib (None: a stamped time waiting for its bib).
+    pub bib: Option<String>,
+    /// Chip.
+    pub chip: Option<String>,
+    /// Time of the crossing.
+    pub timestamp: DateTime<Utc>,
+    /// What produced it.
+    pub source: PassingSource,
+    /// RUFUS status text.
+    pub status: Option<String>,
+    /// The passing this one carries a correction for.
+    pub corrects_id: Option<PassingId>,
+    /// The passing this one is re-homed from.
+    pub moved_from_id: Option<PassingId>,
+}
+
+impl NewPassing {
+    /// A passing typed or stamped by a person.
+    pub fn manual(bib: Option<String>, timestamp: DateTime<Utc>) -> Self {
+        Self {
+            bib,
+            chip: None,
+            timestamp,
+            source: PassingSource::Manual,
+            status: None,
+            corrects_id: None,
+            moved_from_id: None,
+        }
+    }
+}
+
+/// One raw read to commit, with the pipeline's verdict on it.
+#[derive(Debug, Clone)]
+pub struct ReadToCommit {
+    /// The read.
+    pub read: RawRead,
+    /// The session it belongs to (None: no session was open).
+    pub session_id: Option<SessionId>,
+    /// Flagged duplicate by the de-duplication window (no passing is made).
+    pub duplicate: bool,
+    /// Bib to record on the passing (from the read, the chip map or a RUFUS FREE tag).
+    pub bib: Option<String>,
+}
+
+/// Outbox counters of one session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    /// Waiting to be sent.
+    pub pending: i64,
+    /// Held by the cloud.
+    pub sent: i64,
+    /// Rejected by the cloud, kept with its message.
+    pub parked: i64,
+    /// Stamped times waiting for a bib (not sent until they have one).
+    pub held: i64,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CoreError::io(format!("create {}", dir.display()), e))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit survives a power cut, not only a crash (promise 1).
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Opens `timing.db` inside `data_dir`.
+    pub async fn open_in(data_dir: &Path) -> Result<Self> {
+        Self::open(&data_dir.join(DB_FILE)).await
+    }
+
+    /// Closes the pool (waits for connections to return).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction that holds the write lock from its first statement.
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    // ---------------------------------------------------------------- settings
+
+    /// A stored setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Stores a setting.
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------- devices
+
+    /// Records a bound device (or re-binds one bound before).
+    pub async fn upsert_device(&self, device: &Device) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO devices(deviceid, serial_number, model, device_type, alias, firmware, api_base_url, bound_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(deviceid) DO UPDATE SET serial_number = excluded.serial_number,
+               model = excluded.model, device_type = excluded.device_type, alias = excluded.alias,
+               firmware = excluded.firmware, api_base_url = excluded.api_base_url,
+               bound_at = excluded.bound_at, unbound_at = NULL",
+        )
+        .bind(&device.deviceid.0)
+        .bind(&device.serial_number)
+        .bind(&device.model)
+        .bind(&device.device_type)
+        .bind(&device.alias)
+        .bind(&device.firmware)
+        .bind(&device.api_base_url)
+        .bind(format_utc(device.bound_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Devices currently bound, oldest first.
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        let rows = sqlx::query("SELECT * FROM devices WHERE unbound_at IS NULL ORDER BY bound_at, deviceid")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(device_from_row).collect()
+    }
+
+    /// One bound device.
+    pub async fn device(&self, id: &DeviceId) -> Result<Option<Device>> {
+        let row = sqlx::query("SELECT * FROM devices WHERE deviceid = ? AND unbound_at IS NULL")
+            .bind(&id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(device_from_row).transpose()
+    }
+
+    /// Marks a device unbound (its history stays).
+    pub async fn mark_unbound(&self, id: &DeviceId, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE devices SET unbound_at = ? WHERE deviceid = ?")
+            .bind(format_utc(at))
+            .bind(&id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    /// Creates a session in state `opening`. Fails with a conflict when the device already has
+    /// an open session.
+    pub async fn create_session(
+        &self,
+        deviceid: &DeviceId,
+        alias: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Session> {
+        let mut tx = self.write().await?;
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
+        )
+        .bind(&deviceid.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = open {
+            return Err(CoreError::Conflict(format!(
+                "session {id} is still open on device {deviceid}: close it first \
+                 (RUFUS closes a device's other session when a new one is created)"
+            )));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sessions(deviceid, alias, state, opened_at) VALUES (?, ?, 'opening', ?) RETURNING id",
+        )
+        .bind(&deviceid.0)
+        .bind(alias)
+        .bind(format_utc(at))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.session(SessionId(id)).await?.ok_or_else(|| CoreError::NotFound(format!("session {id}")))
+    }
+
+    /// One session.
+    pub async fn session(&self, id: SessionId) -> Result<Option<Session>> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// The open session (opening, active or closing) of a device.
+    pub async fn open_session(&self, deviceid: &DeviceId) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT * FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
+        )
+        .bind(&deviceid.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// Sessions, newest first; of one device when given.
+    pub async fn sessions(&self, deviceid: Option<&DeviceId>) -> Result<Vec<Session>> {
+        let rows = match deviceid {
+            Some(d) => {
+                sqlx::query("SELECT * FROM sessions WHERE deviceid = ? ORDER BY id DESC")
+                    .bind(&d.0)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => sqlx::query("SELECT * FROM sessions ORDER BY id DESC").fetch_all(&self.pool).await?,
+        };
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// Sessions the sync engine has work for: open ones, and closed-remotely ones are excluded.
+    pub async fn sessions_to_sync(&self) -> Result<Vec<Session>> {
+        let rows = sqlx::query(
+            "SELECT * FROM sessions WHERE state IN ('opening','active','closing') ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// Records the cloud's token and makes the session active (unless it is already closing).
+    pub async fn set_session_token(&self, id: SessionId, token: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET token_session = ?,
+               state = CASE state WHEN 'opening' THEN 'active' ELSE state END WHERE id = ?",
+        )
+        .bind(token)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a session to `state`, with an optional note; closing states stamp `closed_at`.
+    pub async fn set_session_state(
+        &self,
+        id: SessionId,
+        state: SessionState,
+        note: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let closed_at = matches!(state, SessionState::Closed | SessionState::ClosedRemotely)
+            .then(|| format_utc(at));
+        sqlx::query(
+            "UPDATE sessions SET state = ?, note = COALESCE(?, note),
+               closed_at = COALESCE(?, closed_at) WHERE id = ?",
+        )
+        .bind(state.as_str())
+        .bind(note)
+        .bind(closed_at)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ capture path
+
+    /// Commits raw reads and the passings they make, in one transaction. Returns the passings
+    /// made, in `num_passing` order. Reads flagged duplicate, and reads with no session, are
+    /// stored as raw reads only.
+    pub async fn commit_reads(
+        &self,
+        reads: &[ReadToCommit],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Passing>> {
+        if reads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write().await?;
+        let first_raw_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM raw_reads")
+            .fetch_one(&mut *tx)
+            .await?;
+        for (chunk_index, chunk) in reads.chunks(INSERT_CHUNK).enumerate() {
+            let base = first_raw_id + (chunk_index * INSERT_CHUNK) as i64;
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO raw_reads(id, session_id, source, protocol, chip, bib, antenna, rssi, \
+                 reader_time, host_time, clock_offset_ms, raw, duplicate) ",
+            );
+            q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
+                b.push_bind(base + i as i64)
+                    .push_bind(r.session_id.map(|s| s.0))
+                    .push_bind(&r.read.source)
+                    .push_bind(&r.read.protocol)
+                    .push_bind(&r.read.chip)
+                    .push_bind(&r.read.bib)
+                    .push_bind(r.read.antenna)
+                    .push_bind(r.read.rssi)
+                    .push_bind(r.read.reader_time.map(format_utc))
+                    .push_bind(format_utc(r.read.host_time))
+                    .push_bind(r.read.clock_offset_ms)
+                    .push_bind(&r.read.raw)
+                    .push_bind(r.duplicate);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+
+        // Passings: one per non-duplicate read that has a session, numbered per session.
+        let mut made: Vec<(SessionId, RawReadId, &ReadToCommit)> = Vec::new();
+        for (i, r) in reads.iter().enumerate() {
+            if let (Some(session), false) = (r.session_id, r.duplicate) {
+                made.push((session, RawReadId(first_raw_id + i as i64), r));
+            }
+        }
+        let mut passings = Vec::with_capacity(made.len());
+        let mut sessions: Vec<SessionId> = made.iter().map(|(s, _, _)| *s).collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        for session in sessions {
+            let of_session: Vec<_> = made.iter().filter(|(s, _, _)| *s == session).collect();
+            let first_num = allocate_nums(&mut tx, session, of_session.len()).await?;
+            let new: Vec<(NewPassing, Option<RawReadId>)> = of_session
+                .iter()
+                .map(|(_, raw_id, r)| {
+                    let np = NewPassing {
+                        bib: r.bib.clone(),
+                        chip: Some(r.read.chip.clone()),
+                        timestamp: r.read.crossing_time(),
+                        source: PassingSource::Reader,
+                        status: None,
+                        corrects_id: None,
+                        moved_from_id: None,
+                    };
+                    (np, Some(*raw_id))
+                })
+                .collect();
+            passings.extend(insert_passings(&mut tx, session, first_num, &new, at).await?);
+        }
+        tx.commit().await?;
+        Ok(passings)
+    }
+
+    /// Commits passings that do not come from a reader (manual entry, corrections that must be
+    /// sent as new passings, re-homed passings) in one transaction.
+    pub async fn commit_passings(
+        &self,
+        session: SessionId,
+        new: &[NewPassing],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Passing>> {
+        let mut tx = self.write().await?;
+        let passings = commit_passings_tx(&mut tx, session, new, at).await?;
+        tx.commit().await?;
+        Ok(passings)
+    }
+
+    /// Starts a write transaction for multi-step changes (corrections, manual actions).
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.write().await
+    }
+
+    /// Passings of a session in `num_passing` order, from `from_num` on, at most `limit`.
+    pub async fn passings(&self, session: SessionId, from_num: i64, limit: i64) -> Result<Vec<Passing>> {
+        let rows = sqlx::query(
+            "SELECT * FROM passings WHERE session_id = ? AND num_passing >= ? ORDER BY num_passing LIMIT ?",
+        )
+        .bind(session.0)
+        .bind(from_num)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(passing_from_row).collect()
+    }
+
+    /// One passing by its number in a session.
+    pub async fn passing_by_num(&self, session: SessionId, num: i64) -> Result<Option<Passing>> {
+        let row = sqlx::query("SELECT * FROM passings WHERE session_id = ? AND num_passing = ?")
+            .bind(session.0)
+            .bind(num)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(passing_from_row).transpose()
+    }
+
+    /// One passing by id.
+    pub async fn passing(&self, id: PassingId) -> Result<Option<Passing>> {
+        let row = sqlx::query("SELECT * FROM passings WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(passing_from_row).transpose()
+    }
+
+    /// The latest reader passing per chip in a session at or after `since` (rebuilds the
+    /// de-duplication window after a restart).
+    pub async fn recent_chip_passings(
+        &self,
+        session: SessionId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "SELECT chip, MAX(timestamp) AS t FROM passings
+             WHERE session_id = ? AND source = 'reader' AND chip IS NOT NULL AND timestamp >= ?
+             GROUP BY chip",
+        )
+        .bind(session.0)
+        .bind(format_utc(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>("chip")?, time_col(r, "t")?)))
+            .collect()
+    }
+
+    // ------------------------------------------------------------------ outbox
+
+    /// The next pending passings of a session, in `num_passing` order. Stamps still waiting for
+    /// a bib are held back: RUFUS needs a bib, and the stamp flows once it has one.
+    pub async fn pending(&self, session: SessionId, limit: usize) -> Result<Vec<Passing>> {
+        let rows = sqlx::query(
+            "SELECT * FROM passings WHERE session_id = ? AND sync_state = 'pending'
+               AND (bib IS NOT NULL OR chip IS NOT NULL)
+             ORDER BY num_passing LIMIT ?",
+        )
+        .bind(session.0)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(passing_from_row).collect()
+    }
+
+    /// Records that a send of these passings is about to start (committed before the request,
+    /// so that after a crash the engine knows their fate is unknown and reconciles first).
+    pub async fn mark_attempt(&self, ids: &[PassingId]) -> Result<()> {
+        self.update_pending("sync_attempts = sync_attempts + 1", None, ids).await
+    }
+
+    /// Marks pending passings as held by the cloud.
+    pub async fn mark_sent(&self, ids: &[PassingId], at: DateTime<Utc>) -> Result<()> {
+        self.update_pending("sync_state = 'sent', sync_error = NULL, sent_at = ", Some(format_utc(at)), ids)
+            .await
+    }
+
+    /// `UPDATE passings SET <set>[<value>] WHERE sync_state = 'pending' AND id IN (…)`, chunked,
+    /// in one transaction.
+    async fn update_pending(&self, set: &str, value: Option<String>, ids: &[PassingId]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new("UPDATE passings SET ");
+            q.push(set);
+            if let Some(value) = &value {
+                q.push_bind(value.clone());
+            }
+            q.push(" WHERE sync_state = 'pending' AND id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            list.push_unseparated(")");
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Parks a passing the cloud rejected, with the server's message.
+    pub async fn park(&self, id: PassingId, message: &str) -> Result<()> {
+        sqlx::query("UPDATE passings SET sync_state = 'parked', sync_error = ? WHERE id = ? AND sync_state = 'pending'")
+            .bind(message)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Outbox counters of a session (or of every session).
+    pub async fn outbox_counts(&self, session: Option<SessionId>) -> Result<OutboxCounts> {
+        let row = sqlx::query(
+            "SELECT
+               COALESCE(SUM(sync_state = 'pending' AND (bib IS NOT NULL OR chip IS NOT NULL)), 0) AS pending,
+               COALESCE(SUM(sync_state = 'pending' AND bib IS NULL AND chip IS NULL), 0) AS held,
+               COALESCE(SUM(sync_state = 'sent'), 0) AS sent,
+               COALESCE(SUM(sync_state = 'parked'), 0) AS parked
+             FROM passings WHERE (?1 IS NULL OR session_id = ?1)",
+        )
+        .bind(session.map(|s| s.0))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(OutboxCounts {
+            pending: row.try_get("pending")?,
+            sent: row.try_get("sent")?,
+            parked: row.try_get("parked")?,
+            held: row.try_get("held")?,
+        })
+    }
+
+    // ------------------------------------------------------------- corrections
+
+    /// Every correction of a passing, oldest first.
+    pub async fn corrections(&self, passing: PassingId) -> Result<Vec<Correction>> {
+        let rows = sqlx::query("SELECT * FROM corrections WHERE passing_id = ? ORDER BY id")
+            .bind(passing.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(correction_from_row).collect()
+    }
+
+    /// Every correction of a session's passings, oldest first.
+    pub async fn session_corrections(&self, session: SessionId) -> Result<Vec<Correction>> {
+        let rows = sqlx::query(
+            "SELECT c.* FROM corrections c JOIN passings p ON p.id = c.passing_id
+             WHERE p.session_id = ? ORDER BY c.id",
+        )
+        .bind(session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(correction_from_row).collect()
+    }
+
+    // ---------------------------------------------------------------- chip map
+
+    /// Replaces or adds chip → bib (and name) entries; returns how many were written.
+    pub async fn upsert_chips(
+        &self,
+        entries: &[(String, String, Option<String>)],
+        at: DateTime<Utc>,
+    ) -> Result<usize> {
+        let mut tx = self.write().await?;
+        for chunk in entries.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO chip_map(chip, bib, name, imported_at) ");
+            q.push_values(chunk.iter(), |mut b, (chip, bib, name)| {
+                b.push_bind(chip).push_bind(bib).push_bind(name).push_bind(format_utc(at));
+            });
+            q.push(
+                " ON CONFLICT(chip) DO UPDATE SET bib = excluded.bib, name = excluded.name, \
+                 imported_at = excluded.imported_at",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(entries.len())
+    }
+
+    /// The whole chip map: chip → (bib, name).
+    pub async fn chip_map(&self) -> Result<Vec<(String, String, Option<String>)>> {
+        let rows = sqlx::query("SELECT chip, bib, name FROM chip_map ORDER BY chip")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("chip")?, r.try_get("bib")?, r.try_get("name")?)))
+            .collect()
+    }
+
+    /// The raw pool, for the engine's modules that own their SQL.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Reserves `count` consecutive `num_passing` values of a session; returns the first.
+pub(crate) async fn allocate_nums(
+    tx: &mut Transaction<'static, Sqlite>,
+    session: SessionId,
+    count: usize,
+) -> Result<i64> {
+    let count = i64::try_from(count).map_err(|_| CoreError::Invalid("too many passings".into()))?;
+    let first: Option<i64> = sqlx::query_scalar(
+        "UPDATE sessions SET next_num_passing = next_num_passing + ?
+         WHERE id = ? RETURNING next_num_passing - ?",
+    )
+    .bind(count)
+    .bind(session.0)
+    .bind(count)
+    .fetch_optional(&mut **tx)
+    .await?;
+    first.ok_or_else(|| CoreError::NotFound(format!("session {session}")))
+}
+
+/// Numbers and inserts passings inside an open write transaction.
+pub(crate) async fn commit_passings_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    session: SessionId,
+    new: &[NewPassing],
+    at: DateTime<Utc>,
+) -> Result<Vec<Passing>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first_num = allocate_nums(tx, session, new.len()).await?;
+    let with_raw: Vec<(NewPassing, Option<RawReadId>)> = new.iter().cloned().map(|p| (p, None)).collect();
+    insert_passings(tx, session, first_num, &with_raw, at).await
+}
+
+async fn insert_passings(
+    tx: &mut Transaction<'static, Sqlite>,
+    session: SessionId,
+    first_num: i64,
+    new: &[(NewPassing, Option<RawReadId>)],
+    at: DateTime<Utc>,
+) -> Result<Vec<Passing>> {
+    let first_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM passings")
+        .fetch_one(&mut **tx)
+        .await?;
+    let created_at = format_utc(at);
+    let mut out = Vec::with_capacity(new.len());
+    for (chunk_index, chunk) in new.chunks(INSERT_CHUNK).enumerate() {
+        let offset = (chunk_index * INSERT_CHUNK) as i64;
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO passings(id, session_id, num_passing, bib, chip, timestamp, source, status, \
+             raw_read_id, corrects_id, moved_from_id, created_at) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, (p, raw))| {
+            let k = offset + i as i64;
+            b.push_bind(first_id + k)
+                .push_bind(session.0)
+                .push_bind(first_num + k)
+                .push_bind(&p.bib)
+                .push_bind(&p.chip)
+                .push_bind(format_utc(p.timestamp))
+                .push_bind(p.source.as_str())
+                .push_bind(&p.status)
+                .push_bind(raw.map(|r| r.0))
+                .push_bind(p.corrects_id.map(|c| c.0))
+                .push_bind(p.moved_from_id.map(|c| c.0))
+                .push_bind(&created_at);
+        });
+        q.build().execute(&mut **tx).await?;
+        for (i, (p, raw)) in chunk.iter().enumerate() {
+            let k = offset + i as i64;
+            out.push(Passing {
+                id: PassingId(first_id + k),
+                session_id: session,
+                num_passing: first_num + k,
+                bib: p.bib.clone(),
+                chip: p.chip.clone(),
+                timestamp: p.timestamp,
+                source: p.source,
+                status: p.status.clone(),
+                raw_read_id: *raw,
+                corrects_id: p.corrects_id,
+                moved_from_id: p.moved_from_id,
+                sync_state: SyncState::Pending,
+                sync_error: None,
+                sync_attempts: 0,
+                sent_at: None,
+                created_at: at,
+            });
+        }
+    }
+    Ok(out)
+}
+
+// -------------------------------------------------------------------- row mapping
+
+fn time_col(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
+    let text: String = row.try_get(col)?;
+    parse_utc(&text).ok_or_else(|| CoreError::Invalid(format!("stored time `{text}` in `{col}`")))
+}
+
+fn opt_time_col(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
+    let text: Option<String> = row.try_get(col)?;
+    text.map(|t| parse_utc(&t).ok_or_else(|| CoreError::Invalid(format!("stored time `{t}` in `{col}`"))))
+        .transpose()
+}
+
+fn enum_col<T: FromStr<Err = CoreError>>(row: &SqliteRow, col: &str) -> Result<T> {
+    let text: String = row.try_get(col)?;
+    text.parse()
+}
+
+fn device_from_row(row: &SqliteRow) -> Result<Device> {
+    Ok(Device {
+        deviceid: DeviceId(row.try_get("deviceid")?),
+        serial_number: row.try_get("serial_number")?,
+        model: row.try_get("model")?,
+        device_type: row.try_get("device_type")?,
+        alias: row.try_get("alias")?,
+        firmware: row.try_get("firmware")?,
+        api_base_url: row.try_get("api_base_url")?,
+        bound_at: time_col(row, "bound_at")?,
+    })
+}
+
+fn session_from_row(row: &SqliteRow) -> Result<Session> {
+    Ok(Session {
+        id: SessionId(row.try_get("id")?),
+        deviceid: DeviceId(row.try_get("deviceid")?),
+        token_session: row.try_get("token_session")?,
+        alias: row.try_get("alias")?,
+        state: enum_col(row, "state")?,
+        opened_at: time_col(row, "opened_at")?,
+        closed_at: opt_time_col(row, "closed_at")?,
+        next_num_passing: row.try_get("next_num_passing")?,
+        note: row.try_get("note")?,
+    })
+}
+
+pub(crate) fn passing_from_row(row: &SqliteRow) -> Result<Passing> {
+    Ok(Passing {
+        id: PassingId(row.try_get("id")?),
+        session_id: SessionId(row.try_get("session_id")?),
+        num_passing: row.try_get("num_passing")?,
+        bib: row.try_get("bib")?,
+        chip: row.try_get("chip")?,
+        timestamp: time_col(row, "timestamp")?,
+        source: enum_col(row, "source")?,
+        status: row.try_get("status")?,
+        raw_read_id: row.try_get::<Option<i64>, _>("raw_read_id")?.map(RawReadId),
+        corrects_id: row.try_get::<Option<i64>, _>("corrects_id")?.map(PassingId),
+        moved_from_id: row.try_get::<Option<i64>, _>("moved_from_id")?.map(PassingId),
+        sync_state: enum_col(row, "sync_state")?,
+        sync_error: row.try_get("sync_error")?,
+        sync_attempts: row.try_get("sync_attempts")?,
+        sent_at: opt_time_col(row, "sent_at")?,
+        created_at: time_col(row, "created_at")?,
+    })
+}
+
+pub(crate) fn correction_from_row(row: &SqliteRow) -> Result<Correction> {
+    Ok(Correction {
+        id: row.try_get("id")?,
+        passing_id: PassingId(row.try_get("passing_id")?),
+        kind: enum_col::<CorrectionKind>(row, "action")?,
+        old_value: row.try_get("old_value")?,
+        new_value: row.try_get("new_value")?,
+        operator: row.try_get("operator")?,
+        station: row.try_get("station")?,
+        reason: row.try_get("reason")?,
+        at: time_col(row, "at")?,
+        carrier_id: row.try_get::<Option<i64>, _>("carrier_id")?.map(PassingId),
+    })
+}

@@ -1,0 +1,507 @@
+//! Exactly-once delivery of every passing to its RUFUS session. The outbox is the set of
+//! `pending` passings; batches go in `num_passing` order, one request in flight at a time; a
+//! batch whose earlier send may have landed (any attempt recorded, even before a crash) is first
+//! reconciled against the cloud (P2), so nothing is sent twice and nothing is skipped.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use rufus_api::{ApiError, Retry, RufusClient, SessionToken};
+use tokio::sync::{Notify, watch};
+
+use crate::clock::SharedClock;
+use crate::domain::{DeviceId, Passing, PassingId, Session, SessionId, SessionState};
+use crate::error::{CoreError, Result};
+use crate::store::Store;
+
+/// Default passings per request (the contract allows up to 5000).
+pub const DEFAULT_BATCH: usize = 500;
+
+/// How the sync engine paces itself.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Passings per request.
+    pub batch_size: usize,
+    /// First retry delay after a retryable failure.
+    pub base_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+    /// How often to look for work when nothing wakes the engine.
+    pub idle_poll: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: DEFAULT_BATCH,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            idle_poll: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the sync engine is doing, for the UI's sync pill and the CLI's status line.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SyncStatus {
+    /// Passings waiting to be sent (all sessions).
+    pub pending: i64,
+    /// Passings the cloud holds.
+    pub sent: i64,
+    /// Passings the cloud rejected, kept with its message.
+    pub parked: i64,
+    /// Passings per second sent over the last ten seconds.
+    pub rate: f64,
+    /// When the cloud last accepted something.
+    pub last_success: Option<DateTime<Utc>>,
+    /// The last failure, in words.
+    pub last_error: Option<String>,
+    /// Its code (`timeout`, `rate_limited`, `unauthorized`, …).
+    pub last_error_code: Option<String>,
+    /// Set when syncing stopped until a person acts (wrong key, missing permission).
+    pub stopped: Option<String>,
+    /// Sessions the cloud closed from elsewhere while passings were pending.
+    pub closed_remotely: Vec<SessionId>,
+    /// No API key is set: nothing is syncing.
+    pub offline: bool,
+}
+
+/// Why one round of work ended early.
+#[derive(Debug)]
+enum Halt {
+    /// Try again after this long.
+    Backoff(Duration),
+    /// Do not try again until a person acts.
+    Stop(String),
+}
+
+/// Sends the outbox of every open session to RUFUS Cloud.
+#[derive(Debug, Clone)]
+pub struct SyncEngine {
+    store: Store,
+    clock: SharedClock,
+    client: Option<RufusClient>,
+    config: SyncConfig,
+    status: watch::Sender<SyncStatus>,
+    wake: Arc<Notify>,
+    sent_log: Arc<std::sync::Mutex<VecDeque<(Duration, u64)>>>,
+}
+
+/// What one pass over the outbox achieved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Passings confirmed in the cloud (sent or found there by reconciliation).
+    pub confirmed: u64,
+    /// Passings parked.
+    pub parked: u64,
+}
+
+impl SyncEngine {
+    /// A sync engine; without a client (no key) it only reports that nothing is syncing.
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        client: Option<RufusClient>,
+        config: SyncConfig,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let offline = client.is_none();
+        let (status, _) = watch::channel(SyncStatus { offline, ..SyncStatus::default() });
+        Self { store, clock, client, config, status, wake, sent_log: Arc::default() }
+    }
+
+    /// Watches the status.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    /// Wakes the engine (new passings, a session changed state).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// The client, when a key is set.
+    pub fn client(&self) -> Option<&RufusClient> {
+        self.client.as_ref()
+    }
+
+    /// Runs until the task is aborted: works through every open session, backs off on failure,
+    /// sleeps until woken or the idle poll.
+    pub async fn run(self) {
+        let mut failures: u32 = 0;
+        loop {
+            let wait = match self.round().await {
+                Ok(_) => {
+                    failures = 0;
+                    self.config.idle_poll
+                }
+                Err(Halt::Backoff(floor)) => {
+                    failures = failures.saturating_add(1);
+                    self.backoff(failures).max(floor)
+                }
+                Err(Halt::Stop(_)) => Duration::from_secs(3600),
+            };
+            let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+        }
+    }
+
+    /// Pushes what is pending now, once: `Ok` when the outbox is empty (held stamps waiting for
+    /// a bib aside), otherwise the reason it could not be emptied.
+    pub async fn sync_once(&self) -> Result<Round> {
+        match self.round().await {
+            Ok(round) => Ok(round),
+            Err(Halt::Stop(message)) => Err(CoreError::Conflict(message)),
+            Err(Halt::Backoff(_)) => {
+                let status = self.status.borrow().clone();
+                Err(CoreError::Conflict(
+                    status.last_error.unwrap_or_else(|| "the cloud could not be reached".into()),
+                ))
+            }
+        }
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        let exp = self.config.base_backoff.saturating_mul(1 << failures.min(16).saturating_sub(1));
+        let capped = exp.min(self.config.max_backoff);
+        // Full jitter between half and all of it, so many consoles do not retry in step.
+        let jitter = rand::rng().random_range(0.5..=1.0);
+        capped.mul_f64(jitter)
+    }
+
+    /// One pass over every open session.
+    async fn round(&self) -> Result<Round, Halt> {
+        let Some(client) = self.client.clone() else {
+            self.refresh_counts().await;
+            return Err(Halt::Stop("no RUFUS API key is set: nothing is syncing".into()));
+        };
+        if let Some(stopped) = self.status.borrow().stopped.clone() {
+            return Err(Halt::Stop(stopped));
+        }
+        let sessions = self.store.sessions_to_sync().await.map_err(|e| self.store_failed(&e))?;
+        let mut total = Round::default();
+        let mut halt = None;
+        for session in sessions {
+            match self.sync_session(&client, session).await {
+                Ok(round) => {
+                    total.confirmed += round.confirmed;
+                    total.parked += round.parked;
+                }
+                Err(Halt::Stop(reason)) => {
+                    self.status.send_modify(|s| s.stopped = Some(reason.clone()));
+                    halt = Some(Halt::Stop(reason));
+                    break;
+                }
+                Err(h) => halt = Some(h),
+            }
+        }
+        self.refresh_counts().await;
+        match halt {
+            Some(h) => Err(h),
+            None => Ok(total),
+        }
+    }
+
+    async fn sync_session(&self, client: &RufusClient, mut session: Session) -> Result<Round, Halt> {
+        let token = match &session.token_session {
+            Some(t) => SessionToken::new(t.clone()),
+            None => {
+                let token = self.create_in_cloud(client, &session).await?;
+                session.token_session = Some(token.as_str().to_owned());
+                token
+            }
+        };
+        let mut round = Round::default();
+        let mut batch_size = self.config.batch_size.max(1);
+        loop {
+            let batch = self.store.pending(session.id, batch_size).await.map_err(|e| self.store_failed(&e))?;
+            if batch.is_empty() {
+                break;
+            }
+            match self.send(client, &session, &token, batch).await {
+                Ok(r) => {
+                    round.confirmed += r.confirmed;
+                    round.parked += r.parked;
+                    self.refresh_counts().await;
+                }
+                Err(SendError::TooLarge) if batch_size > 1 => batch_size = (batch_size / 2).max(1),
+                Err(SendError::TooLarge) => {
+                    return Err(Halt::Backoff(self.config.max_backoff));
+                }
+                Err(SendError::Halt(h)) => return Err(h),
+            }
+        }
+        if session.state == SessionState::Closing {
+            self.close_in_cloud(client, &session, &token).await?;
+        }
+        Ok(round)
+    }
+
+    /// Creates the session in the cloud. A previous attempt may have landed without an answer:
+    /// if the device's active session is one this console does not know yet, it is ours.
+    async fn create_in_cloud(&self, client: &RufusClient, session: &Session) -> Result<SessionToken, Halt> {
+        let deviceid = rufus_api::DeviceId::new(session.deviceid.0.clone());
+        let active = client.active_session(&deviceid).await.map_err(|e| self.cloud_failed(&e))?;
+        if let Some(active) = active {
+            let known = self
+                .store
+                .sessions(Some(&session.deviceid))
+                .await
+                .map_err(|e| self.store_failed(&e))?
+                .into_iter()
+                .any(|s| s.token_session.as_deref() == Some(active.token_session.as_str()));
+            if !known {
+                self.adopt_token(session.id, active.token_session.as_str()).await?;
+                return Ok(active.token_session);
+            }
+        }
+        let token = client
+            .create_session(&deviceid, session.alias.as_deref())
+            .await
+            .map_err(|e| self.cloud_failed(&e))?;
+        self.adopt_token(session.id, token.as_str()).await?;
+        Ok(token)
+    }
+
+    async fn adopt_token(&self, session: SessionId, token: &str) -> Result<(), Halt> {
+        self.store.set_session_token(session, token).await.map_err(|e| self.store_failed(&e))
+    }
+
+    async fn close_in_cloud(&self, client: &RufusClient, session: &Session, token: &SessionToken) -> Result<(), Halt> {
+        let counts = self.store.outbox_counts(Some(session.id)).await.map_err(|e| self.store_failed(&e))?;
+        if counts.pending > 0 {
+            return Ok(()); // held stamps are not pending; anything else must drain first
+        }
+        match client.close_session(token).await {
+            Ok(()) => {}
+            Err(ApiError::NotFound { .. }) => {
+                // Gone or already closed: the session's own record says which.
+                let info = client.session(token).await;
+                if matches!(info, Ok(ref s) if s.active == Some(true)) {
+                    return Err(Halt::Backoff(self.config.base_backoff));
+                }
+            }
+            Err(e) => return Err(self.cloud_failed(&e)),
+        }
+        self.store
+            .set_session_state(session.id, SessionState::Closed, None, self.clock.now())
+            .await
+            .map_err(|e| self.store_failed(&e))
+    }
+
+    /// Sends one batch: reconciles first when any of it may already be in the cloud; splits on
+    /// a 400 until the rejected passing is isolated and parked.
+    async fn send(
+        &self,
+        client: &RufusClient,
+        session: &Session,
+        token: &SessionToken,
+        batch: Vec<Passing>,
+    ) -> Result<Round, SendError> {
+        let mut round = Round::default();
+        let batch = if batch.iter().any(|p| p.sync_attempts > 0) {
+            let (landed, rest) = self.reconcile(client, token, batch).await?;
+            round.confirmed += landed;
+            rest
+        } else {
+            batch
+        };
+        if batch.is_empty() {
+            return Ok(round);
+        }
+        // Stack of slices still to send; a rejected slice is split in two.
+        let mut todo: Vec<Vec<Passing>> = vec![batch];
+        while let Some(part) = todo.pop() {
+            let ids: Vec<PassingId> = part.iter().map(|p| p.id).collect();
+            self.store.mark_attempt(&ids).await.map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+            let wire: Vec<rufus_api::Passing> = part.iter().map(to_wire).collect();
+            match client.insert_passings(token, &wire).await {
+                Ok(_) => {
+                    self.store
+                        .mark_sent(&ids, self.clock.now())
+                        .await
+                        .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+                    round.confirmed += ids.len() as u64;
+                    self.record_sent(ids.len() as u64);
+                }
+                Err(ApiError::Rejected { message, .. }) if part.len() > 1 => {
+                    tracing::info!(%message, size = part.len(), "batch rejected; splitting to isolate");
+                    let mut left = part;
+                    let right = left.split_off(left.len() / 2);
+                    todo.push(right);
+                    todo.push(left);
+                }
+                Err(ApiError::Rejected { message, .. }) => {
+                    if let Some(p) = part.first() {
+                        tracing::warn!(num = p.num_passing, %message, "passing rejected by the cloud; parked");
+                        self.store.park(p.id, &message).await.map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+                        round.parked += 1;
+                    }
+                }
+                Err(ApiError::TooLarge { .. }) => return Err(SendError::TooLarge),
+                Err(ApiError::SessionClosed { message, .. }) => {
+                    return Err(SendError::Halt(self.closed_remotely(session, &message).await));
+                }
+                Err(e) => return Err(SendError::Halt(self.cloud_failed(&e))),
+            }
+        }
+        Ok(round)
+    }
+
+    /// Asks the cloud which of `batch` it already holds; marks those sent and returns the rest.
+    async fn reconcile(
+        &self,
+        client: &RufusClient,
+        token: &SessionToken,
+        batch: Vec<Passing>,
+    ) -> Result<(u64, Vec<Passing>), SendError> {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return Ok((0, batch)) };
+        let (first, last) = (num(first), num(last));
+        let held: HashSet<u64> = client
+            .all_passings_by_range(token, first, last)
+            .await
+            .map_err(|e| SendError::Halt(self.cloud_failed(&e)))?
+            .into_iter()
+            .filter_map(|p| p.num_passing)
+            .collect();
+        let (landed, rest): (Vec<Passing>, Vec<Passing>) =
+            batch.into_iter().partition(|p| held.contains(&num(p)));
+        if !landed.is_empty() {
+            let ids: Vec<PassingId> = landed.iter().map(|p| p.id).collect();
+            tracing::info!(count = ids.len(), "reconciled: already in the cloud");
+            self.store.mark_sent(&ids, self.clock.now()).await.map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+        }
+        Ok((landed.len() as u64, rest))
+    }
+
+    async fn closed_remotely(&self, session: &Session, message: &str) -> Halt {
+        let note = format!("RUFUS closed this session from elsewhere ({message}); pending passings can be moved to a new session");
+        tracing::warn!(session = %session.id, "{note}");
+        if let Err(e) = self
+            .store
+            .set_session_state(session.id, SessionState::ClosedRemotely, Some(&note), self.clock.now())
+            .await
+        {
+            return self.store_failed(&e);
+        }
+        self.status.send_modify(|s| {
+            if !s.closed_remotely.contains(&session.id) {
+                s.closed_remotely.push(session.id);
+            }
+            s.last_error = Some(note.clone());
+            s.last_error_code = Some("session_closed".into());
+        });
+        Halt::Backoff(Duration::ZERO)
+    }
+
+    fn cloud_failed(&self, error: &ApiError) -> Halt {
+        let message = error.to_string();
+        tracing::warn!(code = error.code(), %message, "sync failed");
+        self.status.send_modify(|s| {
+            s.last_error = Some(message.clone());
+            s.last_error_code = Some(error.code().to_owned());
+        });
+        match error.retry() {
+            Retry::After(d) => Halt::Backoff(d),
+            Retry::Safe | Retry::Reconcile => Halt::Backoff(Duration::ZERO),
+            Retry::Never => match error {
+                ApiError::Unauthorized { .. } => Halt::Stop(message),
+                // Anything else permanent (an odd answer): keep trying, slowly, and say so.
+                _ => Halt::Backoff(self.config.max_backoff),
+            },
+        }
+    }
+
+    fn store_failed(&self, error: &CoreError) -> Halt {
+        let message = error.to_string();
+        tracing::error!(%message, "sync could not use the local database");
+        self.status.send_modify(|s| {
+            s.last_error = Some(message);
+            s.last_error_code = Some(error.code().to_owned());
+        });
+        Halt::Backoff(self.config.base_backoff)
+    }
+
+    fn record_sent(&self, count: u64) {
+        let now = self.clock.monotonic();
+        let rate = {
+            let mut log = self.sent_log.lock().unwrap_or_else(|p| p.into_inner());
+            log.push_back((now, count));
+            while log.front().is_some_and(|(t, _)| now.saturating_sub(*t) > Duration::from_secs(10)) {
+                log.pop_front();
+            }
+            log.iter().map(|(_, n)| *n).sum::<u64>() as f64 / 10.0
+        };
+        let at = self.clock.now();
+        self.status.send_modify(|s| {
+            s.rate = rate;
+            s.last_success = Some(at);
+            s.last_error = None;
+            s.last_error_code = None;
+        });
+    }
+
+    /// Re-reads the outbox counters into the status.
+    pub async fn refresh_counts(&self) {
+        if let Ok(counts) = self.store.outbox_counts(None).await {
+            self.status.send_modify(|s| {
+                s.pending = counts.pending;
+                s.sent = counts.sent;
+                s.parked = counts.parked;
+            });
+        }
+    }
+
+    /// Clears a stop (after the key was changed) and wakes the engine.
+    pub fn resume(&self) {
+        self.status.send_modify(|s| s.stopped = None);
+        self.wake();
+    }
+
+    /// Checks an active session against the cloud (on start-up): if the cloud no longer has it
+    /// active, it was closed from elsewhere. Returns whether it is still active.
+    pub async fn check_session(&self, session: &Session) -> Result<bool> {
+        let (Some(client), Some(token)) = (&self.client, &session.token_session) else {
+            return Ok(true);
+        };
+        let deviceid = rufus_api::DeviceId::new(session.deviceid.0.clone());
+        let active = client.active_session(&deviceid).await?;
+        if active.as_ref().is_some_and(|a| a.token_session.as_str() == token) {
+            return Ok(true);
+        }
+        let info = client.session(&SessionToken::new(token.clone())).await;
+        if matches!(info, Ok(ref s) if s.active == Some(true)) {
+            return Ok(true);
+        }
+        let _ = self.closed_remotely(session, "it is no longer the device's active session").await;
+        Ok(false)
+    }
+
+    /// Whether a device's sessions may be synced (a device must be bound to have sessions).
+    pub fn device_id(deviceid: &DeviceId) -> rufus_api::DeviceId {
+        rufus_api::DeviceId::new(deviceid.0.clone())
+    }
+}
+
+#[derive(Debug)]
+enum SendError {
+    TooLarge,
+    Halt(Halt),
+}
+
+fn num(p: &Passing) -> u64 {
+    u64::try_from(p.num_passing).unwrap_or(0)
+}
+
+/// The passing as RUFUS receives it. A passing with no bib sends its chip as the bib (RRM
+/// matches either), and always sends the chip too.
+pub fn to_wire(p: &Passing) -> rufus_api::Passing {
+    let bib = p.bib.clone().or_else(|| p.chip.clone()).unwrap_or_default();
+    let mut wire = rufus_api::Passing::new(bib, num(p), p.timestamp);
+    wire.chip = p.chip.clone();
+    wire.status = p.status.clone();
+    wire.timezone = Some("UTC".into());
+    wire
+}
