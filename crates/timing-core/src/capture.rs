@@ -59,7 +59,10 @@ pub struct DedupWindow {
 impl DedupWindow {
     /// A window of `window` (0 disables de-duplication).
     pub fn new(window: Duration) -> Self {
-        Self { window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX), last: HashMap::new() }
+        Self {
+            window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
+            last: HashMap::new(),
+        }
     }
 
     /// Whether a read of `chip` at `at` repeats a passing; if not, it becomes the chip's passing.
@@ -92,6 +95,11 @@ impl DedupWindow {
     }
 }
 
+/// The pipeline is shutting down and takes no more reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the capture pipeline has stopped")]
+pub struct PipelineClosed;
+
 /// Where sources put their reads.
 #[derive(Debug, Clone)]
 pub struct ReadSink {
@@ -101,13 +109,13 @@ pub struct ReadSink {
 
 impl ReadSink {
     /// Queues a read for commit; waits when the queue is full. Fails only at shutdown.
-    pub async fn send(&self, read: RawRead) -> Result<(), RawRead> {
-        self.tx.send(read).await.map_err(|e| e.0)
+    pub async fn send(&self, read: RawRead) -> Result<(), PipelineClosed> {
+        self.tx.send(read).await.map_err(|_| PipelineClosed)
     }
 
     /// Queues a read from a blocking thread (serial ports).
-    pub fn blocking_send(&self, read: RawRead) -> Result<(), RawRead> {
-        self.tx.blocking_send(read).map_err(|e| e.0)
+    pub fn blocking_send(&self, read: RawRead) -> Result<(), PipelineClosed> {
+        self.tx.blocking_send(read).map_err(|_| PipelineClosed)
     }
 
     /// Whether the pipeline stopped taking reads.
@@ -256,7 +264,10 @@ impl Committer {
                     let batch = CommitBatch {
                         raw_reads: to_commit.len(),
                         duplicates: to_commit.iter().filter(|r| r.duplicate).count(),
-                        without_session: to_commit.iter().filter(|r| r.session_id.is_none()).count(),
+                        without_session: to_commit
+                            .iter()
+                            .filter(|r| r.session_id.is_none())
+                            .count(),
                         passings,
                     };
                     self.stats.send_modify(|s| {
@@ -315,7 +326,10 @@ mod tests {
         let s = SessionId(1);
         assert!(!w.is_duplicate(s, "A", at("2026-05-03T09:00:00.000Z")));
         assert!(w.is_duplicate(s, "A", at("2026-05-03T09:00:04.999Z")));
-        assert!(!w.is_duplicate(s, "B", at("2026-05-03T09:00:01.000Z")), "other chips are independent");
+        assert!(
+            !w.is_duplicate(s, "B", at("2026-05-03T09:00:01.000Z")),
+            "other chips are independent"
+        );
         assert!(!w.is_duplicate(s, "A", at("2026-05-03T09:00:05.000Z")), "window ended");
         assert!(!w.is_duplicate(SessionId(2), "A", at("2026-05-03T09:00:05.100Z")), "per session");
     }

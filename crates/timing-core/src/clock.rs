@@ -65,7 +65,10 @@ pub struct ManualClock {
 impl ManualClock {
     /// A manual clock showing `start`.
     pub fn new(start: DateTime<Utc>) -> Arc<Self> {
-        Arc::new(Self { wall_ms: AtomicI64::new(start.timestamp_millis()), mono_ms: AtomicI64::new(0) })
+        Arc::new(Self {
+            wall_ms: AtomicI64::new(start.timestamp_millis()),
+            mono_ms: AtomicI64::new(0),
+        })
     }
 
     /// Moves both clocks forward.
@@ -124,6 +127,12 @@ pub fn format_utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// The same instant at the store's precision (milliseconds), so what is returned after a commit
+/// equals what is read back later.
+pub fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
 /// Parses a stored or typed UTC time (RFC 3339; a missing offset is read as UTC).
 pub fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
@@ -166,7 +175,10 @@ mod tests {
     fn utc_text_round_trips_with_millisecond_precision() {
         let t = parse_utc("2023-01-22T09:21:33.456Z").unwrap();
         assert_eq!(format_utc(t), "2023-01-22T09:21:33.456Z");
-        assert_eq!(format_utc(parse_utc("2023-01-22T09:21:33").unwrap()), "2023-01-22T09:21:33.000Z");
+        assert_eq!(
+            format_utc(parse_utc("2023-01-22T09:21:33").unwrap()),
+            "2023-01-22T09:21:33.000Z"
+        );
         assert!(parse_utc("yesterday").is_none());
     }
 }

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
 
 use crate::clock::{format_utc, parse_utc};
-use crate::domain::{Correction, CorrectionKind, FeedEntry, Passing, PassingId, SessionId, SyncState};
+use crate::domain::{
+    Correction, CorrectionKind, FeedEntry, Passing, PassingId, SessionId, SyncState,
+};
 use crate::error::{CoreError, Result};
 use crate::participants::{ChipMap, looks_like_bib};
 use crate::store::{NewPassing, Store, commit_passings_tx, passing_from_row};
@@ -110,16 +112,22 @@ pub(crate) async fn apply_change(
             if let Some(b) = &bib
                 && !looks_like_bib(b)
             {
-                return Err(CoreError::Invalid(format!("`{b}` is not a bib (1–8 letters or digits)")));
+                return Err(CoreError::Invalid(format!(
+                    "`{b}` is not a bib (1–8 letters or digits)"
+                )));
             }
             (CorrectionKind::SetBib, now.bib.clone(), bib)
         }
         Change::SetTime(t) => {
             (CorrectionKind::SetTime, Some(format_utc(now.timestamp)), Some(format_utc(*t)))
         }
-        Change::Void if now.void => return Err(CoreError::Conflict("the passing is already void".into())),
+        Change::Void if now.void => {
+            return Err(CoreError::Conflict("the passing is already void".into()));
+        }
         Change::Void => (CorrectionKind::Void, None, None),
-        Change::Restore if !now.void => return Err(CoreError::Conflict("the passing is not void".into())),
+        Change::Restore if !now.void => {
+            return Err(CoreError::Conflict("the passing is not void".into()));
+        }
         Change::Restore => (CorrectionKind::Restore, None, None),
     };
 
@@ -195,7 +203,10 @@ pub(crate) async fn apply_change(
     Ok(Corrected { correction, carrier })
 }
 
-async fn corrections_tx(tx: &mut Transaction<'static, Sqlite>, passing: PassingId) -> Result<Vec<Correction>> {
+async fn corrections_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    passing: PassingId,
+) -> Result<Vec<Correction>> {
     let rows = sqlx::query("SELECT * FROM corrections WHERE passing_id = ? ORDER BY id")
         .bind(passing.0)
         .fetch_all(&mut **tx)

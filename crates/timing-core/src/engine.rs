@@ -93,7 +93,13 @@ impl Engine {
             _ => None,
         };
         let wake = Arc::new(Notify::new());
-        let sync = SyncEngine::new(store.clone(), clock.clone(), client, config.sync.clone(), wake.clone());
+        let sync = SyncEngine::new(
+            store.clone(),
+            clock.clone(),
+            client,
+            config.sync.clone(),
+            wake.clone(),
+        );
         sync.refresh_counts().await;
         Ok(Self { store, clock, chips, config: Arc::new(config), sync, wake })
     }
@@ -146,7 +152,11 @@ impl Engine {
     }
 
     fn author(&self, reason: Option<String>) -> Author {
-        Author { operator: self.config.operator.clone(), station: self.config.station.clone(), reason }
+        Author {
+            operator: self.config.operator.clone(),
+            station: self.config.station.clone(),
+            reason,
+        }
     }
 
     // ------------------------------------------------------------------ devices
@@ -157,7 +167,9 @@ impl Engine {
         let client = self.client()?;
         let serial = request.serial_number.trim().to_owned();
         if serial.is_empty() || request.model.trim().is_empty() {
-            return Err(CoreError::Invalid("a serial number and a model are needed to bind".into()));
+            return Err(CoreError::Invalid(
+                "a serial number and a model are needed to bind".into(),
+            ));
         }
         let existing = client
             .all_devices()
@@ -207,7 +219,10 @@ impl Engine {
         if !confirmed {
             return Err(CoreError::ConfirmationRequired(Self::UNBIND_WARNING.into()));
         }
-        self.store.device(deviceid).await?.ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
+        self.store
+            .device(deviceid)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
         match self.client()?.unbind_device(&SyncEngine::device_id(deviceid)).await {
             Ok(()) | Err(rufus_api::ApiError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -215,7 +230,9 @@ impl Engine {
         self.store.mark_unbound(deviceid, self.clock.now()).await?;
         if self.store.setting("current_device").await?.as_deref() == Some(deviceid.0.as_str()) {
             let next = self.store.devices().await?.into_iter().next();
-            self.store.set_setting("current_device", next.as_ref().map_or("", |d| d.deviceid.0.as_str())).await?;
+            self.store
+                .set_setting("current_device", next.as_ref().map_or("", |d| d.deviceid.0.as_str()))
+                .await?;
         }
         Ok(())
     }
@@ -226,8 +243,15 @@ impl Engine {
     }
 
     /// A device's local record and, when the cloud answers, its cloud record.
-    pub async fn device_details(&self, deviceid: &DeviceId) -> Result<(Device, Option<rufus_api::Device>)> {
-        let local = self.store.device(deviceid).await?.ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
+    pub async fn device_details(
+        &self,
+        deviceid: &DeviceId,
+    ) -> Result<(Device, Option<rufus_api::Device>)> {
+        let local = self
+            .store
+            .device(deviceid)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
         let cloud = match self.sync.client() {
             Some(c) => Some(c.device(&SyncEngine::device_id(deviceid)).await?),
             None => None,
@@ -247,7 +271,11 @@ impl Engine {
 
     /// Chooses the device this console records for.
     pub async fn select_device(&self, deviceid: &DeviceId) -> Result<Device> {
-        let device = self.store.device(deviceid).await?.ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
+        let device = self
+            .store
+            .device(deviceid)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("device {deviceid}")))?;
         self.store.set_setting("current_device", &deviceid.0).await?;
         Ok(device)
     }
@@ -275,7 +303,11 @@ impl Engine {
     /// A session by id, or the current one.
     pub async fn session(&self, id: Option<SessionId>) -> Result<Session> {
         match id {
-            Some(id) => self.store.session(id).await?.ok_or_else(|| CoreError::NotFound(format!("session {id}"))),
+            Some(id) => self
+                .store
+                .session(id)
+                .await?
+                .ok_or_else(|| CoreError::NotFound(format!("session {id}"))),
             None => self.current_session().await?.ok_or(CoreError::NoOpenSession),
         }
     }
@@ -294,7 +326,9 @@ impl Engine {
     pub async fn close_session(&self) -> Result<Session> {
         let session = self.current_session().await?.ok_or(CoreError::NoOpenSession)?;
         if session.state != SessionState::Closing {
-            self.store.set_session_state(session.id, SessionState::Closing, None, self.clock.now()).await?;
+            self.store
+                .set_session_state(session.id, SessionState::Closing, None, self.clock.now())
+                .await?;
         }
         self.sync.wake();
         self.session(Some(session.id)).await
@@ -317,7 +351,9 @@ impl Engine {
     pub async fn rehome_pending(&self, from: SessionId) -> Result<usize> {
         let source = self.session(Some(from)).await?;
         if source.state != SessionState::ClosedRemotely {
-            return Err(CoreError::Conflict(format!("session {from} was not closed from elsewhere")));
+            return Err(CoreError::Conflict(format!(
+                "session {from} was not closed from elsewhere"
+            )));
         }
         let target = self.current_session().await?.ok_or(CoreError::NoOpenSession)?;
         if target.id == from || !target.state.accepts_passings() {
@@ -347,7 +383,10 @@ impl Engine {
         let moved = commit_passings_tx(&mut tx, target.id, &new, now).await?;
         let author = self.author(Some("session closed from elsewhere".into()));
         for (o, n) in old.iter().zip(&moved) {
-            sqlx::query("UPDATE passings SET sync_state = 'moved' WHERE id = ?").bind(o.id.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE passings SET sync_state = 'moved' WHERE id = ?")
+                .bind(o.id.0)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO corrections(passing_id, action, old_value, new_value, operator, station, reason, at, carrier_id)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -378,14 +417,25 @@ impl Engine {
     }
 
     /// Corrects passing `num` of a session (the current one by default).
-    pub async fn correct(&self, session: Option<SessionId>, num: i64, change: Change, reason: Option<String>) -> Result<Corrected> {
+    pub async fn correct(
+        &self,
+        session: Option<SessionId>,
+        num: i64,
+        change: Change,
+        reason: Option<String>,
+    ) -> Result<Corrected> {
         let session = self.session(session).await?;
-        let passing = self
-            .store
-            .passing_by_num(session.id, num)
-            .await?
-            .ok_or_else(|| CoreError::NotFound(format!("passing #{num} in session {}", session.id)))?;
-        let done = corrections::correct(&self.store, passing.id, change, &self.author(reason), self.clock.now()).await?;
+        let passing = self.store.passing_by_num(session.id, num).await?.ok_or_else(|| {
+            CoreError::NotFound(format!("passing #{num} in session {}", session.id))
+        })?;
+        let done = corrections::correct(
+            &self.store,
+            passing.id,
+            change,
+            &self.author(reason),
+            self.clock.now(),
+        )
+        .await?;
         self.sync.wake();
         Ok(done)
     }
@@ -396,7 +446,12 @@ impl Engine {
     }
 
     /// The live feed: newest first, corrections applied.
-    pub async fn feed(&self, session: Option<SessionId>, before: Option<i64>, limit: i64) -> Result<Vec<FeedEntry>> {
+    pub async fn feed(
+        &self,
+        session: Option<SessionId>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<FeedEntry>> {
         let session = self.session(session).await?;
         corrections::feed(&self.store, session.id, before, limit, &self.chips).await
     }
@@ -405,7 +460,8 @@ impl Engine {
 
     /// Imports a participants CSV into the chip map.
     pub async fn import_participants(&self, path: &Path) -> Result<ImportReport> {
-        let file = std::fs::File::open(path).map_err(|e| CoreError::io(format!("open {}", path.display()), e))?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| CoreError::io(format!("open {}", path.display()), e))?;
         let (people, report) = parse_participants(file).map_err(CoreError::Invalid)?;
         let entries: Vec<_> = people.into_iter().map(|p| (p.chip, p.bib, p.name)).collect();
         self.store.upsert_chips(&entries, self.clock.now()).await?;
@@ -414,15 +470,24 @@ impl Engine {
     }
 
     /// Writes the session's effective passings as CSV.
-    pub async fn export_passings(&self, session: Option<SessionId>, out: impl std::io::Write) -> Result<usize> {
+    pub async fn export_passings(
+        &self,
+        session: Option<SessionId>,
+        out: impl std::io::Write,
+    ) -> Result<usize> {
         let session = self.session(session).await?;
-        let mut feed = corrections::feed(&self.store, session.id, None, i64::MAX, &self.chips).await?;
+        let mut feed =
+            corrections::feed(&self.store, session.id, None, i64::MAX, &self.chips).await?;
         feed.reverse();
         crate::export::passings_csv(&feed, out)
     }
 
     /// Writes the session's raw reads as CSV.
-    pub async fn export_raw(&self, session: Option<SessionId>, out: impl std::io::Write) -> Result<usize> {
+    pub async fn export_raw(
+        &self,
+        session: Option<SessionId>,
+        out: impl std::io::Write,
+    ) -> Result<usize> {
         let session = self.session(session).await?;
         crate::export::raw_csv(&self.store, session.id, out).await
     }

@@ -34,7 +34,9 @@ pub enum CoreError {
     #[error("{0}")]
     Conflict(String),
     /// No API key is configured, so nothing can reach the cloud.
-    #[error("no RUFUS API key is set: capture works offline, but nothing is synced until a key is set")]
+    #[error(
+        "no RUFUS API key is set: capture works offline, but nothing is synced until a key is set"
+    )]
     NoApiKey,
     /// A destructive operation was asked for without its confirmation.
     #[error("{0}")]

@@ -18,7 +18,15 @@ fn csv_error(e: csv::Error) -> CoreError {
 pub fn passings_csv(feed: &[FeedEntry], out: impl Write) -> Result<usize> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
-        "num_passing", "timestamp", "bib", "chip", "name", "source", "void", "corrected", "sync_state",
+        "num_passing",
+        "timestamp",
+        "bib",
+        "chip",
+        "name",
+        "source",
+        "void",
+        "corrected",
+        "sync_state",
         "sync_error",
     ])
     .map_err(csv_error)?;
@@ -49,12 +57,24 @@ pub async fn raw_csv(store: &Store, session: SessionId, out: impl Write) -> Resu
         .await?;
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
-        "id", "source", "protocol", "chip", "bib", "antenna", "rssi", "reader_time", "host_time",
-        "clock_offset_ms", "duplicate", "raw_hex",
+        "id",
+        "source",
+        "protocol",
+        "chip",
+        "bib",
+        "antenna",
+        "rssi",
+        "reader_time",
+        "host_time",
+        "clock_offset_ms",
+        "duplicate",
+        "raw_hex",
     ])
     .map_err(csv_error)?;
     for r in &rows {
-        let opt_i = |c: &str| r.try_get::<Option<i64>, _>(c).map(|v| v.map(|v| v.to_string()).unwrap_or_default());
+        let opt_i = |c: &str| {
+            r.try_get::<Option<i64>, _>(c).map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+        };
         let opt_s = |c: &str| r.try_get::<Option<String>, _>(c).map(Option::unwrap_or_default);
         let raw: Vec<u8> = r.try_get("raw")?;
         w.write_record([

@@ -90,7 +90,8 @@ impl<'a> ManualEntry<'a> {
     /// Mode 2: a runner crossed now; the bib comes later ([`ManualEntry::assign`]).
     pub async fn stamp(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Entry> {
         let mut tx = self.store.begin_write().await?;
-        let passings = commit_passings_tx(&mut tx, self.session, &[NewPassing::manual(None, at)], now).await?;
+        let passings =
+            commit_passings_tx(&mut tx, self.session, &[NewPassing::manual(None, at)], now).await?;
         record_action(&mut tx, self.session, "stamp", &ids(&passings), None, now).await?;
         tx.commit().await?;
         Ok(Entry { passings, warnings: Vec::new(), queued: self.queued().await? })
@@ -122,7 +123,8 @@ impl<'a> ManualEntry<'a> {
         }
         let mut changed = Vec::new();
         for (id, bib) in waiting.into_iter().zip(bibs) {
-            apply_change(&mut tx, PassingId(id), &Change::SetBib(Some(bib)), &self.author, now).await?;
+            apply_change(&mut tx, PassingId(id), &Change::SetBib(Some(bib)), &self.author, now)
+                .await?;
             changed.push(PassingId(id));
         }
         record_action(&mut tx, self.session, "assign", &changed, None, now).await?;
@@ -167,7 +169,8 @@ impl<'a> ManualEntry<'a> {
         };
         let (queue_id, bib): (i64, String) = (next.try_get("id")?, next.try_get("bib")?);
         let passings =
-            commit_passings_tx(&mut tx, self.session, &[NewPassing::manual(Some(bib), at)], now).await?;
+            commit_passings_tx(&mut tx, self.session, &[NewPassing::manual(Some(bib), at)], now)
+                .await?;
         if let Some(p) = passings.first() {
             sqlx::query("UPDATE bib_queue SET consumed_by = ? WHERE id = ?")
                 .bind(p.id.0)
@@ -175,7 +178,8 @@ impl<'a> ManualEntry<'a> {
                 .execute(&mut *tx)
                 .await?;
         }
-        record_action(&mut tx, self.session, "stamp_queued", &ids(&passings), Some(queue_id), now).await?;
+        record_action(&mut tx, self.session, "stamp_queued", &ids(&passings), Some(queue_id), now)
+            .await?;
         tx.commit().await?;
         Ok(Entry { passings, warnings: Vec::new(), queued: self.queued().await? })
     }
@@ -277,10 +281,16 @@ async fn record_action(
     Ok(())
 }
 
-async fn load(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, ids: &[PassingId]) -> Result<Vec<Passing>> {
+async fn load(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ids: &[PassingId],
+) -> Result<Vec<Passing>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let row = sqlx::query("SELECT * FROM passings WHERE id = ?").bind(id.0).fetch_one(&mut **tx).await?;
+        let row = sqlx::query("SELECT * FROM passings WHERE id = ?")
+            .bind(id.0)
+            .fetch_one(&mut **tx)
+            .await?;
         out.push(passing_from_row(&row)?);
     }
     Ok(out)

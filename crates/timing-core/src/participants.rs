@@ -15,7 +15,9 @@ pub struct ChipMap {
 
 impl ChipMap {
     /// A map with these (chip, bib, name) entries.
-    pub fn from_entries(entries: impl IntoIterator<Item = (String, String, Option<String>)>) -> Self {
+    pub fn from_entries(
+        entries: impl IntoIterator<Item = (String, String, Option<String>)>,
+    ) -> Self {
         let map = Self::default();
         map.extend(entries);
         map
@@ -85,7 +87,8 @@ pub fn looks_like_bib(text: &str) -> bool {
 /// zero bytes (or ASCII spaces). Returns None for any EPC that is not such a code.
 pub fn decode_free_tag(epc: &str) -> Option<String> {
     let hex = epc.trim();
-    if hex.len() < 2 || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if hex.len() < 2 || !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return None;
     }
     let bytes: Vec<u8> = (0..hex.len())
@@ -130,7 +133,8 @@ pub fn parse_participants(input: impl Read) -> Result<(Vec<Participant>, ImportR
     input.read_to_string(&mut text).map_err(|e| format!("cannot read the file: {e}"))?;
     let text = text.trim_start_matches('\u{feff}');
     let first_line = text.lines().next().unwrap_or("");
-    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
+    let delimiter =
+        if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -177,13 +181,17 @@ pub fn parse_participants(input: impl Read) -> Result<(Vec<Participant>, ImportR
         }
         let key = normalise_chip(&chip);
         if let Some(first) = seen_chips.get(&key) {
-            report.rejected.push((line, format!("chip {chip} already given to another bib on line {first}")));
+            report
+                .rejected
+                .push((line, format!("chip {chip} already given to another bib on line {first}")));
             continue;
         }
         seen_chips.insert(key, line);
         let name = match (field(name_col), field(first_col), field(last_col)) {
             (n, _, _) if !n.is_empty() => Some(n),
-            (_, f, l) if !f.is_empty() || !l.is_empty() => Some(format!("{f} {l}").trim().to_owned()),
+            (_, f, l) if !f.is_empty() || !l.is_empty() => {
+                Some(format!("{f} {l}").trim().to_owned())
+            }
             _ => None,
         };
         participants.push(Participant { chip, bib, name });
@@ -218,7 +226,14 @@ mod tests {
                    11;E200AA04;;;\n";
         let (people, report) = parse_participants(csv.as_bytes()).unwrap();
         assert_eq!(people.len(), 2);
-        assert_eq!(people[0], Participant { chip: "E200AA01".into(), bib: "7".into(), name: Some("Ana Lopez".into()) });
+        assert_eq!(
+            people[0],
+            Participant {
+                chip: "E200AA01".into(),
+                bib: "7".into(),
+                name: Some("Ana Lopez".into())
+            }
+        );
         assert_eq!(people[1].name, None);
         assert_eq!(report.accepted, 2);
         let reasons: Vec<_> = report.rejected.iter().map(|(line, r)| (*line, r.as_str())).collect();
@@ -253,7 +268,11 @@ mod tests {
         assert_eq!(bib_for_read(&read("e200aa01", "ipico", None), &chips).as_deref(), Some("7"));
         assert_eq!(bib_for_read(&read("3432", "ipico", None), &chips).as_deref(), Some("42"));
         assert_eq!(bib_for_read(&read("123", "lines", None), &chips).as_deref(), Some("123"));
-        assert_eq!(bib_for_read(&read("3132", "lines", None), &chips).as_deref(), Some("3132"), "typed");
+        assert_eq!(
+            bib_for_read(&read("3132", "lines", None), &chips).as_deref(),
+            Some("3132"),
+            "typed"
+        );
         assert_eq!(bib_for_read(&read("E2000017221101441890ABCD", "ipico", None), &chips), None);
     }
 }

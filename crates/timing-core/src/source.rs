@@ -69,10 +69,13 @@ impl SourceSpec {
                         other => return Err(unknown_param("lines", other)),
                     }
                 }
-                let is_port = baud.is_some() || path.starts_with("/dev/") || path.starts_with("COM");
+                let is_port =
+                    baud.is_some() || path.starts_with("/dev/") || path.starts_with("COM");
                 Ok(SourceSpec::Lines(match (path, is_port) {
                     ("-", _) => LineInput::Stdin,
-                    (p, true) => LineInput::Serial { path: p.to_owned(), baud: baud.unwrap_or(9600) },
+                    (p, true) => {
+                        LineInput::Serial { path: p.to_owned(), baud: baud.unwrap_or(9600) }
+                    }
                     (p, false) => LineInput::File(PathBuf::from(p)),
                 }))
             }
@@ -145,7 +148,7 @@ impl SimFinish {
                 other => return Err(unknown_param("sim", other)),
             }
         }
-        if !(sim.rate.is_finite() && sim.rate >= 0.0) || !(0.0..=1.0).contains(&sim.unknown) {
+        if !(sim.rate.is_finite() && sim.rate >= 0.0 && (0.0..=1.0).contains(&sim.unknown)) {
             return Err(CoreError::Invalid("sim: rate must be ≥ 0 and unknown within 0–1".into()));
         }
         Ok(sim)
@@ -178,7 +181,10 @@ impl SimFinish {
             let reads_here = rng.random_range(1..=4);
             let mut read_t = t;
             for _ in 0..reads_here {
-                reads.push((Duration::from_secs_f64(read_t * if self.rate > 0.0 { 1.0 } else { 0.0 }), chip.clone()));
+                reads.push((
+                    Duration::from_secs_f64(read_t * if self.rate > 0.0 { 1.0 } else { 0.0 }),
+                    chip.clone(),
+                ));
                 read_t += rng.random_range(0.02..0.4);
             }
         }
@@ -403,9 +409,13 @@ mod tests {
             SourceSpec::parse("lines:/tmp/reads.txt").unwrap(),
             SourceSpec::Lines(LineInput::File("/tmp/reads.txt".into()))
         );
-        assert!(SourceSpec::parse("sim:runners=lots").unwrap_err().to_string().contains("runners=lots"));
+        assert!(
+            SourceSpec::parse("sim:runners=lots").unwrap_err().to_string().contains("runners=lots")
+        );
         assert!(SourceSpec::parse("sim:speed=3").unwrap_err().to_string().contains("speed"));
-        assert!(SourceSpec::parse("llrp:10.0.0.1").unwrap_err().to_string().contains("unknown source"));
+        assert!(
+            SourceSpec::parse("llrp:10.0.0.1").unwrap_err().to_string().contains("unknown source")
+        );
     }
 
     #[test]
@@ -417,7 +427,8 @@ mod tests {
         assert_eq!(chips.len(), 200, "one chip per runner");
         assert!(script.len() > 300, "several reads per crossing: {}", script.len());
         assert!(script.windows(2).all(|w| w[0].0 <= w[1].0), "in time order");
-        let unknown = chips.iter().filter(|c| crate::participants::decode_free_tag(c).is_none()).count();
+        let unknown =
+            chips.iter().filter(|c| crate::participants::decode_free_tag(c).is_none()).count();
         assert!((1..=30).contains(&unknown), "some unknown chips: {unknown}");
         let span = script.last().unwrap().0.as_secs_f64();
         assert!((10.0..40.0).contains(&span), "about 200 runners / 10 per s: {span}");
@@ -430,7 +441,11 @@ mod tests {
         assert_eq!(s.feed(b"4\n\n  56 \r"), vec!["34", "56"]);
         let long = vec![b'x'; MAX_LINE + 10];
         assert!(s.feed(&long).is_empty());
-        assert_eq!(s.feed(b"\n78\n"), vec!["78"], "the over-long line is dropped, the next one kept");
+        assert_eq!(
+            s.feed(b"\n78\n"),
+            vec!["78"],
+            "the over-long line is dropped, the next one kept"
+        );
         assert_eq!(s.feed(b"99"), Vec::<String>::new());
         assert_eq!(s.finish().as_deref(), Some("99"));
     }

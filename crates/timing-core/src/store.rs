@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use crate::clock::{format_utc, parse_utc};
+use crate::clock::{format_utc, parse_utc, to_millis};
 use crate::domain::{
     Correction, CorrectionKind, Device, DeviceId, Passing, PassingId, PassingSource, RawRead,
     RawReadId, Session, SessionId, SessionState, SyncState,
@@ -178,9 +178,11 @@ impl Store {
 
     /// Devices currently bound, oldest first.
     pub async fn devices(&self) -> Result<Vec<Device>> {
-        let rows = sqlx::query("SELECT * FROM devices WHERE unbound_at IS NULL ORDER BY bound_at, deviceid")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM devices WHERE unbound_at IS NULL ORDER BY bound_at, deviceid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(device_from_row).collect()
     }
 
@@ -235,7 +237,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.session(SessionId(id)).await?.ok_or_else(|| CoreError::NotFound(format!("session {id}")))
+        self.session(SessionId(id))
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("session {id}")))
     }
 
     /// One session.
@@ -267,7 +271,9 @@ impl Store {
                     .fetch_all(&self.pool)
                     .await?
             }
-            None => sqlx::query("SELECT * FROM sessions ORDER BY id DESC").fetch_all(&self.pool).await?,
+            None => {
+                sqlx::query("SELECT * FROM sessions ORDER BY id DESC").fetch_all(&self.pool).await?
+            }
         };
         rows.iter().map(session_from_row).collect()
     }
@@ -332,9 +338,10 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.write().await?;
-        let first_raw_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM raw_reads")
-            .fetch_one(&mut *tx)
-            .await?;
+        let first_raw_id: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM raw_reads")
+                .fetch_one(&mut *tx)
+                .await?;
         for (chunk_index, chunk) in reads.chunks(INSERT_CHUNK).enumerate() {
             let base = first_raw_id + (chunk_index * INSERT_CHUNK) as i64;
             let mut q = QueryBuilder::<Sqlite>::new(
@@ -414,7 +421,12 @@ impl Store {
     }
 
     /// Passings of a session in `num_passing` order, from `from_num` on, at most `limit`.
-    pub async fn passings(&self, session: SessionId, from_num: i64, limit: i64) -> Result<Vec<Passing>> {
+    pub async fn passings(
+        &self,
+        session: SessionId,
+        from_num: i64,
+        limit: i64,
+    ) -> Result<Vec<Passing>> {
         let rows = sqlx::query(
             "SELECT * FROM passings WHERE session_id = ? AND num_passing >= ? ORDER BY num_passing LIMIT ?",
         )
@@ -461,9 +473,7 @@ impl Store {
         .bind(format_utc(since))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get::<String, _>("chip")?, time_col(r, "t")?)))
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get::<String, _>("chip")?, time_col(r, "t")?))).collect()
     }
 
     // ------------------------------------------------------------------ outbox
@@ -491,13 +501,22 @@ impl Store {
 
     /// Marks pending passings as held by the cloud.
     pub async fn mark_sent(&self, ids: &[PassingId], at: DateTime<Utc>) -> Result<()> {
-        self.update_pending("sync_state = 'sent', sync_error = NULL, sent_at = ", Some(format_utc(at)), ids)
-            .await
+        self.update_pending(
+            "sync_state = 'sent', sync_error = NULL, sent_at = ",
+            Some(format_utc(at)),
+            ids,
+        )
+        .await
     }
 
     /// `UPDATE passings SET <set>[<value>] WHERE sync_state = 'pending' AND id IN (…)`, chunked,
     /// in one transaction.
-    async fn update_pending(&self, set: &str, value: Option<String>, ids: &[PassingId]) -> Result<()> {
+    async fn update_pending(
+        &self,
+        set: &str,
+        value: Option<String>,
+        ids: &[PassingId],
+    ) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -584,7 +603,8 @@ impl Store {
     ) -> Result<usize> {
         let mut tx = self.write().await?;
         for chunk in entries.chunks(INSERT_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO chip_map(chip, bib, name, imported_at) ");
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO chip_map(chip, bib, name, imported_at) ");
             q.push_values(chunk.iter(), |mut b, (chip, bib, name)| {
                 b.push_bind(chip).push_bind(bib).push_bind(name).push_bind(format_utc(at));
             });
@@ -644,7 +664,8 @@ pub(crate) async fn commit_passings_tx(
         return Ok(Vec::new());
     }
     let first_num = allocate_nums(tx, session, new.len()).await?;
-    let with_raw: Vec<(NewPassing, Option<RawReadId>)> = new.iter().cloned().map(|p| (p, None)).collect();
+    let with_raw: Vec<(NewPassing, Option<RawReadId>)> =
+        new.iter().cloned().map(|p| (p, None)).collect();
     insert_passings(tx, session, first_num, &with_raw, at).await
 }
 
@@ -690,7 +711,7 @@ async fn insert_passings(
                 num_passing: first_num + k,
                 bib: p.bib.clone(),
                 chip: p.chip.clone(),
-                timestamp: p.timestamp,
+                timestamp: to_millis(p.timestamp),
                 source: p.source,
                 status: p.status.clone(),
                 raw_read_id: *raw,
@@ -700,7 +721,7 @@ async fn insert_passings(
                 sync_error: None,
                 sync_attempts: 0,
                 sent_at: None,
-                created_at: at,
+                created_at: to_millis(at),
             });
         }
     }
@@ -716,8 +737,10 @@ fn time_col(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
 
 fn opt_time_col(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
     let text: Option<String> = row.try_get(col)?;
-    text.map(|t| parse_utc(&t).ok_or_else(|| CoreError::Invalid(format!("stored time `{t}` in `{col}`"))))
-        .transpose()
+    text.map(|t| {
+        parse_utc(&t).ok_or_else(|| CoreError::Invalid(format!("stored time `{t}` in `{col}`")))
+    })
+    .transpose()
 }
 
 fn enum_col<T: FromStr<Err = CoreError>>(row: &SqliteRow, col: &str) -> Result<T> {

@@ -204,7 +204,11 @@ impl SyncEngine {
         }
     }
 
-    async fn sync_session(&self, client: &RufusClient, mut session: Session) -> Result<Round, Halt> {
+    async fn sync_session(
+        &self,
+        client: &RufusClient,
+        mut session: Session,
+    ) -> Result<Round, Halt> {
         let token = match &session.token_session {
             Some(t) => SessionToken::new(t.clone()),
             None => {
@@ -216,7 +220,11 @@ impl SyncEngine {
         let mut round = Round::default();
         let mut batch_size = self.config.batch_size.max(1);
         loop {
-            let batch = self.store.pending(session.id, batch_size).await.map_err(|e| self.store_failed(&e))?;
+            let batch = self
+                .store
+                .pending(session.id, batch_size)
+                .await
+                .map_err(|e| self.store_failed(&e))?;
             if batch.is_empty() {
                 break;
             }
@@ -241,7 +249,11 @@ impl SyncEngine {
 
     /// Creates the session in the cloud. A previous attempt may have landed without an answer:
     /// if the device's active session is one this console does not know yet, it is ours.
-    async fn create_in_cloud(&self, client: &RufusClient, session: &Session) -> Result<SessionToken, Halt> {
+    async fn create_in_cloud(
+        &self,
+        client: &RufusClient,
+        session: &Session,
+    ) -> Result<SessionToken, Halt> {
         let deviceid = rufus_api::DeviceId::new(session.deviceid.0.clone());
         let active = client.active_session(&deviceid).await.map_err(|e| self.cloud_failed(&e))?;
         if let Some(active) = active {
@@ -269,8 +281,14 @@ impl SyncEngine {
         self.store.set_session_token(session, token).await.map_err(|e| self.store_failed(&e))
     }
 
-    async fn close_in_cloud(&self, client: &RufusClient, session: &Session, token: &SessionToken) -> Result<(), Halt> {
-        let counts = self.store.outbox_counts(Some(session.id)).await.map_err(|e| self.store_failed(&e))?;
+    async fn close_in_cloud(
+        &self,
+        client: &RufusClient,
+        session: &Session,
+        token: &SessionToken,
+    ) -> Result<(), Halt> {
+        let counts =
+            self.store.outbox_counts(Some(session.id)).await.map_err(|e| self.store_failed(&e))?;
         if counts.pending > 0 {
             return Ok(()); // held stamps are not pending; anything else must drain first
         }
@@ -315,7 +333,10 @@ impl SyncEngine {
         let mut todo: Vec<Vec<Passing>> = vec![batch];
         while let Some(part) = todo.pop() {
             let ids: Vec<PassingId> = part.iter().map(|p| p.id).collect();
-            self.store.mark_attempt(&ids).await.map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+            self.store
+                .mark_attempt(&ids)
+                .await
+                .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
             let wire: Vec<rufus_api::Passing> = part.iter().map(to_wire).collect();
             match client.insert_passings(token, &wire).await {
                 Ok(_) => {
@@ -336,7 +357,10 @@ impl SyncEngine {
                 Err(ApiError::Rejected { message, .. }) => {
                     if let Some(p) = part.first() {
                         tracing::warn!(num = p.num_passing, %message, "passing rejected by the cloud; parked");
-                        self.store.park(p.id, &message).await.map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+                        self.store
+                            .park(p.id, &message)
+                            .await
+                            .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
                         round.parked += 1;
                     }
                 }
@@ -357,7 +381,9 @@ impl SyncEngine {
         token: &SessionToken,
         batch: Vec<Passing>,
     ) -> Result<(u64, Vec<Passing>), SendError> {
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return Ok((0, batch)) };
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return Ok((0, batch));
+        };
         let (first, last) = (num(first), num(last));
         let held: HashSet<u64> = client
             .all_passings_by_range(token, first, last)
@@ -371,17 +397,27 @@ impl SyncEngine {
         if !landed.is_empty() {
             let ids: Vec<PassingId> = landed.iter().map(|p| p.id).collect();
             tracing::info!(count = ids.len(), "reconciled: already in the cloud");
-            self.store.mark_sent(&ids, self.clock.now()).await.map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+            self.store
+                .mark_sent(&ids, self.clock.now())
+                .await
+                .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
         }
         Ok((landed.len() as u64, rest))
     }
 
     async fn closed_remotely(&self, session: &Session, message: &str) -> Halt {
-        let note = format!("RUFUS closed this session from elsewhere ({message}); pending passings can be moved to a new session");
+        let note = format!(
+            "RUFUS closed this session from elsewhere ({message}); pending passings can be moved to a new session"
+        );
         tracing::warn!(session = %session.id, "{note}");
         if let Err(e) = self
             .store
-            .set_session_state(session.id, SessionState::ClosedRemotely, Some(&note), self.clock.now())
+            .set_session_state(
+                session.id,
+                SessionState::ClosedRemotely,
+                Some(&note),
+                self.clock.now(),
+            )
             .await
         {
             return self.store_failed(&e);
@@ -429,7 +465,8 @@ impl SyncEngine {
         let rate = {
             let mut log = self.sent_log.lock().unwrap_or_else(|p| p.into_inner());
             log.push_back((now, count));
-            while log.front().is_some_and(|(t, _)| now.saturating_sub(*t) > Duration::from_secs(10)) {
+            while log.front().is_some_and(|(t, _)| now.saturating_sub(*t) > Duration::from_secs(10))
+            {
                 log.pop_front();
             }
             log.iter().map(|(_, n)| *n).sum::<u64>() as f64 / 10.0

@@ -130,8 +130,8 @@ fn push_event(event: FrameEvent<'_>, out: &mut Vec<Decoded>) {
 /// Is a valid frame at the start of `at`?
 fn check(at: &[u8]) -> Check {
     match at {
-        [] | [HEAD] => Check::NeedMore,
         [head, ..] if *head != HEAD => Check::Invalid(RejectReason::Garbage),
+        [] | [_] => Check::NeedMore,
         [_, len, ..] => {
             let len = usize::from(*len);
             if len < 3 {

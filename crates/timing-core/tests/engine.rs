@@ -1,0 +1,399 @@
+//! The engine end to end on real parts: a SQLite file in a temp dir, the simulated finish and
+//! line sources, and `rufus-cloud-sim` over real HTTP (de-duplication off, so that any double
+//! send would show).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop loudly
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rufus_cloud_sim::{FaultKind, FaultRule, Sim, SimConfig};
+use timing_core::clock::{Clock, ManualClock, SystemClock, parse_utc, to_millis};
+use timing_core::corrections::Change;
+use timing_core::domain::{SessionState, SyncState};
+use timing_core::source::{ReadSource, SimFinish};
+use timing_core::sync::SyncConfig;
+use timing_core::{BindRequest, CoreError, Engine, EngineConfig};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+async fn sim() -> Sim {
+    Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap()
+}
+
+fn config(dir: &tempfile::TempDir, sim: Option<&Sim>) -> EngineConfig {
+    let mut c = EngineConfig::new(dir.path());
+    if let Some(sim) = sim {
+        c.api_url = sim.base_url();
+        c.api_key = Some(rufus_api::ApiKey::new(sim.admin_key()));
+    }
+    c.sync = SyncConfig {
+        base_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(200),
+        ..SyncConfig::default()
+    };
+    c
+}
+
+fn bind_request(serial: &str) -> BindRequest {
+    BindRequest {
+        serial_number: serial.into(),
+        model: "RUFUS Timing Console".into(),
+        device_type: "custom".into(),
+        alias: Some("Finish".into()),
+        firmware: Some("0.1.0".into()),
+    }
+}
+
+async fn bound_engine(dir: &tempfile::TempDir, sim: &Sim) -> Engine {
+    let engine = Engine::open(config(dir, Some(sim)), SystemClock::shared()).await.unwrap();
+    engine.bind_device(bind_request("CONSOLE-1")).await.unwrap();
+    engine
+}
+
+/// Every num_passing the cloud received for the engine's session, in arrival order.
+fn received(sim: &Sim, token: &str) -> Vec<u64> {
+    sim.snapshot().session(token).map(|s| s.received.clone()).unwrap_or_default()
+}
+
+fn assert_exactly_once(got: &[u64], expected: u64) {
+    let set: HashSet<u64> = got.iter().copied().collect();
+    assert_eq!(set.len(), got.len(), "a passing reached the cloud twice: {got:?}");
+    assert_eq!(set, (1..=expected).collect(), "the cloud is missing passings");
+}
+
+async fn token(engine: &Engine) -> String {
+    engine.session(None).await.unwrap().token_session.expect("the session has a cloud token")
+}
+
+#[tokio::test]
+async fn a_simulated_finish_is_captured_deduplicated_and_synced_exactly_once() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(Some("10K")).await.unwrap();
+        let capture = engine.start_capture().await.unwrap();
+        let mut batches = capture.subscribe();
+
+        let finish = SimFinish { runners: 300, rate: 0.0, unknown: 0.05, seed: 9 };
+        let reads = finish.script().len() as u64;
+        Box::new(finish).run(capture.sink()).await.unwrap();
+        let stats = capture.stats();
+        capture.shutdown().await;
+
+        let stats = stats.borrow().clone();
+        assert_eq!(stats.raw_reads, reads, "every read stored");
+        assert_eq!(stats.passings, 300, "one passing per runner (all reads inside 5 s)");
+        assert_eq!(stats.duplicates, reads - 300, "the other reads are flagged, not dropped");
+        let first = batches.recv().await.unwrap();
+        assert!(!first.passings.is_empty(), "subscribers receive committed passings");
+
+        let round = engine.sync().sync_once().await.unwrap();
+        assert_eq!(round.confirmed, 300);
+        assert_exactly_once(&received(&sim, &token(&engine).await), 300);
+        let stored = &sim.snapshot().session(&token(&engine).await).unwrap().passings.clone();
+        assert!(stored.iter().all(|p| p.chip.is_some()), "the chip is always sent");
+        assert!(stored.iter().filter(|p| p.bib.len() <= 3).count() >= 270, "FREE tags give bibs");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn binding_reuses_the_accounts_device_with_the_same_serial() {
+    tokio::time::timeout(LIMIT, async {
+        let sim = sim().await;
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let first = bound_engine(&a, &sim).await.current_device().await.unwrap();
+        let second = bound_engine(&b, &sim).await.current_device().await.unwrap();
+        assert_eq!(first.deviceid, second.deviceid);
+        assert_eq!(sim.snapshot().devices.len(), 1);
+
+        let engine = bound_engine(&a, &sim).await;
+        let err = engine.unbind_device(&first.deviceid, false).await.unwrap_err();
+        assert!(
+            matches!(err, CoreError::ConfirmationRequired(ref m) if m.contains("deletes")),
+            "{err}"
+        );
+        engine.unbind_device(&first.deviceid, true).await.unwrap();
+        assert!(sim.snapshot().devices.is_empty());
+        assert!(matches!(engine.current_device().await, Err(CoreError::NoDevice)));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn manual_entry_in_three_modes_with_undo() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(None).await.unwrap();
+        let now = to_millis(engine.clock().now()); // the store keeps milliseconds
+        let manual = engine.manual().await.unwrap();
+
+        // Mode 1: bib then Enter; several bibs at one time.
+        let e = manual.mark("7, 12", now, now).await.unwrap();
+        assert_eq!(e.passings.iter().map(|p| p.num_passing).collect::<Vec<_>>(), vec![1, 2]);
+        let e = manual.mark("7", now, now).await.unwrap();
+        assert!(matches!(
+            &e.warnings[..],
+            [timing_core::manual::Warning::RepeatedBib { earlier_num: 1, .. }]
+        ));
+        assert!(manual.mark("7x!", now, now).await.is_err(), "an invalid bib is refused");
+
+        // Mode 2: stamps first, bibs to the oldest stamp.
+        let t1 = now + chrono::Duration::seconds(1);
+        let t2 = now + chrono::Duration::seconds(2);
+        manual.stamp(t1, now).await.unwrap();
+        manual.stamp(t2, now).await.unwrap();
+        let e = manual.assign("21", now).await.unwrap();
+        assert_eq!((e.passings[0].bib.as_deref(), e.passings[0].timestamp), (Some("21"), t1));
+        let e = manual.assign("22", now).await.unwrap();
+        assert_eq!((e.passings[0].bib.as_deref(), e.passings[0].timestamp), (Some("22"), t2));
+        assert!(manual.assign("23", now).await.is_err(), "no stamp waits");
+
+        // Mode 3: typed ahead, stamped in order.
+        let e = manual.queue("31 32", now).await.unwrap();
+        assert_eq!(e.queued, vec!["31", "32"]);
+        let e = manual.stamp_queued(t2, now).await.unwrap();
+        assert_eq!(e.passings[0].bib.as_deref(), Some("31"));
+        assert_eq!(e.queued, vec!["32"]);
+
+        // Undo: the queued stamp is voided and 31 goes back to the queue.
+        let e = manual.undo(now).await.unwrap();
+        assert_eq!(e.queued, vec!["31", "32"]);
+        let feed = engine.feed(None, None, 100).await.unwrap();
+        let voided: Vec<_> = feed.iter().filter(|f| f.void).map(|f| f.bib.clone()).collect();
+        assert_eq!(voided, vec![Some("31".to_owned())]);
+
+        engine.sync().sync_once().await.unwrap();
+        let tok = token(&engine).await;
+        // 7, 12, 7, two stamps, 31 (voided in place, sent with status "void").
+        assert_exactly_once(&received(&sim, &tok), 6);
+        let stored = sim.snapshot().session(&tok).unwrap().passings.clone();
+        assert_eq!(stored[5].status.as_deref(), Some("void"));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn corrections_are_in_place_while_pending_and_new_passings_once_sent() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(None).await.unwrap();
+        let now = engine.clock().now();
+        engine.manual().await.unwrap().mark("5 6", now, now).await.unwrap();
+
+        let done = engine
+            .correct(None, 1, Change::SetBib(Some("55".into())), Some("misread".into()))
+            .await
+            .unwrap();
+        assert!(done.carrier.is_none(), "pending: corrected in place");
+        engine.sync().sync_once().await.unwrap();
+        let tok = token(&engine).await;
+        let stored = sim.snapshot().session(&tok).unwrap().passings.clone();
+        assert_eq!(stored[0].bib, "55");
+
+        let done =
+            engine.correct(None, 2, Change::Void, Some("double entry".into())).await.unwrap();
+        let carrier = done.carrier.expect("sent: the correction travels as a new passing");
+        assert_eq!(carrier.status.as_deref(), Some("void #2"));
+        assert_eq!(carrier.num_passing, 3);
+        let later = parse_utc("2026-05-03T10:00:00.000Z").unwrap();
+        let done = engine.correct(None, 1, Change::SetTime(later), None).await.unwrap();
+        assert_eq!(done.carrier.unwrap().status.as_deref(), Some("correction of #1"));
+        engine.correct(None, 2, Change::Restore, None).await.unwrap();
+        engine.sync().sync_once().await.unwrap();
+        assert_exactly_once(&received(&sim, &tok), 5);
+
+        let feed = engine.feed(None, None, 10).await.unwrap();
+        assert_eq!(feed.len(), 2, "carriers fold into the passing they correct");
+        let one = feed.iter().find(|f| f.num_passing == 1).unwrap();
+        assert_eq!((one.bib.as_deref(), one.timestamp, one.corrected), (Some("55"), later, true));
+        assert!(!feed.iter().find(|f| f.num_passing == 2).unwrap().void, "restored");
+        let audit = engine.audit(one.id).await.unwrap();
+        assert_eq!(audit.len(), 2);
+        assert_eq!(audit[0].reason.as_deref(), Some("misread"));
+        assert_eq!(audit[0].old_value.as_deref(), Some("5"));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_reset_after_commit_is_reconciled_not_resent() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(None).await.unwrap();
+        let now = engine.clock().now();
+        engine.manual().await.unwrap().mark("1 2 3", now, now).await.unwrap();
+        engine.sync().sync_once().await.unwrap(); // creates the session in the cloud, sends 3
+        engine.manual().await.unwrap().mark("4 5 6 7", now, now).await.unwrap();
+
+        sim.push_fault(FaultRule {
+            times: Some(1),
+            ..FaultRule::always(FaultKind::ResetAfterCommit, Some("POST /passings"))
+        });
+        let err = engine.sync().sync_once().await.unwrap_err();
+        assert!(
+            err.to_string().contains("may have been applied")
+                || err.to_string().contains("no answer"),
+            "{err}"
+        );
+        let round = engine.sync().sync_once().await.unwrap();
+        assert_eq!(round.confirmed, 4, "found in the cloud by reconciliation");
+        assert_exactly_once(&received(&sim, &token(&engine).await), 7);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn capture_and_manual_entry_work_offline_and_sync_when_the_cloud_returns() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        bound_engine(&dir, &sim).await; // bound earlier, with network
+        sim.pause().await;
+        let engine = bound_engine_offline(&dir, &sim).await;
+        let session = engine.open_session(Some("offline")).await.unwrap();
+        assert_eq!(session.state, SessionState::Opening);
+        let now = engine.clock().now();
+        engine.manual().await.unwrap().mark("1 2", now, now).await.unwrap();
+        assert!(engine.sync().sync_once().await.is_err(), "nothing reachable");
+        sim.resume().await.unwrap();
+        engine.sync().sync_once().await.unwrap();
+        assert_eq!(engine.session(None).await.unwrap().state, SessionState::Active);
+        assert_exactly_once(&received(&sim, &token(&engine).await), 2);
+    })
+    .await
+    .unwrap();
+}
+
+async fn bound_engine_offline(dir: &tempfile::TempDir, sim: &Sim) -> Engine {
+    Engine::open(config(dir, Some(sim)), SystemClock::shared()).await.unwrap()
+}
+
+#[tokio::test]
+async fn closing_drains_the_outbox_then_closes_in_the_cloud() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(None).await.unwrap();
+        let now = engine.clock().now();
+        engine.manual().await.unwrap().mark("1 2 3", now, now).await.unwrap();
+        let closing = engine.close_session().await.unwrap();
+        assert_eq!(closing.state, SessionState::Closing);
+        assert!(engine.manual().await.is_err(), "a closing session takes no passings");
+        engine.sync().sync_once().await.unwrap();
+        let closed = engine.store().session(closing.id).await.unwrap().unwrap();
+        assert_eq!(closed.state, SessionState::Closed);
+        let tok = closed.token_session.unwrap();
+        assert_exactly_once(&received(&sim, &tok), 3);
+        assert!(!sim.snapshot().session(&tok).unwrap().active);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_session_closed_from_elsewhere_has_its_pending_passings_rehomed() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        let first = engine.open_session(Some("A")).await.unwrap();
+        let now = engine.clock().now();
+        engine.manual().await.unwrap().mark("1 2", now, now).await.unwrap();
+        engine.sync().sync_once().await.unwrap();
+        let old_token = token(&engine).await;
+        engine.manual().await.unwrap().mark("3 4 5", now, now).await.unwrap();
+        assert!(sim.close_session_elsewhere(&old_token));
+
+        assert!(engine.sync().sync_once().await.is_err());
+        let old = engine.store().session(first.id).await.unwrap().unwrap();
+        assert_eq!(old.state, SessionState::ClosedRemotely);
+        assert!(engine.sync().status().borrow().closed_remotely.contains(&first.id));
+
+        engine.open_session(Some("A (continued)")).await.unwrap();
+        assert_eq!(engine.rehome_pending(first.id).await.unwrap(), 3);
+        engine.sync().sync_once().await.unwrap();
+        let new_token = token(&engine).await;
+        assert_exactly_once(&received(&sim, &old_token), 2);
+        assert_exactly_once(&received(&sim, &new_token), 3);
+        let moved = engine.store().passings(first.id, 3, 10).await.unwrap();
+        assert!(moved.iter().all(|p| p.sync_state == SyncState::Moved));
+        let audit = engine.audit(moved[0].id).await.unwrap();
+        assert_eq!(audit[0].new_value.as_deref(), Some(&*format!("session {} #1", first.id.0 + 1)));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_key_stops_sync_with_a_clear_message_and_loses_nothing() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        bound_engine(&dir, &sim).await;
+        let mut c = config(&dir, Some(&sim));
+        c.api_key = Some(rufus_api::ApiKey::new("ror-00000000000000000000"));
+        let engine = Engine::open(c, SystemClock::shared()).await.unwrap();
+        engine.open_session(None).await.unwrap();
+        let now = engine.clock().now();
+        engine.manual().await.unwrap().mark("1", now, now).await.unwrap();
+        let err = engine.sync().sync_once().await.unwrap_err();
+        assert!(err.to_string().contains("key"), "{err}");
+        assert!(engine.sync().status().borrow().stopped.is_some());
+        assert_eq!(engine.store().outbox_counts(None).await.unwrap().pending, 1, "kept locally");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn reads_stamp_the_injected_clock_and_survive_a_restart_without_renumbering() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let start: DateTime<Utc> = parse_utc("2026-05-03T09:00:00.000Z").unwrap();
+        let clock = ManualClock::new(start);
+        let engine = Engine::open(config(&dir, Some(&sim)), clock.clone()).await.unwrap();
+        engine.bind_device(bind_request("CONSOLE-2")).await.unwrap();
+        engine.open_session(None).await.unwrap();
+        let capture = engine.start_capture().await.unwrap();
+        let read = |chip: &str| timing_core::domain::RawRead {
+            source: "test".into(),
+            protocol: "lines".into(),
+            chip: chip.into(),
+            bib: None,
+            antenna: None,
+            rssi: None,
+            reader_time: None,
+            host_time: clock.now(),
+            clock_offset_ms: None,
+            raw: chip.as_bytes().to_vec(),
+        };
+        capture.sink().send(read("101")).await.unwrap();
+        capture.shutdown().await;
+        drop(engine);
+
+        // Restart: same file, 2 s later the same chip is still a duplicate, then a new one.
+        clock.advance(Duration::from_secs(2));
+        let engine = Engine::open(config(&dir, Some(&sim)), clock.clone()).await.unwrap();
+        let capture = engine.start_capture().await.unwrap();
+        capture.sink().send(read("101")).await.unwrap();
+        capture.sink().send(read("102")).await.unwrap();
+        let stats = capture.stats();
+        capture.shutdown().await;
+        assert_eq!(stats.borrow().duplicates, 1, "the window survived the restart");
+        let feed = engine.feed(None, None, 10).await.unwrap();
+        let nums: Vec<_> = feed.iter().map(|f| (f.num_passing, f.bib.clone().unwrap())).collect();
+        assert_eq!(nums, vec![(2, "102".to_owned()), (1, "101".to_owned())]);
+        assert_eq!(feed[1].timestamp, start);
+        let _ = Arc::clone(engine.chips());
+    })
+    .await
+    .unwrap();
+}

@@ -1,0 +1,42 @@
+//! Bytes the console sends to a CloudBox (readers.md §9): plain-text commands, arguments
+//! separated by `;`, ending CR LF (the docs say CR but their examples end CR LF).
+//!
+//! The CloudBox can rewind by time range (anchors.md), but readers.md does not document the
+//! command's name or argument format, so no rewind encoder is offered here; [`command`] can send
+//! it once the spelling is known.
+
+fn line(text: &str) -> Vec<u8> {
+    let mut bytes = text.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\r\n");
+    bytes
+}
+
+/// Any command: `NAME;arg;arg\r\n`.
+pub fn command(name: &str, args: &[&str]) -> Vec<u8> {
+    let mut text = name.to_string();
+    for arg in args {
+        text.push(';');
+        text.push_str(arg);
+    }
+    line(&text)
+}
+
+/// `START`: start pushing passings.
+pub fn start() -> Vec<u8> {
+    line("START")
+}
+
+/// `STOP`.
+pub fn stop() -> Vec<u8> {
+    line("STOP")
+}
+
+/// `GETSYSTEMTIME`: the box's clock (reply `{"command": "GETSYSTEMTIME", "result": …}`).
+pub fn get_system_time() -> Vec<u8> {
+    line("GETSYSTEMTIME")
+}
+
+/// `GETSYSTEMCONFIG`.
+pub fn get_system_config() -> Vec<u8> {
+    line("GETSYSTEMCONFIG")
+}

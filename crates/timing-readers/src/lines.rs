@@ -1,0 +1,102 @@
+//! Plain lines (readers.md §11): keyboard-wedge RFID readers, USB bib keypads and serial devices
+//! that send one chip code or bib per line. CR, LF or CR LF end a line; blanks around the text
+//! are trimmed; empty lines are ignored. Nothing here carries a time: the host receive time
+//! (taken when the line's terminator arrives) is the read time.
+
+use crate::framing::{LineEvent, LineSplitter, Terminator};
+use crate::text::trim_line_end;
+use crate::{Decoded, Decoder, ReadDetails, ReadFlags, RejectReason, Rejected, TagRead};
+
+/// Longest line accepted, terminator included.
+pub const MAX_LINE: usize = 256;
+/// Most bytes the decoder holds between calls.
+pub const BUFFER_LIMIT: usize = MAX_LINE;
+
+/// What the text of a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineMeaning {
+    /// A chip code (RFID desktop reader): goes to [`TagRead::chip`].
+    Chip,
+    /// A bib (keypad): goes to [`TagRead::bib`], `chip` stays empty.
+    Bib,
+}
+
+/// Streaming decoder for line-per-read input.
+#[derive(Debug)]
+pub struct LinesDecoder {
+    lines: LineSplitter,
+    meaning: LineMeaning,
+}
+
+impl LinesDecoder {
+    /// A decoder whose lines are chip codes.
+    pub fn new() -> Self {
+        Self::with_meaning(LineMeaning::Chip)
+    }
+
+    /// A decoder whose lines mean `meaning`.
+    pub fn with_meaning(meaning: LineMeaning) -> Self {
+        LinesDecoder { lines: LineSplitter::new(Terminator::CrOrLf, MAX_LINE), meaning }
+    }
+}
+
+impl Default for LinesDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder for LinesDecoder {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
+        let meaning = self.meaning;
+        self.lines.feed(bytes, &mut |event| push_line_event(event, meaning, out));
+    }
+
+    fn finish(&mut self, out: &mut Vec<Decoded>) {
+        let meaning = self.meaning;
+        self.lines.finish(&mut |event| push_line_event(event, meaning, out));
+    }
+
+    fn buffered(&self) -> usize {
+        self.lines.buffered()
+    }
+}
+
+fn push_line_event(event: LineEvent<'_>, meaning: LineMeaning, out: &mut Vec<Decoded>) {
+    match event {
+        LineEvent::Line(line) => out.extend(decode_line(line, meaning)),
+        LineEvent::TooLong(raw) => {
+            out.push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw)))
+        }
+    }
+}
+
+/// Decodes one line (with or without its terminator). `None` for a blank line; text that is not
+/// UTF-8 or holds control characters is rejected as garbage.
+pub fn decode_line(line: &[u8], meaning: LineMeaning) -> Option<Decoded> {
+    let text = match std::str::from_utf8(trim_line_end(line)) {
+        Ok(text) => text.trim(),
+        Err(_) => return Some(Decoded::Rejected(Rejected::new(RejectReason::Garbage, line))),
+    };
+    if text.is_empty() {
+        return None;
+    }
+    if text.chars().any(char::is_control) {
+        return Some(Decoded::Rejected(Rejected::new(RejectReason::Garbage, line)));
+    }
+    let (chip, bib) = match meaning {
+        LineMeaning::Chip => (text.to_string(), None),
+        LineMeaning::Bib => (String::new(), Some(text.to_string())),
+    };
+    Some(Decoded::Read(TagRead {
+        chip,
+        bib,
+        antenna: None,
+        rssi: None,
+        reader_time: None,
+        replay_key: None,
+        flags: ReadFlags::default(),
+        details: ReadDetails::Line,
+        raw: line.to_vec(),
+    }))
+}
