@@ -93,8 +93,8 @@ impl RufusClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         let base = config::validate(&config)?;
         let mut key_header =
-            HeaderValue::from_str(config.api_key.expose_secret()).map_err(|_| ApiError::Config {
-                detail: "the api key cannot be sent in a header".to_owned(),
+            HeaderValue::from_str(config.api_key.expose_secret()).map_err(|_| {
+                ApiError::Config { detail: "the api key cannot be sent in a header".to_owned() }
             })?;
         key_header.set_sensitive(true);
         let http = reqwest::Client::builder()
@@ -169,10 +169,11 @@ impl RufusClient {
         let headers = response.headers().clone();
         // Once the status line arrived the request certainly reached the server: a failure
         // while reading the body is never "could not connect".
-        let body = response.bytes().await.map_err(|e| match transport::transport_error(op, &e) {
-            ApiError::Connection { op, detail } => ApiError::Ambiguous { op, detail },
-            other => other,
-        })?;
+        let body =
+            response.bytes().await.map_err(|e| match transport::transport_error(op, &e) {
+                ApiError::Connection { op, detail } => ApiError::Ambiguous { op, detail },
+                other => other,
+            })?;
         tracing::debug!(status = status.as_u16(), bytes = body.len(), "answered");
         Ok(Answer { status, headers, body: body.to_vec() })
     }
@@ -181,7 +182,11 @@ impl RufusClient {
     async fn send_ok(&self, call: Call<'_>) -> Result<Answer, ApiError> {
         let op = call.op;
         let answer = self.send(call).await?;
-        if answer.status.is_success() { Ok(answer) } else { Err(transport::status_error(op, &answer)) }
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(transport::status_error(op, &answer))
+        }
     }
 
     /// The unwrapped JSON of a 2xx answer; `null` (empty or `{"body": null}`) is refused.
@@ -197,7 +202,11 @@ impl RufusClient {
         }
     }
 
-    fn decode<T: DeserializeOwned>(op: Operation, status: StatusCode, value: Value) -> Result<T, ApiError> {
+    fn decode<T: DeserializeOwned>(
+        op: Operation,
+        status: StatusCode,
+        value: Value,
+    ) -> Result<T, ApiError> {
         serde_json::from_value(value).map_err(|e| ApiError::InvalidResponse {
             op,
             status: status.as_u16(),
@@ -309,7 +318,8 @@ impl RufusClient {
     pub async fn list_devices(&self, page: u32, limit: u32) -> Result<DevicePage, ApiError> {
         let op = Operation::ListDevices;
         self.run(op, async {
-            let call = Call::new(op, Method::GET, &["devices"]).query("page", page).query("limit", limit);
+            let call =
+                Call::new(op, Method::GET, &["devices"]).query("page", page).query("limit", limit);
             let answer = self.send_ok(call).await?;
             let (devices, pagination) = Self::list(op, &answer, "result")?;
             Ok(DevicePage { devices, pagination })
@@ -340,7 +350,8 @@ impl RufusClient {
     pub async fn device(&self, deviceid: &DeviceId) -> Result<Device, ApiError> {
         let op = Operation::Device;
         self.run(op, async {
-            let answer = self.send_ok(Call::new(op, Method::GET, &["devices", deviceid.as_str()])).await?;
+            let answer =
+                self.send_ok(Call::new(op, Method::GET, &["devices", deviceid.as_str()])).await?;
             Self::single(op, &answer)?.ok_or_else(|| ApiError::NotFound {
                 op,
                 message: "the answer holds no device".to_owned(),
@@ -362,7 +373,8 @@ impl RufusClient {
     ) -> Result<SessionToken, ApiError> {
         let op = Operation::CreateSession;
         self.run(op, async {
-            let call = Call::new(op, Method::POST, &["sessions"]).json(&NewSession { deviceid, alias })?;
+            let call =
+                Call::new(op, Method::POST, &["sessions"]).json(&NewSession { deviceid, alias })?;
             let answer = self.send_ok(call).await?;
             Self::ids(op, &answer)?.token_session.ok_or_else(|| ApiError::InvalidResponse {
                 op,
@@ -378,7 +390,8 @@ impl RufusClient {
     pub async fn close_session(&self, token: &SessionToken) -> Result<(), ApiError> {
         let op = Operation::CloseSession;
         self.run(op, async {
-            self.send_ok(Call::new(op, Method::PATCH, &["sessions", "close", token.as_str()])).await?;
+            self.send_ok(Call::new(op, Method::PATCH, &["sessions", "close", token.as_str()]))
+                .await?;
             Ok(())
         })
         .await
@@ -409,7 +422,8 @@ impl RufusClient {
     pub async fn active_session(&self, deviceid: &DeviceId) -> Result<Option<Session>, ApiError> {
         let op = Operation::ActiveSession;
         self.run(op, async {
-            let call = Call::new(op, Method::GET, &["sessions", "device", deviceid.as_str(), "active"]);
+            let call =
+                Call::new(op, Method::GET, &["sessions", "device", deviceid.as_str(), "active"]);
             match self.send_ok(call).await {
                 Ok(answer) => Self::single(op, &answer),
                 Err(ApiError::NotFound { .. }) => Ok(None),
@@ -423,7 +437,8 @@ impl RufusClient {
     pub async fn session(&self, token: &SessionToken) -> Result<Session, ApiError> {
         let op = Operation::Session;
         self.run(op, async {
-            let answer = self.send_ok(Call::new(op, Method::GET, &["sessions", token.as_str()])).await?;
+            let answer =
+                self.send_ok(Call::new(op, Method::GET, &["sessions", token.as_str()])).await?;
             Self::single(op, &answer)?.ok_or_else(|| ApiError::NotFound {
                 op,
                 message: "the answer holds no session".to_owned(),
@@ -509,7 +524,8 @@ impl RufusClient {
     ) -> Result<Vec<PassingOut>, ApiError> {
         let mut all = Vec::new();
         for page in 1..=MAX_PAGES {
-            let (passings, pagination) = self.passings_by_range_page(token, first, last, page).await?;
+            let (passings, pagination) =
+                self.passings_by_range_page(token, first, last, page).await?;
             let got = passings.len();
             all.extend(passings);
             if !Pagination::more_after(pagination.as_ref(), got, all.len(), PASSINGS_PAGE_SIZE) {
@@ -542,7 +558,11 @@ impl RufusClient {
 
     /// P4 `GET /passings/device2/{deviceid}`: continuous polling; the server moves on to newer
     /// sessions of the device by itself. Absent query fields are not sent.
-    pub async fn poll_passings(&self, deviceid: &DeviceId, query: &PollQuery) -> Result<PollResult, ApiError> {
+    pub async fn poll_passings(
+        &self,
+        deviceid: &DeviceId,
+        query: &PollQuery,
+    ) -> Result<PollResult, ApiError> {
         let op = Operation::PollPassings;
         self.run(op, async {
             let mut call = Call::new(op, Method::GET, &["passings", "device2", deviceid.as_str()]);
@@ -576,7 +596,8 @@ impl RufusClient {
     pub async fn events(&self, page: u32, limit: u32) -> Result<EventPage, ApiError> {
         let op = Operation::ListEvents;
         self.run(op, async {
-            let call = Call::new(op, Method::GET, &["events"]).query("page", page).query("limit", limit);
+            let call =
+                Call::new(op, Method::GET, &["events"]).query("page", page).query("limit", limit);
             let answer = self.send_ok(call).await?;
             let (events, pagination): (Vec<Event>, _) = Self::list(op, &answer, "result")?;
             Ok(EventPage { events, pagination })
@@ -611,21 +632,30 @@ mod tests {
 
     fn client() -> RufusClient {
         RufusClient::new(
-            ClientConfig::new(ApiKey::new("ror-ae4fc6c19681a20fad30")).with_base_url("http://127.0.0.1:1/v0/"),
+            ClientConfig::new(ApiKey::new("ror-ae4fc6c19681a20fad30"))
+                .with_base_url("http://127.0.0.1:1/v0/"),
         )
         .unwrap()
     }
 
     fn ok(body: Value) -> Answer {
-        Answer { status: StatusCode::OK, headers: Default::default(), body: body.to_string().into_bytes() }
+        Answer {
+            status: StatusCode::OK,
+            headers: Default::default(),
+            body: body.to_string().into_bytes(),
+        }
     }
 
     #[test]
     fn urls_encode_segments_and_queries() {
         let c = client();
-        let url = c.url(&["passings", "session", "A/B C"], &[("first", "1".into()), ("last", "9".into())]);
+        let url = c
+            .url(&["passings", "session", "A/B C"], &[("first", "1".into()), ("last", "9".into())]);
         assert_eq!(url.as_str(), "http://127.0.0.1:1/v0/passings/session/A%2FB%20C?first=1&last=9");
-        let c = RufusClient::new(ClientConfig::new(ApiKey::new("k")).with_base_url("http://localhost:9/v0")).unwrap();
+        let c = RufusClient::new(
+            ClientConfig::new(ApiKey::new("k")).with_base_url("http://localhost:9/v0"),
+        )
+        .unwrap();
         assert_eq!(c.url(&["devices"], &[]).as_str(), "http://localhost:9/v0/devices");
     }
 
@@ -665,13 +695,23 @@ mod tests {
                 .unwrap();
         assert_eq!(v[0].num_passing, Some(3));
         assert_eq!(p.unwrap().has_more, Some(false));
-        let (v, _): (Vec<PassingOut>, _) = RufusClient::list(op, &ok(json!([{}, {}])), "result").unwrap();
+        let (v, _): (Vec<PassingOut>, _) =
+            RufusClient::list(op, &ok(json!([{}, {}])), "result").unwrap();
         assert_eq!(v.len(), 2);
-        let (v, _): (Vec<PassingOut>, _) = RufusClient::list(op, &ok(json!({"description": "x"})), "result").unwrap();
+        let (v, _): (Vec<PassingOut>, _) =
+            RufusClient::list(op, &ok(json!({"description": "x"})), "result").unwrap();
         assert!(v.is_empty());
-        let e = RufusClient::list::<PassingOut>(op, &ok(json!({"body": null})), "result").unwrap_err();
+        let e =
+            RufusClient::list::<PassingOut>(op, &ok(json!({"body": null})), "result").unwrap_err();
         assert_eq!(e.retry(), crate::Retry::Never);
-        let bad = Answer { status: StatusCode::OK, headers: Default::default(), body: b"<html>".to_vec() };
-        assert!(matches!(RufusClient::list::<PassingOut>(op, &bad, "result"), Err(ApiError::InvalidResponse { status: 200, .. })));
+        let bad = Answer {
+            status: StatusCode::OK,
+            headers: Default::default(),
+            body: b"<html>".to_vec(),
+        };
+        assert!(matches!(
+            RufusClient::list::<PassingOut>(op, &bad, "result"),
+            Err(ApiError::InvalidResponse { status: 200, .. })
+        ));
     }
 }

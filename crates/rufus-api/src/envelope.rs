@@ -62,14 +62,23 @@ mod tests {
         assert_eq!(unwrap_body(json!({"body": 1, "x": 2})), json!({"body": 1, "x": 2}));
         assert_eq!(unwrap_body(json!({"a": 1})), json!({"a": 1}));
         assert_eq!(parse(b"  ").unwrap(), Value::Null);
-        assert_eq!(parse(br#"{"body":{"description":"ok"}}"#).unwrap(), json!({"description": "ok"}));
+        assert_eq!(
+            parse(br#"{"body":{"description":"ok"}}"#).unwrap(),
+            json!({"description": "ok"})
+        );
         assert!(parse(b"<html>").is_err());
     }
 
     #[test]
     fn descriptions_from_every_shape() {
-        assert_eq!(description(br#"{"description":"Device not found","deviceid":"A"}"#).as_deref(), Some("Device not found"));
-        assert_eq!(description(br#"{"body":{"description":"bib: required"}}"#).as_deref(), Some("bib: required"));
+        assert_eq!(
+            description(br#"{"description":"Device not found","deviceid":"A"}"#).as_deref(),
+            Some("Device not found")
+        );
+        assert_eq!(
+            description(br#"{"body":{"description":"bib: required"}}"#).as_deref(),
+            Some("bib: required")
+        );
         assert_eq!(description(br#"{"body":null}"#), None);
         assert_eq!(description(br#"{"message":"Too many"}"#).as_deref(), Some("Too many"));
         assert_eq!(description(b"Bad Gateway\n").as_deref(), Some("Bad Gateway"));

@@ -342,13 +342,16 @@ impl ApiError {
         if secret.is_empty() {
             return self;
         }
-        let clean = |s: String| if s.contains(secret) { s.replace(secret, "<redacted>") } else { s };
+        let clean =
+            |s: String| if s.contains(secret) { s.replace(secret, "<redacted>") } else { s };
         match self {
             Self::Unauthorized { op, status, message } => {
                 Self::Unauthorized { op, status, message: clean(message) }
             }
             Self::NotFound { op, message } => Self::NotFound { op, message: clean(message) },
-            Self::SessionClosed { op, message } => Self::SessionClosed { op, message: clean(message) },
+            Self::SessionClosed { op, message } => {
+                Self::SessionClosed { op, message: clean(message) }
+            }
             Self::AlreadyBound { op, deviceid } => {
                 Self::AlreadyBound { op, deviceid: DeviceId::new(clean(deviceid.into_inner())) }
             }
@@ -356,7 +359,9 @@ impl ApiError {
                 Self::Rejected { op, status, message: clean(message) }
             }
             Self::TooLarge { op, message } => Self::TooLarge { op, message: clean(message) },
-            Self::Server { op, status, message } => Self::Server { op, status, message: clean(message) },
+            Self::Server { op, status, message } => {
+                Self::Server { op, status, message: clean(message) }
+            }
             Self::Connection { op, detail } => Self::Connection { op, detail: clean(detail) },
             Self::Ambiguous { op, detail } => Self::Ambiguous { op, detail: clean(detail) },
             Self::InvalidResponse { op, status, detail } => {
@@ -389,11 +394,7 @@ impl fmt::Display for ApiError {
                     )?,
                     None => f.write_str("it is missing, wrong, or lacks permission")?,
                 }
-                if message.is_empty() {
-                    Ok(())
-                } else {
-                    write!(f, "; the server said: {message}")
-                }
+                if message.is_empty() { Ok(()) } else { write!(f, "; the server said: {message}") }
             }
             Self::NotFound { message, .. } => {
                 write!(f, "{op}: not found")?;
@@ -411,12 +412,18 @@ impl fmt::Display for ApiError {
                 server_said(f, message)
             }
             Self::TooLarge { message, .. } => {
-                write!(f, "{op}: the batch is too large for the server (HTTP 413); send it in smaller batches")?;
+                write!(
+                    f,
+                    "{op}: the batch is too large for the server (HTTP 413); send it in smaller batches"
+                )?;
                 server_said(f, message)
             }
             Self::RateLimited { retry_after: Some(d), .. } => {
                 let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-                write!(f, "{op}: too many requests (HTTP 429); the server asks to retry after {secs} s")
+                write!(
+                    f,
+                    "{op}: too many requests (HTTP 429); the server asks to retry after {secs} s"
+                )
             }
             Self::RateLimited { retry_after: None, .. } => {
                 write!(f, "{op}: too many requests (HTTP 429); retry later")
@@ -430,7 +437,10 @@ impl fmt::Display for ApiError {
                 if op.is_write() { f.write_str("; it may have been applied") } else { Ok(()) }
             }
             Self::Connection { detail, .. } => {
-                write!(f, "{op}: could not connect to the server ({detail}); the request was not sent")
+                write!(
+                    f,
+                    "{op}: could not connect to the server ({detail}); the request was not sent"
+                )
             }
             Self::Ambiguous { detail, .. } => {
                 write!(f, "{op}: the request was sent but no answer came ({detail})")?;
@@ -499,22 +509,40 @@ mod tests {
 
     #[test]
     fn the_example_message_reads_as_specified() {
-        let e = ApiError::Ambiguous { op: Operation::InsertPassings, detail: "connection reset".into() };
+        let e = ApiError::Ambiguous {
+            op: Operation::InsertPassings,
+            detail: "connection reset".into(),
+        };
         assert_eq!(
             e.to_string(),
             "insert passings: the request was sent but no answer came (connection reset); it may have been applied"
         );
-        let e = ApiError::Ambiguous { op: Operation::PassingsByRange, detail: "connection reset".into() };
+        let e = ApiError::Ambiguous {
+            op: Operation::PassingsByRange,
+            detail: "connection reset".into(),
+        };
         assert!(!e.to_string().contains("applied"));
     }
 
     #[test]
     fn unauthorized_names_the_permission() {
-        let e = ApiError::Unauthorized { op: Operation::InsertPassings, status: 403, message: String::new() };
+        let e = ApiError::Unauthorized {
+            op: Operation::InsertPassings,
+            status: 403,
+            message: String::new(),
+        };
         assert!(e.to_string().contains("WRITE"), "{e}");
-        let e = ApiError::Unauthorized { op: Operation::ListDevices, status: 401, message: String::new() };
+        let e = ApiError::Unauthorized {
+            op: Operation::ListDevices,
+            status: 401,
+            message: String::new(),
+        };
         assert!(e.to_string().contains("READ"), "{e}");
-        let e = ApiError::Unauthorized { op: Operation::UnbindDevice, status: 403, message: String::new() };
+        let e = ApiError::Unauthorized {
+            op: Operation::UnbindDevice,
+            status: 403,
+            message: String::new(),
+        };
         let m = e.to_string();
         assert!(m.contains("DELETE needs a key with the Unbind flag"), "{m}");
     }
@@ -531,8 +559,14 @@ mod tests {
             (ApiError::Timeout { op: W }, Retry::Reconcile),
             (ApiError::Timeout { op: R }, Retry::Safe),
             (ApiError::Ambiguous { op: W, detail: String::new() }, Retry::Reconcile),
-            (ApiError::Ambiguous { op: Operation::UnbindDevice, detail: String::new() }, Retry::Reconcile),
-            (ApiError::Ambiguous { op: Operation::CloseSession, detail: String::new() }, Retry::Reconcile),
+            (
+                ApiError::Ambiguous { op: Operation::UnbindDevice, detail: String::new() },
+                Retry::Reconcile,
+            ),
+            (
+                ApiError::Ambiguous { op: Operation::CloseSession, detail: String::new() },
+                Retry::Reconcile,
+            ),
             (ApiError::Ambiguous { op: R, detail: String::new() }, Retry::Safe),
             (ApiError::Rejected { op: W, status: 400, message: String::new() }, Retry::Never),
             (ApiError::TooLarge { op: W, message: String::new() }, Retry::Never),
@@ -542,7 +576,10 @@ mod tests {
             (ApiError::Config { detail: String::new() }, Retry::Never),
             (ApiError::InvalidResponse { op: R, status: 200, detail: String::new() }, Retry::Never),
             (ApiError::InvalidResponse { op: W, status: 302, detail: String::new() }, Retry::Never),
-            (ApiError::InvalidResponse { op: W, status: 201, detail: String::new() }, Retry::Reconcile),
+            (
+                ApiError::InvalidResponse { op: W, status: 201, detail: String::new() },
+                Retry::Reconcile,
+            ),
         ];
         for (e, want) in cases {
             assert_eq!(e.retry(), want, "{e:?}");

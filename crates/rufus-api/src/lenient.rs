@@ -26,7 +26,9 @@ pub(crate) fn scalar_text(v: &Value) -> Option<String> {
 pub(crate) fn scalar_u64(v: &Value) -> Option<u64> {
     match v {
         Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64).map(|f| f as u64)
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+                .map(|f| f as u64)
         }),
         Value::String(s) => {
             let s = s.trim();
@@ -81,7 +83,9 @@ pub(crate) fn opt_timestamp<'de, D: Deserializer<'de>>(
 }
 
 /// A required identifier: a string (or a number, kept as its text); missing, null or empty → error.
-pub(crate) fn required_text<'de, D: Deserializer<'de>, T: From<String>>(d: D) -> Result<T, D::Error> {
+pub(crate) fn required_text<'de, D: Deserializer<'de>, T: From<String>>(
+    d: D,
+) -> Result<T, D::Error> {
     match scalar_text(&value(d)?) {
         Some(s) if !s.trim().is_empty() => Ok(T::from(s)),
         _ => Err(serde::de::Error::custom("expected a non-empty identifier")),
@@ -105,7 +109,9 @@ pub(crate) fn one_or_many<T: DeserializeOwned>(v: Value) -> Result<Vec<T>, serde
 }
 
 /// `deserialize_with` form of [`one_or_many`] for response fields holding lists.
-pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
+pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     one_or_many(value(d)?).map_err(serde::de::Error::custom)
 }
 

@@ -10,6 +10,8 @@
 //! # let _ = devices; Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod client;
 mod config;
 mod envelope;
@@ -17,7 +19,7 @@ mod error;
 mod ids;
 mod lenient;
 mod model;
-pub mod time;
+mod time;
 mod transport;
 
 pub use client::{MAX_DEVICES_LIMIT, PASSINGS_PAGE_SIZE, RufusClient};
@@ -27,7 +29,7 @@ pub use config::{
 pub use error::{ApiError, Operation, Permission, Retry};
 pub use ids::{DeviceId, SessionToken};
 pub use model::{
-    Device, DevicePage, Event, EventPage, InsertOutcome, NewDevice, Passing, PassingOut,
-    Pagination, PollQuery, PollResult, Session,
+    Device, DevicePage, Event, EventPage, InsertOutcome, NewDevice, Pagination, Passing,
+    PassingOut, PollQuery, PollResult, Session,
 };
 pub use time::{Timestamp, format_timestamp, parse_timestamp};

@@ -201,7 +201,12 @@ pub struct Pagination {
 impl Pagination {
     /// Whether a page after this one should be fetched, given how many items this page held,
     /// how many were collected so far and the page size asked for.
-    pub(crate) fn more_after(pagination: Option<&Self>, got: usize, seen: usize, limit: u64) -> bool {
+    pub(crate) fn more_after(
+        pagination: Option<&Self>,
+        got: usize,
+        seen: usize,
+        limit: u64,
+    ) -> bool {
         if got == 0 {
             return false;
         }

@@ -16,7 +16,8 @@ pub fn format_timestamp(at: DateTime<Utc>) -> String {
     // Truncate to the millisecond first: chrono's own `%.3f` truncates too, but doing it
     // explicitly keeps the rule visible and independent of the formatter.
     let nanos = at.nanosecond();
-    let millis_nanos = if nanos >= 1_000_000_000 { 999_000_000 } else { nanos / 1_000_000 * 1_000_000 };
+    let millis_nanos =
+        if nanos >= 1_000_000_000 { 999_000_000 } else { nanos / 1_000_000 * 1_000_000 };
     let truncated = at.with_nanosecond(millis_nanos).unwrap_or(at);
     truncated.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

@@ -114,10 +114,13 @@ pub(crate) fn status_error(op: Operation, answer: &Answer) -> ApiError {
         300..=399 => ApiError::InvalidResponse {
             op,
             status,
-            detail: "the server redirected elsewhere; redirects are not followed (check the base url)"
-                .to_owned(),
+            detail:
+                "the server redirected elsewhere; redirects are not followed (check the base url)"
+                    .to_owned(),
         },
-        _ => ApiError::InvalidResponse { op, status, detail: format!("unexpected status {status}") },
+        _ => {
+            ApiError::InvalidResponse { op, status, detail: format!("unexpected status {status}") }
+        }
     }
 }
 
@@ -157,20 +160,38 @@ mod tests {
         let e = status_error(op, &answer(404, r#"{"body":{"description":"Device not found"}}"#));
         assert_eq!(e, ApiError::NotFound { op, message: "Device not found".into() });
         let e = status_error(op, &answer(400, r#"{"description":"alias must be a string"}"#));
-        assert_eq!(e, ApiError::Rejected { op, status: 400, message: "alias must be a string".into() });
-        assert!(matches!(status_error(op, &answer(422, "")), ApiError::Rejected { status: 422, .. }));
+        assert_eq!(
+            e,
+            ApiError::Rejected { op, status: 400, message: "alias must be a string".into() }
+        );
+        assert!(matches!(
+            status_error(op, &answer(422, "")),
+            ApiError::Rejected { status: 422, .. }
+        ));
         assert!(matches!(status_error(op, &answer(413, "")), ApiError::TooLarge { .. }));
-        assert!(matches!(status_error(op, &answer(409, "")), ApiError::Rejected { status: 409, .. }));
+        assert!(matches!(
+            status_error(op, &answer(409, "")),
+            ApiError::Rejected { status: 409, .. }
+        ));
         let e = status_error(op, &answer(500, r#"{"body":null}"#));
         assert_eq!(e, ApiError::Server { op, status: 500, message: String::new() });
-        assert!(matches!(status_error(op, &answer(502, "<html>bad gateway</html>")), ApiError::Server { status: 502, .. }));
-        assert!(matches!(status_error(op, &answer(301, "")), ApiError::InvalidResponse { status: 301, .. }));
+        assert!(matches!(
+            status_error(op, &answer(502, "<html>bad gateway</html>")),
+            ApiError::Server { status: 502, .. }
+        ));
+        assert!(matches!(
+            status_error(op, &answer(301, "")),
+            ApiError::InvalidResponse { status: 301, .. }
+        ));
     }
 
     #[test]
     fn bind_conflict_carries_the_existing_device() {
         let op = Operation::BindDevice;
-        let e = status_error(op, &answer(409, r#"{"body":{"description":"Device already binded","deviceid":"ABC"}}"#));
+        let e = status_error(
+            op,
+            &answer(409, r#"{"body":{"description":"Device already binded","deviceid":"ABC"}}"#),
+        );
         assert_eq!(e, ApiError::AlreadyBound { op, deviceid: "ABC".into() });
     }
 
@@ -178,12 +199,21 @@ mod tests {
     fn insert_recognises_closed_sessions_on_any_status() {
         let op = Operation::InsertPassings;
         for status in [400, 404, 409] {
-            let e = status_error(op, &answer(status, r#"{"description":"Session not found or closed","token_session":"T"}"#));
+            let e = status_error(
+                op,
+                &answer(
+                    status,
+                    r#"{"description":"Session not found or closed","token_session":"T"}"#,
+                ),
+            );
             assert!(matches!(e, ApiError::SessionClosed { .. }), "{status}: {e:?}");
         }
         assert!(matches!(status_error(op, &answer(404, "")), ApiError::SessionClosed { .. }));
         // Other operations only go by status.
-        let e = status_error(Operation::Session, &answer(400, r#"{"description":"Session not found or closed"}"#));
+        let e = status_error(
+            Operation::Session,
+            &answer(400, r#"{"description":"Session not found or closed"}"#),
+        );
         assert!(matches!(e, ApiError::Rejected { .. }));
     }
 

@@ -102,7 +102,10 @@ fn the_key_never_reaches_tracing_or_log_output() {
                     // Failures of every kind.
                     let reader = make(&reader_for_client, Duration::from_secs(5));
                     reader.insert_passings(&token, &batch).await.unwrap_err();
-                    make("ror-0badbadbadbadbadbad0", Duration::from_secs(5)).all_devices().await.unwrap_err();
+                    make("ror-0badbadbadbadbadbad0", Duration::from_secs(5))
+                        .all_devices()
+                        .await
+                        .unwrap_err();
                     admin.device(&DeviceId::new("F".repeat(64))).await.unwrap_err();
                     for kind in [
                         FaultKind::ServerError(502),
@@ -119,7 +122,10 @@ fn the_key_never_reaches_tracing_or_log_output() {
                         admin.insert_passings(&token, &batch).await.unwrap_err();
                     }
                     handle.set_latency(Duration::from_millis(600));
-                    make(ADMIN_KEY, Duration::from_millis(150)).device(&deviceid).await.unwrap_err();
+                    make(ADMIN_KEY, Duration::from_millis(150))
+                        .device(&deviceid)
+                        .await
+                        .unwrap_err();
                     handle.set_latency(Duration::ZERO);
                     let paused = handle.clone();
                     sim_handle.spawn(async move { paused.pause().await }).await.unwrap();
@@ -134,7 +140,6 @@ fn the_key_never_reaches_tracing_or_log_output() {
     sim_rt.block_on(sim.shutdown());
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    std::fs::write("/tmp/secrecy-log.txt", &text).unwrap();
     // The capture works: the client's spans and events are there, at debug level and below.
     assert!(text.contains("insert passings"), "nothing captured:\n{text}");
     assert!(text.contains("call failed"), "no failure captured:\n{text}");

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use rufus_api::{ApiError, ApiKey, ClientConfig, Operation, Passing, Retry, RufusClient, SessionToken};
+use rufus_api::{
+    ApiError, ApiKey, ClientConfig, Operation, Passing, Retry, RufusClient, SessionToken,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
@@ -33,14 +35,17 @@ async fn read_request(stream: &mut TcpStream) -> String {
     loop {
         let n = stream.read(&mut chunk).await.unwrap();
         assert!(n > 0, "client closed before sending a request");
-        buf.extend_from_slice(&chunk[..n]);
+        buf.extend_from_slice(chunk.get(..n).unwrap());
         let text = String::from_utf8_lossy(&buf).to_string();
         if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
+            let length = text
+                .get(..end)
+                .unwrap()
                 .lines()
                 .find_map(|l| {
                     let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok())?
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
                 })
                 .unwrap_or(0);
             if buf.len() >= end + 4 + length {
@@ -223,9 +228,11 @@ async fn redirects_are_not_followed() {
 async fn a_2xx_with_garbage_on_a_write_asks_for_reconciliation() {
     timeout(BOUND, async {
         let (addr, _server) = one_shot(|mut s| async move {
-            s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 6\r\n\r\n<html>")
-                .await
-                .unwrap();
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 6\r\n\r\n<html>",
+            )
+            .await
+            .unwrap();
             s.flush().await.unwrap();
         })
         .await;

@@ -210,10 +210,20 @@ impl Sim {
 
     /// Stops listening and drops open connections: clients get "connection refused".
     pub async fn pause(&self) {
-        let listening = self.inner.listening.lock().await.take();
-        if let Some(listening) = listening {
-            listening.stop().await;
+        if self.stop_listening().await {
             tracing::info!("paused: {} refuses connections", self.inner.addr);
+        }
+    }
+
+    /// `true` if it was listening.
+    async fn stop_listening(&self) -> bool {
+        let listening = self.inner.listening.lock().await.take();
+        match listening {
+            Some(listening) => {
+                listening.stop().await;
+                true
+            }
+            None => false,
         }
     }
 
@@ -230,6 +240,34 @@ impl Sim {
 
     /// Stops the server and drops its connections.
     pub async fn shutdown(self) {
-        self.pause().await;
+        self.stop_listening().await;
+        tracing::info!("stopped: {}", self.inner.addr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn handle_and_futures_can_cross_tasks() {
+        fn assert_sync_clone<T: Send + Sync + Clone>() {}
+        assert_sync_clone::<Sim>();
+        assert_send(&Sim::start(SimConfig::default()));
+        assert_send(&Sim::start_on(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            SimConfig::default(),
+        ));
+    }
+
+    #[tokio::test]
+    async fn pause_resume_shutdown_futures_are_send() {
+        let sim = Sim::start(SimConfig::default()).await.unwrap();
+        assert_send(&sim.pause());
+        assert_send(&sim.resume());
+        assert_send(&sim.clone().shutdown());
+        sim.shutdown().await;
     }
 }

@@ -2,7 +2,7 @@
 //! manual tests and benchmarks. Prints one `READY <base-url> KEY=<key>` line on stdout once
 //! listening; logs go to stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,6 +87,7 @@ fn parse_host(text: &str) -> Result<IpAddr, String> {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )

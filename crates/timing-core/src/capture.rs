@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -105,6 +106,7 @@ pub struct PipelineClosed;
 pub struct ReadSink {
     tx: mpsc::Sender<RawRead>,
     clock: SharedClock,
+    stopping: Arc<AtomicBool>,
 }
 
 impl ReadSink {
@@ -118,9 +120,9 @@ impl ReadSink {
         self.tx.blocking_send(read).map_err(|_| PipelineClosed)
     }
 
-    /// Whether the pipeline stopped taking reads.
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+    /// Whether the pipeline is stopping: sources on blocking threads check this and return.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst) || self.tx.is_closed()
     }
 
     /// The monotonic clock, for pacing.
@@ -170,7 +172,8 @@ impl Capture {
             committed,
         };
         let task = tokio::spawn(committer.run(rx));
-        Self { sink: ReadSink { tx, clock }, session, batches, stats, chips, task }
+        let sink = ReadSink { tx, clock, stopping: Arc::new(AtomicBool::new(false)) };
+        Self { sink, session, batches, stats, chips, task }
     }
 
     /// A handle sources use to deliver reads.
@@ -204,9 +207,11 @@ impl Capture {
     }
 
     /// Stops accepting reads, commits what is queued, and waits for the committer to end.
-    /// Sources must have been stopped first (their sinks dropped).
+    /// Async sources must have been stopped first; sources on blocking threads see
+    /// [`ReadSink::is_stopping`] and return.
     pub async fn shutdown(self) {
         let Capture { sink, task, .. } = self;
+        sink.stopping.store(true, Ordering::SeqCst);
         drop(sink);
         if let Err(e) = task.await {
             tracing::error!(error = %e, "capture committer ended abnormally");

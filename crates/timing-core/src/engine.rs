@@ -26,8 +26,8 @@ use crate::sync::{SyncConfig, SyncEngine};
 pub struct EngineConfig {
     /// Where `timing.db` lives.
     pub data_dir: PathBuf,
-    /// RUFUS API base URL.
-    pub api_url: String,
+    /// RUFUS API base URL; None: the one stored at the last bind, else production.
+    pub api_url: Option<String>,
     /// The API key; None: nothing syncs (capture and manual entry still work).
     pub api_key: Option<ApiKey>,
     /// De-duplication window per chip.
@@ -45,7 +45,7 @@ impl EngineConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
-            api_url: rufus_api::PRODUCTION_BASE_URL.to_owned(),
+            api_url: None,
             api_key: None,
             dedup_window: Duration::from_secs(5),
             sync: SyncConfig::default(),
@@ -77,6 +77,7 @@ pub struct Engine {
     clock: SharedClock,
     chips: Arc<ChipMap>,
     config: Arc<EngineConfig>,
+    api_url: String,
     sync: SyncEngine,
     wake: Arc<Notify>,
 }
@@ -86,9 +87,16 @@ impl Engine {
     pub async fn open(config: EngineConfig, clock: SharedClock) -> Result<Self> {
         let store = Store::open_in(&config.data_dir).await?;
         let chips = Arc::new(ChipMap::from_entries(store.chip_map().await?));
+        let api_url = match &config.api_url {
+            Some(url) => url.clone(),
+            None => store
+                .setting("api_url")
+                .await?
+                .unwrap_or_else(|| rufus_api::PRODUCTION_BASE_URL.to_owned()),
+        };
         let client = match &config.api_key {
             Some(key) if !key.is_empty() => Some(RufusClient::new(
-                ClientConfig::new(key.clone()).with_base_url(config.api_url.clone()),
+                ClientConfig::new(key.clone()).with_base_url(api_url.clone()),
             )?),
             _ => None,
         };
@@ -101,7 +109,7 @@ impl Engine {
             wake.clone(),
         );
         sync.refresh_counts().await;
-        Ok(Self { store, clock, chips, config: Arc::new(config), sync, wake })
+        Ok(Self { store, clock, chips, config: Arc::new(config), api_url, sync, wake })
     }
 
     /// The store.
@@ -127,6 +135,11 @@ impl Engine {
     /// The configuration.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// The RUFUS API base URL in use.
+    pub fn api_url(&self) -> &str {
+        &self.api_url
     }
 
     /// Starts the capture pipeline, recording into the current device's open session.
@@ -200,10 +213,11 @@ impl Engine {
             device_type: Some(request.device_type),
             alias: request.alias,
             firmware: request.firmware,
-            api_base_url: self.config.api_url.clone(),
+            api_base_url: self.api_url.clone(),
             bound_at: self.clock.now(),
         };
         self.store.upsert_device(&device).await?;
+        self.store.set_setting("api_url", &self.api_url).await?;
         if self.store.setting("current_device").await?.is_none() {
             self.store.set_setting("current_device", &device.deviceid.0).await?;
         }

@@ -372,6 +372,7 @@ fn serial_lines(name: &str, path: &str, baud: u32, sink: &ReadSink) -> Result<()
     let mut buf = [0_u8; 1024];
     loop {
         match port.read(&mut buf) {
+            Ok(0) if sink.is_stopping() => return Ok(()),
             Ok(0) => {}
             Ok(n) => {
                 for line in splitter.feed(buf.get(..n).unwrap_or_default()) {
@@ -381,7 +382,7 @@ fn serial_lines(name: &str, path: &str, baud: u32, sink: &ReadSink) -> Result<()
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                if sink.is_closed() {
+                if sink.is_stopping() {
                     return Ok(());
                 }
             }

@@ -25,7 +25,7 @@ async fn sim() -> Sim {
 fn config(dir: &tempfile::TempDir, sim: Option<&Sim>) -> EngineConfig {
     let mut c = EngineConfig::new(dir.path());
     if let Some(sim) = sim {
-        c.api_url = sim.base_url();
+        c.api_url = Some(sim.base_url());
         c.api_key = Some(rufus_api::ApiKey::new(sim.admin_key()));
     }
     c.sync = SyncConfig {

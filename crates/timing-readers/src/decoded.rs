@@ -8,6 +8,9 @@ use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use crate::{chafon, cloudbox, ipico, r2000, raceresult, timy, ultra};
 
 /// One thing a decoder recognised in the byte stream.
+// Reads are by far the most common variant; boxing them would cost an allocation per read to
+// save stack space in the rarer variants.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoded {
     /// A chip (or bib, or photocell impulse) seen by the device.

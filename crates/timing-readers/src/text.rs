@@ -23,7 +23,7 @@ pub(crate) fn hex_byte(two: &[u8]) -> Option<u8> {
 
 /// An even-length run of ASCII hex digits as bytes.
 pub(crate) fn hex_bytes(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.chunks(2).map(hex_byte).collect()

@@ -8,7 +8,9 @@ use reqwest::Method;
 use rufus_api::{ApiError, Operation, Permission, Retry};
 use rufus_cloud_sim::{Access, Envelope};
 
-use crate::support::{batch, bounded, client, client_with, device_and_session, new_device, raw, sim_with};
+use crate::support::{
+    batch, bounded, client, client_with, device_and_session, new_device, raw, sim_with,
+};
 
 #[tokio::test]
 async fn either_key_header_alone_is_accepted_and_none_is_refused() {
@@ -22,7 +24,8 @@ async fn either_key_header_alone_is_accepted_and_none_is_refused() {
         let (status, _) = raw(&sim, Method::GET, "/devices", &[], None).await;
         assert!(status == 401 || status == 403, "{status}");
         let (status, _) =
-            raw(&sim, Method::GET, "/devices", &[("x-api-key", "ror-00000000000000000000")], None).await;
+            raw(&sim, Method::GET, "/devices", &[("x-api-key", "ror-00000000000000000000")], None)
+                .await;
         assert!(status == 401 || status == 403, "{status}");
         sim.shutdown().await;
     })
@@ -89,14 +92,21 @@ async fn a_write_key_without_the_unbind_flag_cannot_delete() {
         let sim = sim_with(Envelope::Wrapped).await;
         for access in [Access::Write, Access::ReadWrite] {
             let writer = client_with(&sim, &sim.add_key(access, false), Duration::from_secs(5));
-            let deviceid = writer.bind_device(&new_device(&format!("SN-{access:?}"))).await.unwrap();
+            let deviceid =
+                writer.bind_device(&new_device(&format!("SN-{access:?}"))).await.unwrap();
             let e = writer.unbind_device(&deviceid).await.unwrap_err();
-            assert!(matches!(e, ApiError::Unauthorized { op: Operation::UnbindDevice, .. }), "{e:?}");
+            assert!(
+                matches!(e, ApiError::Unauthorized { op: Operation::UnbindDevice, .. }),
+                "{e:?}"
+            );
             assert_eq!(e.retry(), Retry::Never);
             let message = e.to_string();
             assert!(message.starts_with("unbind device: "), "{message}");
             assert!(message.contains("DELETE needs a key with the Unbind flag"), "{message}");
-            assert!(sim.snapshot().device(deviceid.as_str()).is_some(), "the device is still bound");
+            assert!(
+                sim.snapshot().device(deviceid.as_str()).is_some(),
+                "the device is still bound"
+            );
 
             // The same key with the flag may.
             let unbinder = client_with(&sim, &sim.add_key(access, true), Duration::from_secs(5));

@@ -6,7 +6,9 @@ use rufus_api::{ApiError, DeviceId, PollQuery, Retry, SessionToken, format_times
 use rufus_cloud_sim::{Envelope, SimConfig};
 use serde_json::json;
 
-use crate::support::{batch, bounded, client, device_and_session, new_device, raw, sim, sim_with, t0};
+use crate::support::{
+    batch, bounded, client, device_and_session, new_device, raw, sim, sim_with, t0,
+};
 
 async fn walk_every_endpoint(envelope: Envelope) {
     let sim = sim_with(envelope).await;
@@ -20,13 +22,16 @@ async fn walk_every_endpoint(envelope: Envelope) {
     assert_eq!(state.serial_number, "SN-001");
     assert_eq!(state.device_type.as_deref(), Some("custom"));
     let again = c.bind_device(&new_device("SN-001")).await.unwrap_err();
-    assert_eq!(again, ApiError::AlreadyBound { op: rufus_api::Operation::BindDevice, deviceid: deviceid.clone() });
+    assert_eq!(
+        again,
+        ApiError::AlreadyBound { op: rufus_api::Operation::BindDevice, deviceid: deviceid.clone() }
+    );
     assert_eq!(again.retry(), Retry::Never);
 
     // D3 list (one page and all pages), D4 information.
     let page = c.list_devices(1, 10).await.unwrap();
     assert_eq!(page.devices.len(), 1);
-    assert_eq!(page.devices[0].deviceid, deviceid);
+    assert_eq!(page.devices.first().unwrap().deviceid, deviceid);
     assert_eq!(page.pagination.as_ref().and_then(|p| p.has_more), Some(false));
     assert_eq!(c.all_devices().await.unwrap().len(), 1);
     let device = c.device(&deviceid).await.unwrap();
@@ -64,21 +69,22 @@ async fn walk_every_endpoint(envelope: Envelope) {
     assert_eq!(stored.num_passings(), vec![1, 2, 3]);
     assert_eq!(stored.received, vec![1, 2, 3, 1, 2, 3]);
     // What landed is exactly what was sent: chip (not chips), the exact timestamp format.
-    assert_eq!(stored.passings[0].timestamp, "2024-05-01T09:00:01.007Z");
+    let stored_first = stored.passings.first().unwrap();
+    assert_eq!(stored_first.timestamp, "2024-05-01T09:00:01.007Z");
     assert_eq!(
-        stored.passings[0].raw,
+        stored_first.raw,
         json!({"bib": "101", "num_passing": 1, "timestamp": "2024-05-01T09:00:01.007Z", "chip": "CHIP0001"})
     );
 
     // P2 by range, one page and every page.
     let range = c.passings_by_range(&token, 2, 3, 1).await.unwrap();
     assert_eq!(range.iter().map(|p| p.num_passing.unwrap()).collect::<Vec<_>>(), vec![2, 3]);
-    let p2 = &range[0];
+    let p2 = range.first().unwrap();
     assert_eq!(p2.bib.as_deref(), Some("102"));
     assert_eq!(p2.chip.as_deref(), Some("CHIP0002"));
     assert_eq!(p2.token_session.as_ref(), Some(&token));
     assert_eq!(p2.timestamp.as_ref().unwrap().raw(), "2024-05-01T09:00:02.007Z");
-    assert_eq!(p2.timestamp.as_ref().unwrap().utc(), Some(first[1].timestamp));
+    assert_eq!(p2.timestamp.as_ref().unwrap().utc(), Some(first.get(1).unwrap().timestamp));
     assert_eq!(c.all_passings_by_range(&token, 1, 100).await.unwrap().len(), 3);
 
     // P3 by datetime: passings 2 and 3 fall in the window.
@@ -88,10 +94,14 @@ async fn walk_every_endpoint(envelope: Envelope) {
     assert_eq!(by_time.iter().map(|p| p.num_passing.unwrap()).collect::<Vec<_>>(), vec![2, 3]);
 
     // P4 continuous polling after num_passing 1.
-    let query = PollQuery { token_session: Some(token.clone()), last: Some(1), ..Default::default() };
+    let query =
+        PollQuery { token_session: Some(token.clone()), last: Some(1), ..Default::default() };
     let polled = c.poll_passings(&deviceid, &query).await.unwrap();
     assert_eq!(polled.session_used.as_ref(), Some(&token));
-    assert_eq!(polled.passings.iter().map(|p| p.num_passing.unwrap()).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(
+        polled.passings.iter().map(|p| p.num_passing.unwrap()).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
 
     // A new session closes the previous one; S3 lists both; S5 still reads the closed one.
     let token2 = c.create_session(&deviceid, None).await.unwrap();
@@ -218,7 +228,10 @@ async fn without_dedup_a_resent_batch_is_stored_twice() {
         let again = c.insert_passings(&token, &batch(1..=2)).await.unwrap();
         assert_eq!(again.inserted_count, 2);
         assert_eq!(again.duplicate_count.unwrap_or(0), 0);
-        assert_eq!(sim.snapshot().session(token.as_str()).unwrap().num_passings(), vec![1, 2, 1, 2]);
+        assert_eq!(
+            sim.snapshot().session(token.as_str()).unwrap().num_passings(),
+            vec![1, 2, 1, 2]
+        );
         sim.shutdown().await;
     })
     .await;
@@ -243,7 +256,11 @@ async fn validation_errors_surface_the_servers_message_verbatim() {
 
         // A passing the client can build but the server rejects (a year beyond 9999 cannot be
         // written as YYYY-MM-DD…): the client surfaces exactly the server's description.
-        let far = chrono::NaiveDate::from_ymd_opt(10000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let far = chrono::NaiveDate::from_ymd_opt(10000, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
         let passing = rufus_api::Passing::new("7", 1, far);
         let err = c.insert_passings(&token, std::slice::from_ref(&passing)).await.unwrap_err();
         let ApiError::Rejected { status: 400, message, .. } = &err else { panic!("{err:?}") };

@@ -23,7 +23,10 @@ async fn server_error_is_server_and_safe_to_retry() {
             let (_, token) = device_and_session(&c, "SN-5XX").await;
             sim.push_fault(once(FaultKind::ServerError(503), "POST /passings"));
             let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
-            assert!(matches!(e, ApiError::Server { status: 503, op: Operation::InsertPassings, .. }), "{e:?}");
+            assert!(
+                matches!(e, ApiError::Server { status: 503, op: Operation::InsertPassings, .. }),
+                "{e:?}"
+            );
             assert_eq!(e.retry(), Retry::Safe);
             assert!(e.is_retryable());
             assert!(sim.snapshot().session(token.as_str()).unwrap().received.is_empty());
@@ -45,7 +48,10 @@ async fn rate_limit_carries_retry_after() {
         let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
         assert_eq!(
             e,
-            ApiError::RateLimited { op: Operation::InsertPassings, retry_after: Some(Duration::from_secs(7)) }
+            ApiError::RateLimited {
+                op: Operation::InsertPassings,
+                retry_after: Some(Duration::from_secs(7))
+            }
         );
         assert_eq!(e.retry(), Retry::After(Duration::from_secs(7)));
         assert!(e.to_string().contains("retry after 7 s"), "{e}");
@@ -69,7 +75,10 @@ async fn reset_before_commit_is_ambiguous_and_nothing_landed() {
         assert!(matches!(e, ApiError::Ambiguous { op: Operation::InsertPassings, .. }), "{e:?}");
         assert_eq!(e.retry(), Retry::Reconcile);
         let message = e.to_string();
-        assert!(message.starts_with("insert passings: the request was sent but no answer came ("), "{message}");
+        assert!(
+            message.starts_with("insert passings: the request was sent but no answer came ("),
+            "{message}"
+        );
         assert!(message.ends_with("; it may have been applied"), "{message}");
         // Reconciliation: P2 finds none of them, so the whole batch is sent again.
         assert!(c.all_passings_by_range(&token, 1, 3).await.unwrap().is_empty());
@@ -91,10 +100,18 @@ async fn reset_after_commit_is_ambiguous_and_reconciliation_finds_the_passings()
         assert!(matches!(e, ApiError::Ambiguous { op: Operation::InsertPassings, .. }), "{e:?}");
         assert_eq!(e.retry(), Retry::Reconcile);
         // The simulator did store them…
-        assert_eq!(sim.snapshot().session(token.as_str()).unwrap().num_passings(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(
+            sim.snapshot().session(token.as_str()).unwrap().num_passings(),
+            vec![1, 2, 3, 4, 5]
+        );
         // …and P2 over the batch's range tells the client so: nothing needs re-sending.
-        let landed: Vec<u64> =
-            c.all_passings_by_range(&token, 3, 5).await.unwrap().iter().filter_map(|p| p.num_passing).collect();
+        let landed: Vec<u64> = c
+            .all_passings_by_range(&token, 3, 5)
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.num_passing)
+            .collect();
         assert_eq!(landed, vec![3, 4, 5]);
         sim.shutdown().await;
     })
@@ -127,7 +144,10 @@ async fn a_paused_server_is_a_connection_error() {
         let fresh = client(&sim);
         for c in [&fresh, &c] {
             let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
-            assert!(matches!(e, ApiError::Connection { op: Operation::InsertPassings, .. }), "{e:?}");
+            assert!(
+                matches!(e, ApiError::Connection { op: Operation::InsertPassings, .. }),
+                "{e:?}"
+            );
             assert_eq!(e.retry(), Retry::Safe);
             assert!(e.to_string().contains("connection refused"), "{e}");
             let e = c.device(&deviceid).await.unwrap_err();
@@ -188,7 +208,10 @@ async fn a_session_closed_elsewhere_is_session_closed() {
             let (_, token) = device_and_session(&c, "SN-ELSEWHERE").await;
             sim.push_fault(once(FaultKind::CloseSessionFirst, "POST /passings"));
             let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
-            assert!(matches!(e, ApiError::SessionClosed { op: Operation::InsertPassings, .. }), "{e:?}");
+            assert!(
+                matches!(e, ApiError::SessionClosed { op: Operation::InsertPassings, .. }),
+                "{e:?}"
+            );
             assert_eq!(e.retry(), Retry::Never);
             assert_eq!(c.session(&token).await.unwrap().active, Some(false));
 
@@ -213,15 +236,22 @@ async fn plain_http_to_a_remote_host_is_a_config_error() {
             "https://",
             "not a url",
         ] {
-            let config = ClientConfig::new(ApiKey::new("ror-0123456789abcdef0123")).with_base_url(url);
+            let config =
+                ClientConfig::new(ApiKey::new("ror-0123456789abcdef0123")).with_base_url(url);
             let e = RufusClient::new(config).unwrap_err();
             assert!(matches!(e, ApiError::Config { .. }), "{url}: {e:?}");
             assert_eq!(e.operation(), Operation::Configure);
             assert_eq!(e.retry(), Retry::Never);
         }
         // Loopback may use plain http; https is fine anywhere.
-        for url in ["http://127.0.0.1:1/v0", "http://localhost:1/v0", "http://[::1]:1/v0", rufus_api::PRODUCTION_BASE_URL] {
-            let config = ClientConfig::new(ApiKey::new("ror-0123456789abcdef0123")).with_base_url(url);
+        for url in [
+            "http://127.0.0.1:1/v0",
+            "http://localhost:1/v0",
+            "http://[::1]:1/v0",
+            rufus_api::PRODUCTION_BASE_URL,
+        ] {
+            let config =
+                ClientConfig::new(ApiKey::new("ror-0123456789abcdef0123")).with_base_url(url);
             assert!(RufusClient::new(config).is_ok(), "{url}");
         }
     })

@@ -56,10 +56,22 @@ async fn the_key_never_appears_in_debug_output_or_error_messages() {
             reader.unbind_device(&deviceid).await.unwrap_err(),
             admin.device(&ghost).await.unwrap_err(),
             admin.bind_device(&new_device("SN-SECRET")).await.unwrap_err(),
-            admin.insert_passings(&SessionToken::new("0".repeat(64)), &batch(1..=1)).await.unwrap_err(),
+            admin
+                .insert_passings(&SessionToken::new("0".repeat(64)), &batch(1..=1))
+                .await
+                .unwrap_err(),
         ];
-        let far = chrono::NaiveDate::from_ymd_opt(10000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
-        errors.push(admin.insert_passings(&token, &[rufus_api::Passing::new("1", 1, far)]).await.unwrap_err());
+        let far = chrono::NaiveDate::from_ymd_opt(10000, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
+        errors.push(
+            admin
+                .insert_passings(&token, &[rufus_api::Passing::new("1", 1, far)])
+                .await
+                .unwrap_err(),
+        );
         for kind in [
             FaultKind::ServerError(500),
             FaultKind::RateLimited { retry_after_secs: 1 },
@@ -67,21 +79,40 @@ async fn the_key_never_appears_in_debug_output_or_error_messages() {
             FaultKind::ResetAfterCommit,
             FaultKind::CloseSessionFirst,
         ] {
-            sim.push_fault(FaultRule { kind, route: Some("POST /passings".into()), times: Some(1), probability: 1.0 });
+            sim.push_fault(FaultRule {
+                kind,
+                route: Some("POST /passings".into()),
+                times: Some(1),
+                probability: 1.0,
+            });
             errors.push(admin.insert_passings(&token, &batch(1..=2)).await.unwrap_err());
         }
         let (_, token) = device_and_session(&admin, "SN-SECRET-2").await;
         sim.set_max_batch(Some(1));
         errors.push(admin.insert_passings(&token, &batch(1..=2)).await.unwrap_err());
         sim.set_latency(Duration::from_millis(800));
-        errors.push(client_with(&sim, ADMIN_KEY, Duration::from_millis(200)).device(&deviceid).await.unwrap_err());
+        errors.push(
+            client_with(&sim, ADMIN_KEY, Duration::from_millis(200))
+                .device(&deviceid)
+                .await
+                .unwrap_err(),
+        );
         sim.pause().await;
         errors.push(admin.device(&deviceid).await.unwrap_err());
 
         let codes: Vec<&str> = errors.iter().map(ApiError::code).collect();
         for code in [
-            "unauthorized", "not_found", "already_bound", "session_closed", "rejected", "server",
-            "rate_limited", "ambiguous", "too_large", "timeout", "connection",
+            "unauthorized",
+            "not_found",
+            "already_bound",
+            "session_closed",
+            "rejected",
+            "server",
+            "rate_limited",
+            "ambiguous",
+            "too_large",
+            "timeout",
+            "connection",
         ] {
             assert!(codes.contains(&code), "no {code} error among {codes:?}");
         }

@@ -1,7 +1,8 @@
 //! Integration tests of the simulator over real HTTP on 127.0.0.1 ephemeral ports: one test
 //! binary (faster to link) with a module per concern.
-// Tests may unwrap and expect: a failing test should stop loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Tests may unwrap, expect and index JSON: a failing test should stop loudly. (clippy.toml
+// allows these inside #[test] functions only; the shared helpers need it too.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod auth;
 mod binary;

@@ -337,7 +337,7 @@ fn timestamp(body: &[u8]) -> Result<NaiveDateTime, RejectReason> {
 }
 
 fn control_frame(text: &[u8]) -> Result<IpicoControlFrame, RejectReason> {
-    if text.len() < 10 || text.len() % 2 != 0 {
+    if text.len() < 10 || !text.len().is_multiple_of(2) {
         return Err(RejectReason::BadLength {
             expected: "an even number of characters, at least 10",
             got: text.len(),
