@@ -24,7 +24,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]),
+        Some("run") => run(args.get(1..).unwrap_or_default()),
         Some("test") => test(),
         Some("setup") => setup::ensure_system_packages(),
         Some("-h" | "--help" | "help") | None => {

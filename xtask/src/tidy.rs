@@ -18,7 +18,8 @@ pub fn check(root: &Path) -> Result<(), String> {
             let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             if !first.starts_with("//!") {
                 let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
-                problems.push(format!("{shown}: must start with a `//!` line saying why it exists"));
+                problems
+                    .push(format!("{shown}: must start with a `//!` line saying why it exists"));
             }
         }
     }

@@ -3,11 +3,27 @@
 //! whether a retry is safe. No application logic: the console's sync engine builds on it.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), rufus_api::ApiError> {
-//! use rufus_api::{ApiKey, ClientConfig, Passing, RufusClient};
+//! # async fn demo(batch: Vec<rufus_api::Passing>) -> Result<(), rufus_api::ApiError> {
+//! use rufus_api::{ApiKey, ClientConfig, NewDevice, Retry, RufusClient};
 //! let client = RufusClient::new(ClientConfig::new(ApiKey::new("ror-…")))?;
-//! let devices = client.all_devices().await?;
-//! # let _ = devices; Ok(()) }
+//! let device = NewDevice {
+//!     model: "RUFUS Timing Console".into(),
+//!     serial_number: "SN-1".into(),
+//!     device_type: "custom".into(),
+//!     alias: None,
+//!     firmware: None,
+//! };
+//! let deviceid = client.bind_device(&device).await?;
+//! let token = client.create_session(&deviceid, Some("10K")).await?;
+//! match client.insert_passings(&token, &batch).await {
+//!     Ok(outcome) => println!("{} stored", outcome.inserted_count),
+//!     Err(e) => match e.retry() {
+//!         Retry::Safe | Retry::After(_) => { /* back off, send the same batch again */ }
+//!         Retry::Reconcile => { /* ask P2 which num_passing landed, send the rest */ }
+//!         Retry::Never => { /* park the batch with e.to_string() */ }
+//!     },
+//! }
+//! # Ok(()) }
 //! ```
 
 #![warn(missing_docs)]

@@ -3,13 +3,11 @@
 //! on its own when RUFUS closes the session from elsewhere (nobody may be at a remote split to
 //! click), and on SIGINT/SIGTERM commits what is queued and exits 0.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
 use timing_core::capture::Capture;
-use timing_core::domain::SessionId;
 use timing_core::source::SourceSpec;
 use timing_core::{CoreError, Engine};
 use tokio::task::JoinSet;
@@ -58,7 +56,6 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
     }
 
     let mut tick = tokio::time::interval(Duration::from_secs_f64(args.status_every));
-    let mut rehomed: HashSet<SessionId> = HashSet::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut signalled = false;
@@ -74,7 +71,7 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
                 Err(e) => eprintln!("error: a source task failed: {e}"),
             },
             _ = tick.tick() => {
-                if let Err(e) = watch_sessions(&engine, &capture, &mut rehomed).await {
+                if let Err(e) = watch_sessions(&engine, &capture).await {
                     eprintln!("error: {e}");
                 }
                 status_line(&engine, &capture).await;
@@ -107,31 +104,25 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Keeps capture pointed at the session that records, and re-homes the pending passings of a
-/// session RUFUS closed from elsewhere into a new one.
-async fn watch_sessions(
-    engine: &Engine,
-    capture: &Capture,
-    rehomed: &mut HashSet<SessionId>,
-) -> Result<(), CoreError> {
-    let closed = engine.sync().status().borrow().closed_remotely.clone();
-    for old in closed {
-        if !rehomed.insert(old) {
-            continue;
-        }
-        if engine.current_session().await?.is_none() {
-            let alias =
-                engine.session(Some(old)).await?.alias.unwrap_or_else(|| format!("session {old}"));
-            let new = engine.open_session(Some(&format!("{alias} (continued)"))).await?;
-            eprintln!(
-                "RUFUS closed session {old} from elsewhere; opened session {} to continue",
-                new.id
-            );
-        }
-        let moved = engine.rehome_pending(old).await?;
-        eprintln!("moved {moved} pending passing(s) from session {old} into the new session");
+/// Keeps capture pointed at the session that records and, when RUFUS closed the session from
+/// elsewhere, opens a new one and re-homes what was pending (again on every tick, so reads that
+/// landed in the old session meanwhile follow).
+async fn watch_sessions(engine: &Engine, capture: &Capture) -> Result<(), CoreError> {
+    let stranded = engine.stranded_sessions().await?;
+    if !stranded.is_empty() && engine.current_session().await?.is_none() {
+        let old = engine.session(stranded.first().copied()).await?;
+        let alias = old.alias.unwrap_or_else(|| format!("session {}", old.id));
+        let new = engine.open_session(Some(&format!("{alias} (continued)"))).await?;
+        eprintln!(
+            "RUFUS closed session {} from elsewhere; opened session {} to continue",
+            old.id, new.id
+        );
     }
-    capture.set_session(engine.recording_session().await?);
+    capture.set_session(engine.capture_target().await?);
+    for old in stranded {
+        let moved = engine.rehome_pending(old).await?;
+        eprintln!("moved {moved} pending passing(s) from session {old} into the open session");
+    }
     Ok(())
 }
 

@@ -151,8 +151,36 @@ impl Engine {
             self.chips.clone(),
             self.wake.clone(),
         );
-        capture.set_session(self.recording_session().await?);
+        capture.set_session(self.capture_target().await?);
         Ok(capture)
+    }
+
+    /// Where reads from the readers go: the session that records, or — while RUFUS has closed
+    /// it from elsewhere and no new session is open yet — that session, whose pending
+    /// passings are re-homed later ([`Engine::rehome_pending`]). Reads keep making passings
+    /// through a remote close.
+    pub async fn capture_target(&self) -> Result<Option<SessionId>> {
+        if let Some(s) = self.recording_session().await? {
+            return Ok(Some(s));
+        }
+        let Ok(device) = self.current_device().await else { return Ok(None) };
+        let latest = self.store.sessions(Some(&device.deviceid)).await?.into_iter().next();
+        Ok(latest.filter(|s| s.state == SessionState::ClosedRemotely).map(|s| s.id))
+    }
+
+    /// Sessions of the current device that RUFUS closed from elsewhere and that still hold
+    /// pending passings.
+    pub async fn stranded_sessions(&self) -> Result<Vec<SessionId>> {
+        let Ok(device) = self.current_device().await else { return Ok(Vec::new()) };
+        let mut stranded = Vec::new();
+        for s in self.store.sessions(Some(&device.deviceid)).await? {
+            if s.state == SessionState::ClosedRemotely
+                && self.store.outbox_counts(Some(s.id)).await?.pending > 0
+            {
+                stranded.push(s.id);
+            }
+        }
+        Ok(stranded)
     }
 
     /// The session new passings go into: the current device's open session, if it accepts them.

@@ -38,7 +38,8 @@ impl Default for SyncConfig {
         Self {
             batch_size: DEFAULT_BATCH,
             base_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(60),
+            // A finish line wants the backlog moving soon after the network returns.
+            max_backoff: Duration::from_secs(20),
             idle_poll: Duration::from_secs(5),
         }
     }
@@ -88,6 +89,7 @@ pub struct SyncEngine {
     status: watch::Sender<SyncStatus>,
     wake: Arc<Notify>,
     sent_log: Arc<std::sync::Mutex<VecDeque<(Duration, u64)>>>,
+    confirmed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What one pass over the outbox achieved.
@@ -110,7 +112,16 @@ impl SyncEngine {
     ) -> Self {
         let offline = client.is_none();
         let (status, _) = watch::channel(SyncStatus { offline, ..SyncStatus::default() });
-        Self { store, clock, client, config, status, wake, sent_log: Arc::default() }
+        Self {
+            store,
+            clock,
+            client,
+            config,
+            status,
+            wake,
+            sent_log: Arc::default(),
+            confirmed: Arc::default(),
+        }
     }
 
     /// Watches the status.
@@ -132,19 +143,30 @@ impl SyncEngine {
     /// sleeps until woken or the idle poll.
     pub async fn run(self) {
         let mut failures: u32 = 0;
+        let mut progress = self.progress();
         loop {
-            let wait = match self.round().await {
+            let outcome = self.round().await;
+            if self.progress() != progress {
+                // Something got through: the next failure starts a fresh backoff.
+                progress = self.progress();
+                failures = 0;
+            }
+            match outcome {
                 Ok(_) => {
                     failures = 0;
-                    self.config.idle_poll
+                    let _ = tokio::time::timeout(self.config.idle_poll, self.wake.notified()).await;
                 }
                 Err(Halt::Backoff(floor)) => {
+                    // New passings do not shorten a backoff: a failing cloud is not hammered.
                     failures = failures.saturating_add(1);
-                    self.backoff(failures).max(floor)
+                    tokio::time::sleep(self.backoff(failures).max(floor)).await;
                 }
-                Err(Halt::Stop(_)) => Duration::from_secs(3600),
-            };
-            let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+                Err(Halt::Stop(_)) => {
+                    // Until a person acts (resume() wakes it), or an hour passes.
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(3600), self.wake.notified()).await;
+                }
+            }
         }
     }
 
@@ -161,6 +183,11 @@ impl SyncEngine {
                 ))
             }
         }
+    }
+
+    /// Passings confirmed since start (moves whenever the cloud accepted something).
+    fn progress(&self) -> u64 {
+        self.confirmed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn backoff(&self, failures: u32) -> Duration {
@@ -461,6 +488,7 @@ impl SyncEngine {
     }
 
     fn record_sent(&self, count: u64) {
+        self.confirmed.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
         let now = self.clock.monotonic();
         let rate = {
             let mut log = self.sent_log.lock().unwrap_or_else(|p| p.into_inner());

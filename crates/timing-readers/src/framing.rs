@@ -166,7 +166,12 @@ pub(crate) struct Resync {
 
 impl Resync {
     pub(crate) fn new(garbage_limit: usize) -> Self {
-        Resync { buf: Vec::new(), decided: 0, first_reason: None, garbage_limit: garbage_limit.max(1) }
+        Resync {
+            buf: Vec::new(),
+            decided: 0,
+            first_reason: None,
+            garbage_limit: garbage_limit.max(1),
+        }
     }
 
     pub(crate) fn buffered(&self) -> usize {
@@ -187,20 +192,30 @@ impl Resync {
 
     /// Gives up on an undecided candidate if a complete frame follows it, and reports pending
     /// garbage now.
-    pub(crate) fn idle(&mut self, check: &dyn Fn(&[u8]) -> Check, on: &mut dyn FnMut(FrameEvent<'_>)) {
+    pub(crate) fn idle(
+        &mut self,
+        check: &dyn Fn(&[u8]) -> Check,
+        on: &mut dyn FnMut(FrameEvent<'_>),
+    ) {
         self.scan(check, true, on);
         self.flush_garbage(on);
     }
 
-    /// Like `idle`, then reports whatever is left as truncated, and resets.
+    /// Gives up on undecided candidates like `idle`, then reports whatever is left after the
+    /// last frame as one rejection (with the reason of its first byte if that was ruled out,
+    /// else truncated), and resets.
     pub(crate) fn finish(
         &mut self,
         check: &dyn Fn(&[u8]) -> Check,
         on: &mut dyn FnMut(FrameEvent<'_>),
     ) {
-        self.idle(check, on);
+        self.scan(check, true, on);
         if !self.buf.is_empty() {
-            on(FrameEvent::Rejected(Rejected::new(RejectReason::Truncated, &self.buf)));
+            let reason = match self.first_reason.take() {
+                Some(reason) if self.decided > 0 => reason,
+                _ => RejectReason::Truncated,
+            };
+            on(FrameEvent::Rejected(Rejected::new(reason, &self.buf)));
         }
         self.buf.clear();
         self.decided = 0;
@@ -292,16 +307,18 @@ mod tests {
 
     #[test]
     fn crlf_counts_once_in_cr_or_lf_mode() {
-        assert_eq!(lines(Terminator::CrOrLf, 16, &[b"a\r", b"\nb\nc\r\r\n"]), [
-            "La\\r", "Lb\\n", "Lc\\r", "L\\r"
-        ]);
+        assert_eq!(
+            lines(Terminator::CrOrLf, 16, &[b"a\r", b"\nb\nc\r\r\n"]),
+            ["La\\r", "Lb\\n", "Lc\\r", "L\\r"]
+        );
     }
 
     #[test]
     fn long_lines_are_cut_and_dropped_to_their_end() {
-        assert_eq!(lines(Terminator::Lf, 4, &[b"abcdefghij\nok\n"]), [
-            "Tabcd", "Tefgh", "Tij\\n", "Lok\\n"
-        ]);
+        assert_eq!(
+            lines(Terminator::Lf, 4, &[b"abcdefghij\nok\n"]),
+            ["Tabcd", "Tefgh", "Tij\\n", "Lok\\n"]
+        );
         assert_eq!(lines(Terminator::Lf, 4, &[b"abcdef"]), ["Tabcd", "Tef"]);
     }
 

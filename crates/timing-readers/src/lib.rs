@@ -30,7 +30,9 @@
 //!   `unwrap`, checked arithmetic on anything parsed. Fuzz targets in `fuzz/` hold this.
 //! * **Raw bytes are kept.** Every [`TagRead`], [`Control`] and [`Rejected`] carries the exact
 //!   bytes it was decoded from (line terminators included). Nothing is dropped silently except
-//!   empty lines and the whitespace between JSON objects.
+//!   empty lines (including the LF of a CR LF where CR alone also ends a line) and the
+//!   whitespace between JSON objects. Reads that share one frame (a Chafon reply listing
+//!   several tags) each carry the whole frame.
 //! * **Bounded buffers.** A line without terminator, a frame that never completes or an endless
 //!   run of garbage is cut into [`Rejected`] chunks ([`RejectReason::TooLong`],
 //!   [`RejectReason::Garbage`]); what a decoder holds between calls never exceeds its module's
@@ -38,7 +40,8 @@
 //! * **Resynchronises.** After garbage or a corrupted frame the next good frame decodes.
 //! * **Chunking does not matter.** The output is a function of the byte stream alone: feeding it
 //!   whole or split at any points gives the same [`Decoded`] values in the same order.
-//!   ([`Decoder::idle`], a hint that the line went quiet, may only make output come earlier.)
+//!   ([`Decoder::idle`], the transport's hint that the line went quiet, may make output come
+//!   earlier and cut garbage into different chunks; it still accepts only frames that check.)
 //! * **Cheap.** On the happy path a decoder allocates only what it hands out (the read's strings
 //!   and its `raw` copy); it can be driven over a large capture file in one call.
 

@@ -65,9 +65,8 @@ impl Decoder for LinesDecoder {
 fn push_line_event(event: LineEvent<'_>, meaning: LineMeaning, out: &mut Vec<Decoded>) {
     match event {
         LineEvent::Line(line) => out.extend(decode_line(line, meaning)),
-        LineEvent::TooLong(raw) => {
-            out.push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw)))
-        }
+        LineEvent::TooLong(raw) => out
+            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
     }
 }
 

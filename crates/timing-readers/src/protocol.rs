@@ -60,7 +60,9 @@ impl SerialSettings {
 
 /// A protocol name that is not one of [`Protocol::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown protocol {0:?} (known: ipico, ultra, r2000, chafon, timy, raceresult, cloudbox, lines)")]
+#[error(
+    "unknown protocol {0:?} (known: ipico, ultra, r2000, chafon, timy, raceresult, cloudbox, lines)"
+)]
 pub struct UnknownProtocol(pub String);
 
 impl Protocol {
@@ -101,6 +103,20 @@ impl Protocol {
             Protocol::RaceResult => Box::new(crate::raceresult::RaceResultDecoder::new()),
             Protocol::CloudBox => Box::new(crate::cloudbox::CloudBoxDecoder::new()),
             Protocol::Lines => Box::new(crate::lines::LinesDecoder::new()),
+        }
+    }
+
+    /// The most bytes this protocol's decoder holds between calls (its module's `BUFFER_LIMIT`).
+    pub const fn buffer_limit(self) -> usize {
+        match self {
+            Protocol::Ipico => crate::ipico::BUFFER_LIMIT,
+            Protocol::Ultra => crate::ultra::BUFFER_LIMIT,
+            Protocol::R2000 => crate::r2000::BUFFER_LIMIT,
+            Protocol::Chafon => crate::chafon::BUFFER_LIMIT,
+            Protocol::Timy => crate::timy::BUFFER_LIMIT,
+            Protocol::RaceResult => crate::raceresult::BUFFER_LIMIT,
+            Protocol::CloudBox => crate::cloudbox::BUFFER_LIMIT,
+            Protocol::Lines => crate::lines::BUFFER_LIMIT,
         }
     }
 

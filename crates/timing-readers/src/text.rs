@@ -144,7 +144,10 @@ mod tests {
 
     #[test]
     fn times_of_day() {
-        assert_eq!(time_of_day(b"10:02:33.4567"), NaiveTime::from_hms_micro_opt(10, 2, 33, 456_700));
+        assert_eq!(
+            time_of_day(b"10:02:33.4567"),
+            NaiveTime::from_hms_micro_opt(10, 2, 33, 456_700)
+        );
         assert_eq!(time_of_day(b"10:02:33,45"), NaiveTime::from_hms_milli_opt(10, 2, 33, 450));
         assert_eq!(time_of_day(b"9:5:3"), NaiveTime::from_hms_opt(9, 5, 3));
         assert_eq!(time_of_day(b"24:00:00"), None);

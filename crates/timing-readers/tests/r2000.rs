@@ -1,6 +1,7 @@
 //! Impinj-R2000 "CMD" decoder and commands against readers.md §4b, plus bad checksums, resync
 //! after garbage, merged frames, the idle hint and chunking properties.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop loudly
+#![allow(clippy::panic, clippy::indexing_slicing)] // and so do their helpers
 
 mod common;
 
@@ -8,8 +9,8 @@ use common::*;
 use proptest::prelude::*;
 use timing_readers::r2000::{BUFFER_LIMIT, R2000Control, R2000Details, command};
 use timing_readers::{
-    ControlMessage, Decoded, Decoder, Protocol, ReadDetails, ReadFlags, RejectReason, Rejected,
-    Rssi, TagRead,
+    ControlMessage, Decoded, Protocol, ReadDetails, ReadFlags, RejectReason, Rejected, Rssi,
+    TagRead,
 };
 
 const TAG: &str = "A0 13 01 89 1C 30 00 E2 80 11 70 00 00 02 01 23 45 AB CD 48 69";
@@ -34,23 +35,26 @@ fn control(decoded: &Decoded) -> R2000Control {
 
 #[test]
 fn tag_frame_decodes_to_the_documented_fields() {
-    assert_eq!(single_read(decoder(), &hex(TAG)), TagRead {
-        chip: "E2801170000002012345ABCD".into(),
-        bib: None,
-        antenna: Some(1),
-        rssi: Some(Rssi::Dbm(-57)),
-        reader_time: None,
-        replay_key: None,
-        flags: ReadFlags::default(),
-        details: ReadDetails::R2000(R2000Details {
-            address: 0x01,
-            command: 0x89,
-            frequency_index: 7,
-            pc: 0x3000,
-            rssi_byte: 0x48,
-        }),
-        raw: hex(TAG),
-    });
+    assert_eq!(
+        single_read(decoder(), &hex(TAG)),
+        TagRead {
+            chip: "E2801170000002012345ABCD".into(),
+            bib: None,
+            antenna: Some(1),
+            rssi: Some(Rssi::Dbm(-57)),
+            reader_time: None,
+            replay_key: None,
+            flags: ReadFlags::default(),
+            details: ReadDetails::R2000(R2000Details {
+                address: 0x01,
+                command: 0x89,
+                frequency_index: 7,
+                pc: 0x3000,
+                rssi_byte: 0x48,
+            }),
+            raw: hex(TAG),
+        }
+    );
 }
 
 #[test]
@@ -106,7 +110,10 @@ fn garbage_between_and_merged_frames() {
     stream.extend(hex(END_OF_ROUND));
     let out = whole(decoder(), &stream);
     assert_eq!(out.len(), 5);
-    assert_eq!(out[0], Decoded::Rejected(Rejected { reason: RejectReason::Garbage, raw: hex("FF 00 12") }));
+    assert_eq!(
+        out[0],
+        Decoded::Rejected(Rejected { reason: RejectReason::Garbage, raw: hex("FF 00 12") })
+    );
     assert_eq!(reads(&out).len(), 2);
     assert_eq!(
         out[3],

@@ -223,14 +223,7 @@ pub fn decode_frame(frame: &[u8], layout: InventoryLayout, out: &mut Vec<Decoded
     let control = |message: ChafonControl| {
         Decoded::Control(Control { message: ControlMessage::Chafon(message), raw: frame.to_vec() })
     };
-    let other = || {
-        control(ChafonControl::Frame {
-            address,
-            command,
-            status,
-            data: data.to_vec(),
-        })
-    };
+    let other = || control(ChafonControl::Frame { address, command, status, data: data.to_vec() });
     let read = |epc: &[u8], antenna_byte: Option<u8>, rssi: Option<u8>, kind, status| {
         Decoded::Read(TagRead {
             chip: hex_upper(epc),

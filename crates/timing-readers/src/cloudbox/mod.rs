@@ -367,7 +367,9 @@ fn decode_value(value: Value, raw: &[u8]) -> Decoded {
 pub fn decode_object(raw: &[u8]) -> Decoded {
     match serde_json::from_slice::<Value>(raw) {
         Ok(value) => decode_value(value, raw),
-        Err(e) => Decoded::Rejected(Rejected::new(RejectReason::BadJson { error: e.to_string() }, raw)),
+        Err(e) => {
+            Decoded::Rejected(Rejected::new(RejectReason::BadJson { error: e.to_string() }, raw))
+        }
     }
 }
 
@@ -376,7 +378,10 @@ fn bad(field: &'static str, value: &Value) -> RejectReason {
 }
 
 /// A string field, or a number written as one.
-fn text_field(object: &Map<String, Value>, field: &'static str) -> Result<Option<String>, RejectReason> {
+fn text_field(
+    object: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<String>, RejectReason> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -386,14 +391,23 @@ fn text_field(object: &Map<String, Value>, field: &'static str) -> Result<Option
 }
 
 /// A number field, or a string holding one.
-fn number_field(object: &Map<String, Value>, field: &'static str) -> Result<Option<f64>, RejectReason> {
+fn number_field(
+    object: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<f64>, RejectReason> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| bad(field, &Value::Number(n.clone()))),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(v @ Value::String(s)) => {
-            s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(Some).ok_or_else(|| bad(field, v))
+        Some(Value::Number(n)) => {
+            n.as_f64().map(Some).ok_or_else(|| bad(field, &Value::Number(n.clone())))
         }
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(v @ Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| bad(field, v)),
         Some(other) => Err(bad(field, other)),
     }
 }
@@ -408,9 +422,9 @@ fn count_field<T: TryFrom<u64>>(
         Some(Value::Number(n)) if n.is_u64() => {
             n.as_u64().and_then(|v| T::try_from(v).ok()).map(Some).ok_or_else(bad_value)
         }
-        Some(Value::String(s)) if !s.trim().is_empty() => crate::text::decimal_as::<T>(s.trim().as_bytes())
-            .map(Some)
-            .ok_or_else(bad_value),
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            crate::text::decimal_as::<T>(s.trim().as_bytes()).map(Some).ok_or_else(bad_value)
+        }
         Some(Value::String(_) | Value::Null) | None => Ok(None),
         Some(_) => Err(bad_value()),
     }
@@ -423,12 +437,9 @@ fn timestamp(text: &str) -> Option<DateTime<Utc>> {
         .char_indices()
         .map(|(i, c)| if i == 10 && (c == ';' || c == ' ') { 'T' } else { c })
         .collect();
-    DateTime::parse_from_rfc3339(&fixed)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(&fixed, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
-        })
+    DateTime::parse_from_rfc3339(&fixed).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
+        NaiveDateTime::parse_from_str(&fixed, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
+    })
 }
 
 fn passing(object: &Map<String, Value>) -> Result<TagRead, RejectReason> {

@@ -189,9 +189,8 @@ impl Decoder for IpicoDecoder {
 fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
     match event {
         LineEvent::Line(line) => out.extend(decode_line(line)),
-        LineEvent::TooLong(raw) => {
-            out.push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw)))
-        }
+        LineEvent::TooLong(raw) => out
+            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
     }
 }
 
@@ -233,8 +232,7 @@ pub(crate) fn lrc(chars: &[u8]) -> u8 {
 fn check_lrc(body: &[u8]) -> Result<(), RejectReason> {
     let end = body.len().saturating_sub(2);
     let carried = span(body, end, body.len());
-    let got =
-        hex_byte(carried).ok_or_else(|| RejectReason::bad_field("LRC", carried))?;
+    let got = hex_byte(carried).ok_or_else(|| RejectReason::bad_field("LRC", carried))?;
     let expected = lrc(span(body, 2, end));
     if got == expected {
         Ok(())
@@ -261,10 +259,7 @@ fn tag_report(text: &[u8]) -> Result<TagRead, RejectReason> {
             (span(text, 0, end), Some(suffix))
         }
         got => {
-            return Err(RejectReason::BadLength {
-                expected: "36, 38, 42 or 44 characters",
-                got,
-            });
+            return Err(RejectReason::BadLength { expected: "36, 38, 42 or 44 characters", got });
         }
     };
     check_lrc(body)?;
@@ -348,8 +343,8 @@ fn control_frame(text: &[u8]) -> Result<IpicoControlFrame, RejectReason> {
     let length = hex_field(text, 4, "length")?;
     let instruction = hex_field(text, 6, "instruction")?;
     let payload_chars = span(text, 8, text.len() - 2);
-    let payload =
-        hex_bytes(payload_chars).ok_or_else(|| RejectReason::bad_field("payload", payload_chars))?;
+    let payload = hex_bytes(payload_chars)
+        .ok_or_else(|| RejectReason::bad_field("payload", payload_chars))?;
     if length != 0xff && usize::from(length) != payload.len() {
         return Err(RejectReason::BadField {
             field: "length",

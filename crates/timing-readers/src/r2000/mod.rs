@@ -14,8 +14,7 @@ pub mod command;
 use crate::framing::{Check, FrameEvent, Resync};
 use crate::text::{hex_upper, span};
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, RejectReason, Rssi,
-    TagRead,
+    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, RejectReason, Rssi, TagRead,
 };
 
 /// Frame header byte.
@@ -164,15 +163,13 @@ pub fn decode_frame(frame: &[u8]) -> Decoded {
     match (command, data) {
         (_, [code]) => control(R2000Control::Status { address, command, code: *code }),
         // 7 data bytes cannot be a tag frame: its EPC would be 3 bytes, which no PC announces.
-        (0x89 | 0x8B, [ant, r0, r1, t0, t1, t2, t3]) => {
-            control(R2000Control::EndOfRound {
-                address,
-                command,
-                antenna: ant.saturating_add(1),
-                read_rate: u16::from_be_bytes([*r0, *r1]),
-                total_reads: u32::from_be_bytes([*t0, *t1, *t2, *t3]),
-            })
-        }
+        (0x89 | 0x8B, [ant, r0, r1, t0, t1, t2, t3]) => control(R2000Control::EndOfRound {
+            address,
+            command,
+            antenna: ant.saturating_add(1),
+            read_rate: u16::from_be_bytes([*r0, *r1]),
+            total_reads: u32::from_be_bytes([*t0, *t1, *t2, *t3]),
+        }),
         (0x89..=0x8B, [freq_ant, pc0, pc1, epc @ .., rssi]) if !epc.is_empty() => {
             let pc = u16::from_be_bytes([*pc0, *pc1]);
             Decoded::Read(TagRead {

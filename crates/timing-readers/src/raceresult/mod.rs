@@ -131,9 +131,8 @@ impl Decoder for RaceResultDecoder {
 fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
     match event {
         LineEvent::Line(line) => out.push(decode_line(line)),
-        LineEvent::TooLong(raw) => {
-            out.push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw)))
-        }
+        LineEvent::TooLong(raw) => out
+            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
     }
 }
 
@@ -218,7 +217,10 @@ fn reader_time(date: &str, time: &str) -> Result<ReaderTime, RejectReason> {
 fn passing(record: &str, pushed: bool) -> Result<TagRead, RejectReason> {
     let fields: Vec<&str> = record.split(';').map(str::trim).collect();
     if fields.len() < 4 {
-        return Err(RejectReason::FieldCount { expected: "at least 4 (20 from protocol 1.6)", got: fields.len() });
+        return Err(RejectReason::FieldCount {
+            expected: "at least 4 (20 from protocol 1.6)",
+            got: fields.len(),
+        });
     }
     let field = |n: usize| fields.get(n - 1).copied().unwrap_or("");
     // Empty → None; otherwise it must parse.
@@ -230,7 +232,9 @@ fn passing(record: &str, pushed: bool) -> Result<TagRead, RejectReason> {
         if text.is_empty() {
             return Ok(None);
         }
-        parse(text.as_bytes()).map(Some).ok_or_else(|| RejectReason::bad_field(name, text.as_bytes()))
+        parse(text.as_bytes())
+            .map(Some)
+            .ok_or_else(|| RejectReason::bad_field(name, text.as_bytes()))
     }
     let flag = |name: &'static str, text: &str| match text {
         "" | "0" => Ok(false),

@@ -127,9 +127,8 @@ impl Decoder for TimyDecoder {
 fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
     match event {
         LineEvent::Line(line) => out.extend(decode_line(line)),
-        LineEvent::TooLong(raw) => {
-            out.push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw)))
-        }
+        LineEvent::TooLong(raw) => out
+            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
     }
 }
 
@@ -179,7 +178,8 @@ fn looks_like_impulse(text: &[u8]) -> bool {
 
 fn impulse(text: &[u8]) -> Result<TagRead, RejectReason> {
     let (flag, rest) = text.split_first().ok_or(RejectReason::Garbage)?;
-    let info = TimyInfo::from_flag(*flag).ok_or_else(|| RejectReason::bad_field("info flag", text))?;
+    let info =
+        TimyInfo::from_flag(*flag).ok_or_else(|| RejectReason::bad_field("info flag", text))?;
     let words: Vec<&[u8]> = rest.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty()).collect();
     let [number, channel, time, last] = words.as_slice() else {
         return Err(RejectReason::FieldCount { expected: "4 words", got: words.len() });
@@ -207,9 +207,12 @@ fn impulse(text: &[u8]) -> Result<TagRead, RejectReason> {
         }
         _ => return Err(RejectReason::bad_field("group/checksum", last)),
     };
-    let group = decimal_as::<u8>(group_chars).ok_or_else(|| RejectReason::bad_field("group", group_chars))?;
-    let number = decimal_as::<u32>(number).ok_or_else(|| RejectReason::bad_field("number", number))?;
-    let channel = parse_channel(channel).ok_or_else(|| RejectReason::bad_field("channel", channel))?;
+    let group = decimal_as::<u8>(group_chars)
+        .ok_or_else(|| RejectReason::bad_field("group", group_chars))?;
+    let number =
+        decimal_as::<u32>(number).ok_or_else(|| RejectReason::bad_field("number", number))?;
+    let channel =
+        parse_channel(channel).ok_or_else(|| RejectReason::bad_field("channel", channel))?;
     let time = time_of_day(time).ok_or_else(|| RejectReason::bad_field("time", time))?;
 
     Ok(TagRead {

@@ -129,9 +129,8 @@ impl Decoder for UltraDecoder {
 fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
     match event {
         LineEvent::Line(line) => out.extend(decode_line(line)),
-        LineEvent::TooLong(raw) => {
-            out.push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw)))
-        }
+        LineEvent::TooLong(raw) => out
+            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
     }
 }
 
@@ -173,10 +172,9 @@ pub fn decode_line(line: &[u8]) -> Option<Decoded> {
             }
         }
         _ if text.starts_with(b"S=") => match rest.get(1..).unwrap_or_default() {
-            [a @ (b'0' | b'1'), detail @ ..] => control(
-                UltraControl::Status { reading: *a == b'1', detail: lossy(detail) },
-                line,
-            ),
+            [a @ (b'0' | b'1'), detail @ ..] => {
+                control(UltraControl::Status { reading: *a == b'1', detail: lossy(detail) }, line)
+            }
             _ => rejected(RejectReason::bad_field("status", text), line),
         },
         _ if text.starts_with(b"Connected") => {
@@ -258,7 +256,8 @@ fn chip_line(text: &[u8]) -> Result<TagRead, RejectReason> {
         b"1" => true,
         other => return Err(RejectReason::bad_field("is-rewind", other)),
     };
-    let reader = decimal_as::<u8>(reader).ok_or_else(|| RejectReason::bad_field("reader", reader))?;
+    let reader =
+        decimal_as::<u8>(reader).ok_or_else(|| RejectReason::bad_field("reader", reader))?;
     let ultra_id =
         decimal_as::<u8>(ultra_id).ok_or_else(|| RejectReason::bad_field("Ultra id", ultra_id))?;
     let start_time = std::str::from_utf8(start)
@@ -270,9 +269,7 @@ fn chip_line(text: &[u8]) -> Result<TagRead, RejectReason> {
         .ok()
         .and_then(TimeDelta::try_seconds)
         .and_then(|d| epoch().checked_add_signed(d))
-        .and_then(|t| {
-            t.checked_add_signed(TimeDelta::try_milliseconds(i64::from(millis))?)
-        })
+        .and_then(|t| t.checked_add_signed(TimeDelta::try_milliseconds(i64::from(millis))?))
         .ok_or_else(|| RejectReason::bad_field("seconds", secs))?;
 
     Ok(TagRead {

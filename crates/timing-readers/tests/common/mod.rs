@@ -1,6 +1,7 @@
 //! Helpers shared by the decoder tests: decode a stream whole or in pieces, check that every
 //! split gives the same output, and build streams of frames mixed with noise for proptest.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop loudly
+#![allow(clippy::panic, clippy::indexing_slicing)] // and so do their helpers
 #![allow(dead_code)] // each test file uses a different subset
 
 use proptest::prelude::*;
@@ -29,11 +30,7 @@ pub fn in_pieces(make: Make, bytes: &[u8], cuts: &[usize], limit: usize) -> Vec<
     let mut from = 0;
     for cut in cuts.into_iter().chain([bytes.len()]) {
         decoder.feed(&bytes[from..cut], &mut out);
-        assert!(
-            decoder.buffered() <= limit,
-            "buffer {} over limit {limit}",
-            decoder.buffered()
-        );
+        assert!(decoder.buffered() <= limit, "buffer {} over limit {limit}", decoder.buffered());
         from = cut;
     }
     decoder.finish(&mut out);

@@ -1,0 +1,387 @@
+//! `timing-cli`: the headless timing console (capture and sync at a remote split) and the admin
+//! CLI over the same engine the desktop app uses. Every command is a few lines over
+//! `timing-core`; errors are one line on stderr and a non-zero exit code. The binary is a
+//! one-line `main` over [`main`], so test crates can build the same CLI as their own binary.
+
+mod output;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use timing_core::clock::{SystemClock, parse_utc};
+use timing_core::corrections::Change;
+use timing_core::domain::{DeviceId, SessionId};
+use timing_core::{BindRequest, CoreError, Engine, EngineConfig};
+
+use crate::output::Out;
+
+/// Headless RUFUS timing console.
+#[derive(Debug, Parser)]
+#[command(name = "timing-cli", version, about, long_about = None)]
+struct Cli {
+    /// Data directory (default: the app's data directory on this OS).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// RUFUS API base URL (default: the one used at the last bind, else production).
+    #[arg(long, global = true, value_name = "URL")]
+    api_url: Option<String>,
+    /// Print data as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// De-duplication window per chip, in seconds.
+    #[arg(long, global = true, default_value_t = 5.0, value_name = "SECONDS")]
+    dedup_window: f64,
+    /// Who is at the keyboard (recorded with corrections).
+    #[arg(long, global = true, default_value = "cli")]
+    operator: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Bind, list, show and unbind devices.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Open, close, list and show sessions.
+    #[command(subcommand)]
+    Session(SessionCmd),
+    /// Capture and sync until SIGINT/SIGTERM.
+    Run(run::RunArgs),
+    /// Record bibs crossing now (or at --at); several bibs separated by commas.
+    Mark {
+        /// Bib(s), e.g. `7` or `7,12,33`.
+        bibs: String,
+        /// When they crossed (UTC, RFC 3339), default now.
+        #[arg(long, value_name = "TIMESTAMP")]
+        at: Option<String>,
+    },
+    /// Stamp a runner crossing now; the bib comes later with `assign`.
+    Stamp,
+    /// Give bib(s) to the oldest stamped times waiting for one.
+    Assign {
+        /// Bib(s).
+        bibs: String,
+    },
+    /// Type bibs ahead of runners; `stamp-next` records the first.
+    Queue {
+        /// Bib(s).
+        bibs: String,
+    },
+    /// Record the first typed-ahead bib crossing now.
+    StampNext,
+    /// Undo the last manual action.
+    Undo,
+    /// Correct passing NUM of the open session.
+    Correct(CorrectArgs),
+    /// Push what is pending to RUFUS.
+    Sync {
+        /// Push once and exit: 0 when nothing is left, non-zero with the reason otherwise.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Pending, sent, parked, last error, session and device.
+    Status,
+    /// Write CSV with a header row (stdout without --out).
+    Export {
+        /// What to export.
+        what: ExportKind,
+        /// Output file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Import data.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Show the live feed of the open session (newest first).
+    Feed {
+        /// How many passings.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCmd {
+    /// Bind a device (reuses the account's device with the same serial number).
+    Bind {
+        #[arg(long)]
+        serial: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long = "type", default_value = "custom")]
+        device_type: String,
+        #[arg(long)]
+        alias: Option<String>,
+        #[arg(long)]
+        firmware: Option<String>,
+    },
+    /// Devices bound on this console.
+    List,
+    /// The current device, locally and in the cloud.
+    Show {
+        /// Device id (default: the current device).
+        deviceid: Option<String>,
+    },
+    /// Choose the device this console records for.
+    Use { deviceid: String },
+    /// Unbind a device: RUFUS deletes its sessions and passings.
+    Unbind {
+        /// Device id (default: the current device).
+        deviceid: Option<String>,
+        /// Confirm that the cloud deletes the device's sessions and passings.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCmd {
+    /// Open a session on the current device (works offline).
+    Open {
+        #[arg(long)]
+        alias: Option<String>,
+    },
+    /// Close the open session: drain the outbox, then close it in RUFUS.
+    Close,
+    /// Sessions of the current device.
+    List,
+    /// A session (default: the open one).
+    Show { id: Option<i64> },
+    /// Move the pending passings of a session closed from elsewhere into the open session.
+    Rehome { from: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCmd {
+    /// A participants CSV (bib, chip, name…) into the chip map.
+    Participants { file: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportKind {
+    /// The effective passings.
+    Passings,
+    /// Every raw read.
+    Raw,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).args(["bib", "time", "void", "restore"])))]
+struct CorrectArgs {
+    /// The passing's num_passing in the open session.
+    num: i64,
+    /// Set the bib.
+    #[arg(long)]
+    bib: Option<String>,
+    /// Set the time (UTC, RFC 3339).
+    #[arg(long)]
+    time: Option<String>,
+    /// Void the passing.
+    #[arg(long)]
+    void: bool,
+    /// Undo a void.
+    #[arg(long)]
+    restore: bool,
+    /// Why.
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+/// Runs the CLI with the process's arguments and environment.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TIMING_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf, CoreError> {
+    if let Some(dir) = &cli.data_dir {
+        return Ok(dir.clone());
+    }
+    directories::ProjectDirs::from("com", "RUFUS", "Timing Console")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| {
+            CoreError::Invalid("no data directory on this system: pass --data-dir".into())
+        })
+}
+
+async fn open_engine(cli: &Cli) -> Result<Engine, CoreError> {
+    let mut config = EngineConfig::new(data_dir(cli)?);
+    config.api_url.clone_from(&cli.api_url);
+    config.api_key = std::env::var("RUFUS_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| rufus_api::ApiKey::new(k.trim()));
+    if !(cli.dedup_window.is_finite() && cli.dedup_window >= 0.0) {
+        return Err(CoreError::Invalid("--dedup-window must be a number of seconds ≥ 0".into()));
+    }
+    config.dedup_window = std::time::Duration::from_secs_f64(cli.dedup_window);
+    config.operator.clone_from(&cli.operator);
+    Engine::open(config, SystemClock::shared()).await
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, CoreError> {
+    parse_utc(text).ok_or_else(|| {
+        CoreError::Invalid(format!("`{text}` is not a time: use UTC like 2026-05-03T09:21:33.000Z"))
+    })
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode, CoreError> {
+    let engine = open_engine(&cli).await?;
+    let out = Out { json: cli.json };
+    let now = engine.clock().now();
+    match cli.command {
+        Command::Device(cmd) => device(&engine, &out, cmd).await?,
+        Command::Session(cmd) => session(&engine, &out, cmd).await?,
+        Command::Run(args) => return run::run(engine, args).await,
+        Command::Mark { bibs, at } => {
+            let at = at.as_deref().map(parse_time).transpose()?.unwrap_or(now);
+            out.entry(&engine.manual().await?.mark(&bibs, at, now).await?);
+        }
+        Command::Stamp => out.entry(&engine.manual().await?.stamp(now, now).await?),
+        Command::Assign { bibs } => out.entry(&engine.manual().await?.assign(&bibs, now).await?),
+        Command::Queue { bibs } => out.entry(&engine.manual().await?.queue(&bibs, now).await?),
+        Command::StampNext => out.entry(&engine.manual().await?.stamp_queued(now, now).await?),
+        Command::Undo => out.entry(&engine.manual().await?.undo(now).await?),
+        Command::Correct(args) => {
+            let change = match (args.bib, args.time, args.void, args.restore) {
+                (Some(bib), _, _, _) => Change::SetBib(Some(bib)),
+                (_, Some(time), _, _) => Change::SetTime(parse_time(&time)?),
+                (_, _, true, _) => Change::Void,
+                _ => Change::Restore,
+            };
+            out.corrected(&engine.correct(None, args.num, change, args.reason).await?);
+        }
+        Command::Sync { once } => {
+            if !once {
+                return Err(CoreError::Invalid(
+                    "use `sync --once` (continuous sync runs inside `run`)".into(),
+                ));
+            }
+            let round = engine.sync().sync_once().await?;
+            out.status(&engine, Some(round.confirmed)).await?;
+        }
+        Command::Status => out.status(&engine, None).await?,
+        Command::Export { what, out: file } => {
+            let rows = match &file {
+                Some(path) => {
+                    let f = std::fs::File::create(path).map_err(|e| {
+                        CoreError::Invalid(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    export(&engine, what, std::io::BufWriter::new(f)).await?
+                }
+                None => export(&engine, what, std::io::stdout().lock()).await?,
+            };
+            if let Some(path) = file {
+                eprintln!("{rows} row(s) written to {}", path.display());
+            }
+        }
+        Command::Import(ImportCmd::Participants { file }) => {
+            out.import(&engine.import_participants(&file).await?);
+        }
+        Command::Feed { limit } => out.feed(&engine.feed(None, None, limit).await?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(
+    engine: &Engine,
+    what: ExportKind,
+    w: impl std::io::Write,
+) -> Result<usize, CoreError> {
+    match what {
+        ExportKind::Passings => engine.export_passings(None, w).await,
+        ExportKind::Raw => engine.export_raw(None, w).await,
+    }
+}
+
+async fn device(engine: &Engine, out: &Out, cmd: DeviceCmd) -> Result<(), CoreError> {
+    match cmd {
+        DeviceCmd::Bind { serial, model, device_type, alias, firmware } => {
+            let request =
+                BindRequest { serial_number: serial, model, device_type, alias, firmware };
+            out.device(&engine.bind_device(request).await?);
+        }
+        DeviceCmd::List => out.devices(&engine.devices().await?),
+        DeviceCmd::Show { deviceid } => {
+            let id = match deviceid {
+                Some(id) => DeviceId(id),
+                None => engine.current_device().await?.deviceid,
+            };
+            let (local, cloud) = engine.device_details(&id).await?;
+            out.device_details(&local, cloud.as_ref());
+        }
+        DeviceCmd::Use { deviceid } => {
+            out.device(&engine.select_device(&DeviceId(deviceid)).await?)
+        }
+        DeviceCmd::Unbind { deviceid, yes } => {
+            let id = match deviceid {
+                Some(id) => DeviceId(id),
+                None => engine.current_device().await?.deviceid,
+            };
+            engine.unbind_device(&id, yes).await?;
+            out.line(&format!("device {id} unbound; RUFUS deleted its sessions and passings"));
+        }
+    }
+    Ok(())
+}
+
+async fn session(engine: &Engine, out: &Out, cmd: SessionCmd) -> Result<(), CoreError> {
+    match cmd {
+        SessionCmd::Open { alias } => {
+            let session = engine.open_session(alias.as_deref()).await?;
+            // Create it in the cloud now if the network allows; capture works either way.
+            if engine.sync().client().is_some()
+                && let Err(e) = engine.sync().sync_once().await
+            {
+                eprintln!("note: the session is open locally; RUFUS will get it later ({e})");
+            }
+            out.session(&engine.session(Some(session.id)).await?);
+        }
+        SessionCmd::Close => {
+            let session = engine.close_session().await?;
+            let result = engine.sync().sync_once().await;
+            let session = engine.session(Some(session.id)).await?;
+            out.session(&session);
+            if let Err(e) = result {
+                return Err(CoreError::Conflict(format!(
+                    "session {} is closing locally; RUFUS could not be told yet: {e}",
+                    session.id
+                )));
+            }
+        }
+        SessionCmd::List => out.sessions(&engine.sessions().await?),
+        SessionCmd::Show { id } => {
+            let session = engine.session(id.map(SessionId)).await?;
+            let counts = engine.store().outbox_counts(Some(session.id)).await?;
+            out.session_details(&session, &counts);
+        }
+        SessionCmd::Rehome { from } => {
+            let moved = engine.rehome_pending(SessionId(from)).await?;
+            out.line(&format!("{moved} pending passing(s) moved into the open session"));
+        }
+    }
+    Ok(())
+}
