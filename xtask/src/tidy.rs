@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 const RUST_ROOTS: &[&str] = &["crates", "xtask", "tests", "src-tauri/src"];
 /// Crates that must never depend on tauri.
 const CORE_CRATES: &[&str] =
-    &["rufus-api", "rufus-cloud-sim", "timing-readers", "timing-core", "timing-cli"];
+    &["rufus-api", "rufus-cloud-sim", "timing-readers", "timing-core", "timing-ipc", "timing-cli"];
 
 pub fn check(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();

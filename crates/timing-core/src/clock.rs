@@ -1,98 +1,10 @@
-//! The one place the engine reads time. Logic receives a [`Clock`] so that tests control time
-//! and so that an OS clock jump is noticed (wall vs monotonic) instead of re-timing a session.
+//! Time in the engine: the [`Clock`] (defined with the readers, re-exported here), OS clock-jump
+//! detection, and the one UTC text format the store and RUFUS use.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-
-/// Wall-clock UTC time plus a monotonic clock that never jumps.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// The host's current UTC time (may jump when the OS clock is set).
-    fn now(&self) -> DateTime<Utc>;
-    /// Time elapsed since an arbitrary fixed origin; never goes backwards.
-    fn monotonic(&self) -> Duration;
-}
-
-/// A shared clock handle.
-pub type SharedClock = Arc<dyn Clock>;
-
-/// The operating system's clocks.
-#[derive(Debug)]
-pub struct SystemClock {
-    origin: std::time::Instant,
-}
-
-impl SystemClock {
-    /// A system clock whose monotonic origin is now.
-    #[allow(clippy::disallowed_methods)] // the one place that reads the OS monotonic clock
-    pub fn new() -> Self {
-        Self { origin: std::time::Instant::now() }
-    }
-
-    /// A shared system clock.
-    pub fn shared() -> SharedClock {
-        Arc::new(Self::new())
-    }
-}
-
-impl Default for SystemClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)] // the one place that reads the OS wall clock
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-
-    fn monotonic(&self) -> Duration {
-        self.origin.elapsed()
-    }
-}
-
-/// A clock tests move by hand. Wall and monotonic advance together unless [`ManualClock::jump_wall`]
-/// simulates the OS clock being set.
-#[derive(Debug)]
-pub struct ManualClock {
-    wall_ms: AtomicI64,
-    mono_ms: AtomicI64,
-}
-
-impl ManualClock {
-    /// A manual clock showing `start`.
-    pub fn new(start: DateTime<Utc>) -> Arc<Self> {
-        Arc::new(Self {
-            wall_ms: AtomicI64::new(start.timestamp_millis()),
-            mono_ms: AtomicI64::new(0),
-        })
-    }
-
-    /// Moves both clocks forward.
-    pub fn advance(&self, by: Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.wall_ms.fetch_add(ms, Ordering::SeqCst);
-        self.mono_ms.fetch_add(ms, Ordering::SeqCst);
-    }
-
-    /// Moves only the wall clock (an OS clock change), by a signed number of milliseconds.
-    pub fn jump_wall(&self, ms: i64) {
-        self.wall_ms.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.wall_ms.load(Ordering::SeqCst)).unwrap_or_default()
-    }
-
-    fn monotonic(&self) -> Duration {
-        Duration::from_millis(u64::try_from(self.mono_ms.load(Ordering::SeqCst)).unwrap_or(0))
-    }
-}
+pub use timing_readers::clock::{Clock, ManualClock, SharedClock, SystemClock};
 
 /// Watches for OS clock jumps: compares how far the wall clock moved with how far the monotonic
 /// clock moved since the last look.
@@ -151,14 +63,6 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         parse_utc("2026-05-03T09:00:00.000Z").unwrap()
-    }
-
-    #[test]
-    fn manual_clock_advances_both_clocks() {
-        let clock = ManualClock::new(t0());
-        clock.advance(Duration::from_millis(1500));
-        assert_eq!(format_utc(clock.now()), "2026-05-03T09:00:01.500Z");
-        assert_eq!(clock.monotonic(), Duration::from_millis(1500));
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub struct Author {
 
 /// The outcome of a correction.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Corrected {
     /// The audit record.
     pub correction: Correction,

@@ -13,6 +13,7 @@ macro_rules! int_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(transparent)]
         pub struct $name(pub i64);
 
@@ -40,6 +41,7 @@ int_id!(
 /// A RUFUS device id (64 hex characters in the cloud).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceId(pub String);
 
 impl fmt::Display for DeviceId {
@@ -52,6 +54,7 @@ macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vdoc])* $variant),+ }
 
@@ -153,6 +156,7 @@ text_enum!(
 
 /// A device bound to the RUFUS account (the console itself or one of its readers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Device {
     /// RUFUS device id.
     pub deviceid: DeviceId,
@@ -174,6 +178,7 @@ pub struct Device {
 
 /// A timing session, as stored locally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Session {
     /// Local id.
     pub id: SessionId,
@@ -229,6 +234,7 @@ impl RawRead {
 
 /// A passing as stored: the record the cloud receives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Passing {
     /// Local id.
     pub id: PassingId,
@@ -266,6 +272,7 @@ pub struct Passing {
 
 /// A correction record (append-only audit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Correction {
     /// Local id.
     pub id: i64,
@@ -291,6 +298,7 @@ pub struct Correction {
 
 /// A passing as people see it: the stored passing with its corrections applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeedEntry {
     /// Local id of the original passing.
     pub id: PassingId,

@@ -16,6 +16,7 @@ use crate::store::{NewPassing, Store, commit_passings_tx, passing_from_row};
 /// Something a volunteer should look at, though the entry was recorded.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Warning {
     /// The bib is not in the loaded participant list.
     UnknownBib {
@@ -33,6 +34,7 @@ pub enum Warning {
 
 /// What a manual action recorded.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Entry {
     /// Passings committed or changed.
     pub passings: Vec<Passing>,

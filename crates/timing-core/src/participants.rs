@@ -118,6 +118,7 @@ pub struct Participant {
 
 /// What an import accepted and what it refused, row by row.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     /// Rows accepted.
     pub accepted: usize,

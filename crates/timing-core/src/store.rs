@@ -81,6 +81,7 @@ pub struct ReadToCommit {
 
 /// Outbox counters of one session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutboxCounts {
     /// Waiting to be sent.
     pub pending: i64,

@@ -47,6 +47,7 @@ impl Default for SyncConfig {
 
 /// What the sync engine is doing, for the UI's sync pill and the CLI's status line.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// Passings waiting to be sent (all sessions).
     pub pending: i64,

@@ -46,6 +46,7 @@
 //!   and its `raw` copy); it can be driven over a large capture file in one call.
 
 pub mod chafon;
+pub mod clock;
 pub mod cloudbox;
 mod decoded;
 mod decoder;

@@ -1,0 +1,436 @@
+//! The desktop app's IPC surface as plain Rust types: everything that crosses between
+//! `src-tauri` and the web UI. The UI's TypeScript declarations (`ui/src/ipc/bindings.gen.ts`)
+//! are generated from these types and from timing-core's, and a test fails when the committed
+//! file is stale (`UPDATE_BINDINGS=1 cargo test -p timing-ipc` rewrites it).
+//!
+//! Commands are named `<noun>_<verb>` and listed in [`COMMANDS`]; low-rate status travels as
+//! events named in [`events`]; the live feed streams [`FeedBatch`]es over a channel. Every
+//! command error crosses as [`IpcError`] `{code, message}`.
+
+use serde::{Deserialize, Serialize};
+use timing_core::domain::{Device, FeedEntry, Session};
+use timing_core::store::OutboxCounts;
+use timing_core::sync::SyncStatus;
+use ts_rs::TS;
+
+/// An error as the UI receives it: a stable code to branch on and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct IpcError {
+    /// e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`.
+    pub code: String,
+    /// What happened, in words a timer understands.
+    pub message: String,
+}
+
+impl From<&timing_core::CoreError> for IpcError {
+    fn from(e: &timing_core::CoreError) -> Self {
+        Self { code: e.code().to_owned(), message: e.to_string() }
+    }
+}
+
+/// Settings a person can change, persisted by the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    /// RUFUS API base URL (production or the local simulator).
+    pub api_url: String,
+    /// De-duplication window per chip, seconds.
+    pub dedup_window_s: f64,
+    /// This console's station name (recorded with corrections).
+    pub station: String,
+    /// Who is at the keyboard.
+    pub operator: String,
+    /// Show times in UTC or in the computer's local zone (stored times are always UTC).
+    pub time_display: TimeDisplay,
+    /// Colour theme.
+    pub theme: Theme,
+    /// UI scale, 0.75–2.0.
+    pub scale: f64,
+}
+
+/// How times are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeDisplay {
+    /// UTC.
+    Utc,
+    /// The computer's time zone.
+    Local,
+}
+
+/// Colour theme: day (dark text on light, for sunlight) or night.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// High-contrast light theme for sunlight.
+    Day,
+    /// High-contrast dark theme.
+    Night,
+}
+
+/// Where the API key lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum KeyStorage {
+    /// No key is set: nothing syncs.
+    None,
+    /// In the OS keychain.
+    Keychain,
+    /// No keychain here: in a file only this user can read.
+    File {
+        /// Why the keychain was not used.
+        reason: String,
+    },
+}
+
+/// A reader as the console shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReaderView {
+    /// Its name (unique on this console).
+    pub name: String,
+    /// Its spec, e.g. `serial:/dev/ttyUSB0?protocol=ipico` or `sim:runners=500,rate=5`.
+    pub spec: String,
+    /// Protocol name.
+    pub protocol: String,
+    /// `connecting`, `connected`, `reading`, `quiet`, `lost`, `stopped`.
+    pub state: String,
+    /// The last error, when lost.
+    pub last_error: Option<String>,
+    /// Reads per second, recent.
+    pub reads_per_sec: f64,
+    /// Reads per second over the last minute, one value per 5 s (for the sparkline).
+    pub rate_history: Vec<f64>,
+    /// Reads in total.
+    pub reads: i64,
+    /// Frames rejected (bad checksum, garbage…).
+    pub rejected: i64,
+    /// The last read: chip and when (UTC).
+    pub last_read: Option<LastRead>,
+    /// Reader clock minus host clock, milliseconds, when the reader has a clock.
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// The last read of a reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LastRead {
+    /// Chip.
+    pub chip: String,
+    /// When (UTC).
+    pub at: String,
+}
+
+/// A raw frame of a reader, for the readers screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FrameView {
+    /// When it arrived (UTC).
+    pub at: String,
+    /// The bytes, hex.
+    pub hex: String,
+    /// What it decoded to, or why it was rejected.
+    pub summary: String,
+}
+
+/// A serial port the OS offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PortView {
+    /// `/dev/ttyUSB0`, `COM3`.
+    pub path: String,
+    /// "CP2102 USB to UART Bridge Controller on /dev/ttyUSB0".
+    pub description: String,
+}
+
+/// A device of the RUFUS account (from the cloud).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CloudDevice {
+    /// RUFUS device id.
+    pub deviceid: String,
+    /// Serial number.
+    pub serial_number: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Alias.
+    pub alias: Option<String>,
+    /// Sessions in the cloud.
+    pub sessions: Option<i64>,
+    /// Passings in the cloud.
+    pub passings: Option<i64>,
+    /// Whether this console has it bound.
+    pub bound_here: bool,
+}
+
+/// A session as the cloud lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CloudSession {
+    /// Token.
+    pub token_session: String,
+    /// Alias.
+    pub alias: Option<String>,
+    /// Whether it accepts passings.
+    pub active: bool,
+    /// Passings in the cloud.
+    pub passings: Option<i64>,
+    /// Created (UTC text as the cloud gave it).
+    pub creation_date: Option<String>,
+}
+
+/// A session with its outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SessionDetails {
+    /// The session.
+    pub session: Session,
+    /// Its outbox counters.
+    pub outbox: OutboxCounts,
+}
+
+/// Local passings compared with the cloud's, by `num_passing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReconcileReport {
+    /// The session.
+    pub session_id: i64,
+    /// Passings recorded locally (moved ones excluded).
+    pub local: i64,
+    /// Passings the cloud holds.
+    pub cloud: i64,
+    /// Local passings marked sent that the cloud does not hold.
+    pub missing_in_cloud: Vec<i64>,
+    /// Passings still pending locally.
+    pub pending: Vec<i64>,
+    /// Numbers the cloud holds that this console never recorded.
+    pub unknown_in_cloud: Vec<i64>,
+}
+
+/// Everything the console screen needs at start and after a reload.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AppState {
+    /// The device this console records for.
+    pub device: Option<Device>,
+    /// Its open session.
+    pub session: Option<Session>,
+    /// Sync status.
+    pub sync: SyncStatus,
+    /// Readers.
+    pub readers: Vec<ReaderView>,
+    /// Settings.
+    pub settings: Settings,
+    /// Where the API key lives.
+    pub key: KeyStorage,
+    /// Bibs waiting in the typed-ahead queue.
+    pub queued: Vec<String>,
+    /// Whether a participant list is loaded.
+    pub participants_loaded: bool,
+    /// App version.
+    pub version: String,
+}
+
+/// A batch of the live feed (committed passings, newest last), about every 50 ms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FeedBatch {
+    /// New or changed entries, with corrections applied.
+    pub entries: Vec<FeedEntry>,
+    /// Raw reads stored since the last batch.
+    pub raw_reads: i64,
+    /// Of those, duplicates.
+    pub duplicates: i64,
+}
+
+/// Host clock status (promise 5: the OS clock never re-times a session).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ClockStatus {
+    /// Host UTC time.
+    pub host_utc: String,
+    /// The last OS clock jump seen, milliseconds (wall minus monotonic), if any.
+    pub last_jump_ms: Option<i64>,
+}
+
+/// What binding asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BindInput {
+    /// Serial number.
+    pub serial_number: String,
+    /// Model.
+    pub model: String,
+    /// RUFUS device type.
+    pub device_type: String,
+    /// Alias.
+    pub alias: Option<String>,
+    /// Firmware.
+    pub firmware: Option<String>,
+}
+
+/// A correction as the UI asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ChangeInput {
+    /// Set (or clear) the bib.
+    SetBib {
+        /// New bib; null clears it.
+        bib: Option<String>,
+    },
+    /// Set the time.
+    SetTime {
+        /// UTC, RFC 3339.
+        time: String,
+    },
+    /// Void.
+    Void,
+    /// Undo a void.
+    Restore,
+}
+
+/// Event names (URI-style) of the low-rate status the app emits.
+pub mod events {
+    /// Payload: `SyncStatus`.
+    pub const SYNC: &str = "status://sync";
+    /// Payload: `ReaderView[]`.
+    pub const READERS: &str = "status://readers";
+    /// Payload: `Session | null` (the open session changed state).
+    pub const SESSION: &str = "status://session";
+    /// Payload: `ClockStatus`.
+    pub const CLOCK: &str = "status://clock";
+}
+
+/// Every command of the app, as `name(args) -> result`, for documentation and for the UI's
+/// mock host. Argument names are camelCase on the JS side.
+pub const COMMANDS: &[&str] = &[
+    "app_state() -> AppState",
+    "settings_set(settings: Settings) -> Settings",
+    "api_key_set(key: string) -> KeyStorage",
+    "api_key_clear() -> KeyStorage",
+    "device_bind(input: BindInput) -> Device",
+    "device_list() -> Device[]",
+    "device_cloud_list() -> CloudDevice[]",
+    "device_select(deviceid: string) -> Device",
+    "device_unbind(deviceid: string, confirmed: boolean) -> void",
+    "session_open(alias: string | null) -> Session",
+    "session_close() -> Session",
+    "session_list() -> Session[]",
+    "session_cloud_list() -> CloudSession[]",
+    "session_details(sessionId: number) -> SessionDetails",
+    "session_reconcile(sessionId: number) -> ReconcileReport",
+    "session_resend_missing(sessionId: number) -> number",
+    "session_rehome(fromSessionId: number) -> number",
+    "feed_page(before: number | null, limit: number) -> FeedEntry[]",
+    "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
+    "manual_mark(bibs: string) -> Entry",
+    "manual_stamp() -> Entry",
+    "manual_assign(bibs: string) -> Entry",
+    "manual_queue(bibs: string) -> Entry",
+    "manual_stamp_queued() -> Entry",
+    "manual_undo() -> Entry",
+    "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
+    "passing_audit(passingId: number) -> Correction[]",
+    "reader_ports() -> PortView[]",
+    "reader_add(name: string, spec: string) -> ReaderView",
+    "reader_remove(name: string) -> void",
+    "reader_start(name: string) -> ReaderView",
+    "reader_stop(name: string) -> ReaderView",
+    "reader_set_clock(name: string) -> ReaderView",
+    "reader_frames(name: string) -> FrameView[]",
+    "participants_import(csv: string) -> ImportReport",
+    "export_csv(what: 'passings' | 'raw') -> string",
+];
+
+/// The TypeScript declarations of every type that crosses IPC, in one file.
+pub fn typescript() -> String {
+    use timing_core::corrections::Corrected;
+    use timing_core::domain::{
+        Correction, CorrectionKind, DeviceId, PassingId, PassingSource, RawReadId, SessionId,
+        SessionState, SyncState,
+    };
+    use timing_core::manual::{Entry, Warning};
+    use timing_core::participants::ImportReport;
+
+    let cfg = ts_rs::Config::new().with_large_int("number");
+    let decls = [
+        SessionId::decl(&cfg),
+        PassingId::decl(&cfg),
+        RawReadId::decl(&cfg),
+        DeviceId::decl(&cfg),
+        SessionState::decl(&cfg),
+        PassingSource::decl(&cfg),
+        SyncState::decl(&cfg),
+        CorrectionKind::decl(&cfg),
+        Device::decl(&cfg),
+        Session::decl(&cfg),
+        timing_core::domain::Passing::decl(&cfg),
+        Correction::decl(&cfg),
+        FeedEntry::decl(&cfg),
+        SyncStatus::decl(&cfg),
+        OutboxCounts::decl(&cfg),
+        Warning::decl(&cfg),
+        Entry::decl(&cfg),
+        Corrected::decl(&cfg),
+        ImportReport::decl(&cfg),
+        IpcError::decl(&cfg),
+        Settings::decl(&cfg),
+        TimeDisplay::decl(&cfg),
+        Theme::decl(&cfg),
+        KeyStorage::decl(&cfg),
+        ReaderView::decl(&cfg),
+        LastRead::decl(&cfg),
+        FrameView::decl(&cfg),
+        PortView::decl(&cfg),
+        CloudDevice::decl(&cfg),
+        CloudSession::decl(&cfg),
+        SessionDetails::decl(&cfg),
+        ReconcileReport::decl(&cfg),
+        AppState::decl(&cfg),
+        FeedBatch::decl(&cfg),
+        ClockStatus::decl(&cfg),
+        BindInput::decl(&cfg),
+        ChangeInput::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by `cargo test -p timing-ipc` (UPDATE_BINDINGS=1).\n\
+         // Do not edit by hand: change the Rust type and regenerate.\n\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.push_str("export const COMMANDS = [\n");
+    for c in COMMANDS {
+        out.push_str(&format!("  {c:?},\n"));
+    }
+    out.push_str("] as const;\n\nexport const EVENTS = {\n");
+    for (name, value) in [
+        ("sync", events::SYNC),
+        ("readers", events::READERS),
+        ("session", events::SESSION),
+        ("clock", events::CLOCK),
+    ] {
+        out.push_str(&format!("  {name}: {value:?},\n"));
+    }
+    out.push_str("} as const;\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_typescript_bindings_are_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../ui/src/ipc/bindings.gen.ts");
+        let fresh = typescript();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/ipc/bindings.gen.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p timing-ipc`"
+        );
+    }
+
+    #[test]
+    fn errors_cross_as_code_and_message() {
+        let e = timing_core::CoreError::NoOpenSession;
+        let json = serde_json::to_value(IpcError::from(&e)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "no_open_session", "message": "no session is open: open a session first"})
+        );
+    }
+}

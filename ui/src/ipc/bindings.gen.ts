@@ -1,0 +1,719 @@
+// Generated from the Rust types by `cargo test -p timing-ipc` (UPDATE_BINDINGS=1).
+// Do not edit by hand: change the Rust type and regenerate.
+
+export type SessionId = number;
+
+export type PassingId = number;
+
+export type RawReadId = number;
+
+export type DeviceId = string;
+
+export type SessionState = "opening" | "active" | "closing" | "closed" | "closed_remotely";
+
+export type PassingSource = "reader" | "manual" | "import";
+
+export type SyncState = "pending" | "sent" | "parked" | "moved";
+
+export type CorrectionKind = "set_bib" | "set_time" | "void" | "restore" | "move";
+
+export type Device = { 
+/**
+ * RUFUS device id.
+ */
+deviceid: DeviceId, 
+/**
+ * Serial number the device was bound with.
+ */
+serial_number: string, 
+/**
+ * Model.
+ */
+model: string, 
+/**
+ * RUFUS device type.
+ */
+device_type: string | null, 
+/**
+ * A name people recognise.
+ */
+alias: string | null, 
+/**
+ * Firmware version.
+ */
+firmware: string | null, 
+/**
+ * The API base URL it was bound against.
+ */
+api_base_url: string, 
+/**
+ * When it was bound (UTC).
+ */
+bound_at: string, };
+
+export type Session = { 
+/**
+ * Local id.
+ */
+id: SessionId, 
+/**
+ * The device it belongs to.
+ */
+deviceid: DeviceId, 
+/**
+ * The cloud's token, once the cloud created it.
+ */
+token_session: string | null, 
+/**
+ * A name people recognise.
+ */
+alias: string | null, 
+/**
+ * Its state.
+ */
+state: SessionState, 
+/**
+ * When it was opened (UTC).
+ */
+opened_at: string, 
+/**
+ * When it was closed (UTC).
+ */
+closed_at: string | null, 
+/**
+ * The `num_passing` the next passing will get.
+ */
+next_num_passing: number, 
+/**
+ * Why it is in its state, when that needs saying.
+ */
+note: string | null, };
+
+export type Passing = { 
+/**
+ * Local id.
+ */
+id: PassingId, 
+/**
+ * Its session.
+ */
+session_id: SessionId, 
+/**
+ * Order number inside the session (1, 2, 3…), fixed at commit, identical on every retry.
+ */
+num_passing: number, 
+/**
+ * Bib (None: a stamped time waiting for its bib).
+ */
+bib: string | null, 
+/**
+ * Chip code.
+ */
+chip: string | null, 
+/**
+ * Time of the crossing, UTC.
+ */
+timestamp: string, 
+/**
+ * What produced it.
+ */
+source: PassingSource, 
+/**
+ * RUFUS `status` (corrections carry "correction of #N" / "void #N").
+ */
+status: string | null, 
+/**
+ * The raw read it came from.
+ */
+raw_read_id: RawReadId | null, 
+/**
+ * The passing this one carries a correction for.
+ */
+corrects_id: PassingId | null, 
+/**
+ * The passing this one was re-homed from.
+ */
+moved_from_id: PassingId | null, 
+/**
+ * Place in the outbox.
+ */
+sync_state: SyncState, 
+/**
+ * The cloud's last error for it.
+ */
+sync_error: string | null, 
+/**
+ * How many times a send was attempted.
+ */
+sync_attempts: number, 
+/**
+ * When the cloud acknowledged it.
+ */
+sent_at: string | null, 
+/**
+ * When it was committed locally.
+ */
+created_at: string, };
+
+export type Correction = { 
+/**
+ * Local id.
+ */
+id: number, 
+/**
+ * The passing it corrects.
+ */
+passing_id: PassingId, 
+/**
+ * What it does.
+ */
+kind: CorrectionKind, 
+/**
+ * Value before.
+ */
+old_value: string | null, 
+/**
+ * Value after.
+ */
+new_value: string | null, 
+/**
+ * Who made it.
+ */
+operator: string, 
+/**
+ * Which station.
+ */
+station: string | null, 
+/**
+ * Why.
+ */
+reason: string | null, 
+/**
+ * When (UTC).
+ */
+at: string, 
+/**
+ * The passing that carries it to the cloud (for a passing already sent).
+ */
+carrier_id: PassingId | null, };
+
+export type FeedEntry = { 
+/**
+ * Local id of the original passing.
+ */
+id: PassingId, 
+/**
+ * Its session.
+ */
+session_id: SessionId, 
+/**
+ * Its `num_passing`.
+ */
+num_passing: number, 
+/**
+ * Effective bib.
+ */
+bib: string | null, 
+/**
+ * Chip code.
+ */
+chip: string | null, 
+/**
+ * Participant name from the chip map, if known.
+ */
+name: string | null, 
+/**
+ * Effective time.
+ */
+timestamp: string, 
+/**
+ * What produced it.
+ */
+source: PassingSource, 
+/**
+ * Voided by a correction.
+ */
+void: boolean, 
+/**
+ * Changed by at least one correction.
+ */
+corrected: boolean, 
+/**
+ * A chip read whose chip is not in the participant list (when one is loaded).
+ */
+unknown_chip: boolean, 
+/**
+ * Sync state of the original record.
+ */
+sync_state: SyncState, 
+/**
+ * Cloud error, when parked.
+ */
+sync_error: string | null, };
+
+export type SyncStatus = { 
+/**
+ * Passings waiting to be sent (all sessions).
+ */
+pending: number, 
+/**
+ * Passings the cloud holds.
+ */
+sent: number, 
+/**
+ * Passings the cloud rejected, kept with its message.
+ */
+parked: number, 
+/**
+ * Passings per second sent over the last ten seconds.
+ */
+rate: number, 
+/**
+ * When the cloud last accepted something.
+ */
+last_success: string | null, 
+/**
+ * The last failure, in words.
+ */
+last_error: string | null, 
+/**
+ * Its code (`timeout`, `rate_limited`, `unauthorized`, …).
+ */
+last_error_code: string | null, 
+/**
+ * Set when syncing stopped until a person acts (wrong key, missing permission).
+ */
+stopped: string | null, 
+/**
+ * Sessions the cloud closed from elsewhere while passings were pending.
+ */
+closed_remotely: Array<SessionId>, 
+/**
+ * No API key is set: nothing is syncing.
+ */
+offline: boolean, };
+
+export type OutboxCounts = { 
+/**
+ * Waiting to be sent.
+ */
+pending: number, 
+/**
+ * Held by the cloud.
+ */
+sent: number, 
+/**
+ * Rejected by the cloud, kept with its message.
+ */
+parked: number, 
+/**
+ * Stamped times waiting for a bib (not sent until they have one).
+ */
+held: number, };
+
+export type Warning = { "kind": "unknown_bib", 
+/**
+ * The bib.
+ */
+bib: string, } | { "kind": "repeated_bib", 
+/**
+ * The bib.
+ */
+bib: string, 
+/**
+ * Its earlier passing.
+ */
+earlier_num: number, };
+
+export type Entry = { 
+/**
+ * Passings committed or changed.
+ */
+passings: Array<Passing>, 
+/**
+ * Warnings to show.
+ */
+warnings: Array<Warning>, 
+/**
+ * Bibs waiting in the typed-ahead queue after the action.
+ */
+queued: Array<string>, };
+
+export type Corrected = { 
+/**
+ * The audit record.
+ */
+correction: Correction, 
+/**
+ * The passing that carries the correction to the cloud, when the original may already
+ * be there.
+ */
+carrier: Passing | null, };
+
+export type ImportReport = { 
+/**
+ * Rows accepted.
+ */
+accepted: number, 
+/**
+ * Rows refused: (line number, reason).
+ */
+rejected: Array<[number, string]>, };
+
+export type IpcError = { 
+/**
+ * e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`.
+ */
+code: string, 
+/**
+ * What happened, in words a timer understands.
+ */
+message: string, };
+
+export type Settings = { 
+/**
+ * RUFUS API base URL (production or the local simulator).
+ */
+api_url: string, 
+/**
+ * De-duplication window per chip, seconds.
+ */
+dedup_window_s: number, 
+/**
+ * This console's station name (recorded with corrections).
+ */
+station: string, 
+/**
+ * Who is at the keyboard.
+ */
+operator: string, 
+/**
+ * Show times in UTC or in the computer's local zone (stored times are always UTC).
+ */
+time_display: TimeDisplay, 
+/**
+ * Colour theme.
+ */
+theme: Theme, 
+/**
+ * UI scale, 0.75–2.0.
+ */
+scale: number, };
+
+export type TimeDisplay = "utc" | "local";
+
+export type Theme = "day" | "night";
+
+export type KeyStorage = { "kind": "none" } | { "kind": "keychain" } | { "kind": "file", 
+/**
+ * Why the keychain was not used.
+ */
+reason: string, };
+
+export type ReaderView = { 
+/**
+ * Its name (unique on this console).
+ */
+name: string, 
+/**
+ * Its spec, e.g. `serial:/dev/ttyUSB0?protocol=ipico` or `sim:runners=500,rate=5`.
+ */
+spec: string, 
+/**
+ * Protocol name.
+ */
+protocol: string, 
+/**
+ * `connecting`, `connected`, `reading`, `quiet`, `lost`, `stopped`.
+ */
+state: string, 
+/**
+ * The last error, when lost.
+ */
+last_error: string | null, 
+/**
+ * Reads per second, recent.
+ */
+reads_per_sec: number, 
+/**
+ * Reads per second over the last minute, one value per 5 s (for the sparkline).
+ */
+rate_history: Array<number>, 
+/**
+ * Reads in total.
+ */
+reads: number, 
+/**
+ * Frames rejected (bad checksum, garbage…).
+ */
+rejected: number, 
+/**
+ * The last read: chip and when (UTC).
+ */
+last_read: LastRead | null, 
+/**
+ * Reader clock minus host clock, milliseconds, when the reader has a clock.
+ */
+clock_offset_ms: number | null, };
+
+export type LastRead = { 
+/**
+ * Chip.
+ */
+chip: string, 
+/**
+ * When (UTC).
+ */
+at: string, };
+
+export type FrameView = { 
+/**
+ * When it arrived (UTC).
+ */
+at: string, 
+/**
+ * The bytes, hex.
+ */
+hex: string, 
+/**
+ * What it decoded to, or why it was rejected.
+ */
+summary: string, };
+
+export type PortView = { 
+/**
+ * `/dev/ttyUSB0`, `COM3`.
+ */
+path: string, 
+/**
+ * "CP2102 USB to UART Bridge Controller on /dev/ttyUSB0".
+ */
+description: string, };
+
+export type CloudDevice = { 
+/**
+ * RUFUS device id.
+ */
+deviceid: string, 
+/**
+ * Serial number.
+ */
+serial_number: string | null, 
+/**
+ * Model.
+ */
+model: string | null, 
+/**
+ * Alias.
+ */
+alias: string | null, 
+/**
+ * Sessions in the cloud.
+ */
+sessions: number | null, 
+/**
+ * Passings in the cloud.
+ */
+passings: number | null, 
+/**
+ * Whether this console has it bound.
+ */
+bound_here: boolean, };
+
+export type CloudSession = { 
+/**
+ * Token.
+ */
+token_session: string, 
+/**
+ * Alias.
+ */
+alias: string | null, 
+/**
+ * Whether it accepts passings.
+ */
+active: boolean, 
+/**
+ * Passings in the cloud.
+ */
+passings: number | null, 
+/**
+ * Created (UTC text as the cloud gave it).
+ */
+creation_date: string | null, };
+
+export type SessionDetails = { 
+/**
+ * The session.
+ */
+session: Session, 
+/**
+ * Its outbox counters.
+ */
+outbox: OutboxCounts, };
+
+export type ReconcileReport = { 
+/**
+ * The session.
+ */
+session_id: number, 
+/**
+ * Passings recorded locally (moved ones excluded).
+ */
+local: number, 
+/**
+ * Passings the cloud holds.
+ */
+cloud: number, 
+/**
+ * Local passings marked sent that the cloud does not hold.
+ */
+missing_in_cloud: Array<number>, 
+/**
+ * Passings still pending locally.
+ */
+pending: Array<number>, 
+/**
+ * Numbers the cloud holds that this console never recorded.
+ */
+unknown_in_cloud: Array<number>, };
+
+export type AppState = { 
+/**
+ * The device this console records for.
+ */
+device: Device | null, 
+/**
+ * Its open session.
+ */
+session: Session | null, 
+/**
+ * Sync status.
+ */
+sync: SyncStatus, 
+/**
+ * Readers.
+ */
+readers: Array<ReaderView>, 
+/**
+ * Settings.
+ */
+settings: Settings, 
+/**
+ * Where the API key lives.
+ */
+key: KeyStorage, 
+/**
+ * Bibs waiting in the typed-ahead queue.
+ */
+queued: Array<string>, 
+/**
+ * Whether a participant list is loaded.
+ */
+participants_loaded: boolean, 
+/**
+ * App version.
+ */
+version: string, };
+
+export type FeedBatch = { 
+/**
+ * New or changed entries, with corrections applied.
+ */
+entries: Array<FeedEntry>, 
+/**
+ * Raw reads stored since the last batch.
+ */
+raw_reads: number, 
+/**
+ * Of those, duplicates.
+ */
+duplicates: number, };
+
+export type ClockStatus = { 
+/**
+ * Host UTC time.
+ */
+host_utc: string, 
+/**
+ * The last OS clock jump seen, milliseconds (wall minus monotonic), if any.
+ */
+last_jump_ms: number | null, };
+
+export type BindInput = { 
+/**
+ * Serial number.
+ */
+serial_number: string, 
+/**
+ * Model.
+ */
+model: string, 
+/**
+ * RUFUS device type.
+ */
+device_type: string, 
+/**
+ * Alias.
+ */
+alias: string | null, 
+/**
+ * Firmware.
+ */
+firmware: string | null, };
+
+export type ChangeInput = { "kind": "set_bib", 
+/**
+ * New bib; null clears it.
+ */
+bib: string | null, } | { "kind": "set_time", 
+/**
+ * UTC, RFC 3339.
+ */
+time: string, } | { "kind": "void" } | { "kind": "restore" };
+
+export const COMMANDS = [
+  "app_state() -> AppState",
+  "settings_set(settings: Settings) -> Settings",
+  "api_key_set(key: string) -> KeyStorage",
+  "api_key_clear() -> KeyStorage",
+  "device_bind(input: BindInput) -> Device",
+  "device_list() -> Device[]",
+  "device_cloud_list() -> CloudDevice[]",
+  "device_select(deviceid: string) -> Device",
+  "device_unbind(deviceid: string, confirmed: boolean) -> void",
+  "session_open(alias: string | null) -> Session",
+  "session_close() -> Session",
+  "session_list() -> Session[]",
+  "session_cloud_list() -> CloudSession[]",
+  "session_details(sessionId: number) -> SessionDetails",
+  "session_reconcile(sessionId: number) -> ReconcileReport",
+  "session_resend_missing(sessionId: number) -> number",
+  "session_rehome(fromSessionId: number) -> number",
+  "feed_page(before: number | null, limit: number) -> FeedEntry[]",
+  "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
+  "manual_mark(bibs: string) -> Entry",
+  "manual_stamp() -> Entry",
+  "manual_assign(bibs: string) -> Entry",
+  "manual_queue(bibs: string) -> Entry",
+  "manual_stamp_queued() -> Entry",
+  "manual_undo() -> Entry",
+  "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
+  "passing_audit(passingId: number) -> Correction[]",
+  "reader_ports() -> PortView[]",
+  "reader_add(name: string, spec: string) -> ReaderView",
+  "reader_remove(name: string) -> void",
+  "reader_start(name: string) -> ReaderView",
+  "reader_stop(name: string) -> ReaderView",
+  "reader_set_clock(name: string) -> ReaderView",
+  "reader_frames(name: string) -> FrameView[]",
+  "participants_import(csv: string) -> ImportReport",
+  "export_csv(what: 'passings' | 'raw') -> string",
+] as const;
+
+export const EVENTS = {
+  sync: "status://sync",
+  readers: "status://readers",
+  session: "status://session",
+  clock: "status://clock",
+} as const;
