@@ -18,6 +18,7 @@ usage: cargo xtask <command>
 commands:
   run     set up this machine, then start the RUFUS simulator (and, once it exists, the app)
   test    set up this machine, then run formatting, lints, tidy checks and every test
+  bench   measure the performance figures (release build) and print them in one table
   setup   only install the system packages this project needs (idempotent)
 ";
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("run") => run(args.get(1..).unwrap_or_default()),
         Some("test") => test(),
         Some("setup") => setup::ensure_system_packages(),
+        Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -81,6 +83,13 @@ fn test() -> Result<(), String> {
     tests.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
     step("cargo test", tests)?;
     Ok(())
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    setup::ensure_system_packages()?;
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "--quiet", "--package", "timing-bench", "--"]).args(args);
+    step("bench", cmd)
 }
 
 fn run(args: &[String]) -> Result<(), String> {
