@@ -8,6 +8,21 @@ const PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "finds system libraries for -sys crates"),
     ("build-essential", "C compiler and linker for crates that build C"),
     ("libudev-dev", "serial port discovery with USB descriptions (serialport)"),
+    ("libwebkit2gtk-4.1-dev", "the desktop app's webview (Tauri 2 on Linux)"),
+    ("libgtk-3-dev", "the desktop app's window toolkit"),
+    ("libayatana-appindicator3-dev", "Tauri's tray support (the appindicator package Debian 12 ships)"),
+    ("librsvg2-dev", "icons in the desktop app"),
+    ("libssl-dev", "TLS for crates that link OpenSSL in the Tauri tree"),
+    ("libxdo-dev", "Tauri's keyboard shortcuts on X11"),
+    ("file", "the Tauri bundler"),
+    ("patchelf", "the Tauri bundler"),
+    ("xvfb", "a display for the real app in tests and screenshots"),
+    ("xauth", "Xvfb"),
+    ("webkit2gtk-driver", "WebKitWebDriver: drives the real app in WebDriver tests"),
+    ("chromium", "UI tests and the frame-time benchmark (Playwright with Debian's browser)"),
+    ("imagemagick", "screenshots of the real app under Xvfb"),
+    ("dbus", "a session bus for keychain tests"),
+    ("gnome-keyring", "a Secret Service keychain for keychain tests"),
 ];
 
 pub fn ensure_system_packages() -> Result<(), String> {
@@ -20,7 +35,11 @@ pub fn ensure_system_packages() -> Result<(), String> {
         );
         return Ok(());
     }
-    let missing: Vec<&str> = wanted.into_iter().filter(|p| !is_installed(p)).collect();
+    let mut missing: Vec<&str> = wanted.into_iter().filter(|p| !is_installed(p)).collect();
+    // Node.js may come from elsewhere (nodesource, nvm): only install Debian's when none runs.
+    if !Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        missing.extend(["nodejs", "npm"]);
+    }
     if missing.is_empty() {
         println!("::: setup: system packages present");
         return Ok(());

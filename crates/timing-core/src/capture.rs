@@ -2,7 +2,7 @@
 //! passings with their `num_passing`) → broadcast of what was committed. Nothing is shown or
 //! synced before it is committed (promise 1); duplicates are stored, flagged (promise 3).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -47,6 +47,19 @@ pub struct CaptureStats {
     pub without_session: u64,
     /// The last commit error, if the last commit failed (reads are kept and retried).
     pub last_error: Option<String>,
+    /// Counters per source (reader) name.
+    pub sources: BTreeMap<String, SourceCounters>,
+}
+
+/// What one source delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceCounters {
+    /// Reads committed.
+    pub reads: u64,
+    /// The last chip read.
+    pub last_chip: Option<String>,
+    /// When it was read (host time).
+    pub last_at: Option<DateTime<Utc>>,
 }
 
 /// Per chip and session: a read within `window` of the chip's last passing is a duplicate.
@@ -281,6 +294,15 @@ impl Committer {
                         s.duplicates += batch.duplicates as u64;
                         s.without_session += batch.without_session as u64;
                         s.last_error = None;
+                        for r in &to_commit {
+                            let c = match s.sources.get_mut(&r.read.source) {
+                                Some(c) => c,
+                                None => s.sources.entry(r.read.source.clone()).or_default(),
+                            };
+                            c.reads += 1;
+                            c.last_at = Some(r.read.host_time);
+                            c.last_chip = Some(r.read.chip.clone());
+                        }
                     });
                     if !batch.passings.is_empty() {
                         self.committed.notify_one();

@@ -20,6 +20,7 @@ pub mod export;
 pub mod manual;
 pub mod participants;
 pub mod source;
+pub mod station;
 pub mod store;
 pub mod sync;
 

@@ -85,11 +85,19 @@ impl SourceSpec {
         }
     }
 
-    /// The source this specification describes.
+    /// The source this specification describes, named after its spec.
     pub fn into_source(self) -> Box<dyn ReadSource> {
         match self {
             SourceSpec::Sim(sim) => Box::new(sim),
-            SourceSpec::Lines(input) => Box::new(LineSource { input }),
+            SourceSpec::Lines(input) => Box::new(LineSource { input, name: None }),
+        }
+    }
+
+    /// The source this specification describes, recording its reads under `name`.
+    pub fn into_source_named(self, name: &str) -> Box<dyn ReadSource> {
+        match self {
+            SourceSpec::Sim(sim) => Box::new(NamedSim { sim, name: name.to_owned() }),
+            SourceSpec::Lines(input) => Box::new(LineSource { input, name: Some(name.to_owned()) }),
         }
     }
 }
@@ -209,8 +217,26 @@ impl ReadSource for SimFinish {
     }
 
     fn run(self: Box<Self>, sink: ReadSink) -> SourceFuture {
+        Box::new(NamedSim { sim: *self, name: "sim".into() }).run(sink)
+    }
+}
+
+/// A simulated finish recording under a chosen source name.
+#[derive(Debug)]
+struct NamedSim {
+    sim: SimFinish,
+    name: String,
+}
+
+impl ReadSource for NamedSim {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn run(self: Box<Self>, sink: ReadSink) -> SourceFuture {
         Box::pin(async move {
-            let script = self.script();
+            let name = self.name;
+            let script = self.sim.script();
             let start = sink.monotonic();
             for (offset, chip) in script {
                 let elapsed = sink.monotonic().saturating_sub(start);
@@ -218,7 +244,7 @@ impl ReadSource for SimFinish {
                     tokio::time::sleep(offset - elapsed).await;
                 }
                 let read = RawRead {
-                    source: "sim".into(),
+                    source: name.clone(),
                     protocol: "sim".into(),
                     raw: chip.as_bytes().to_vec(),
                     chip,
@@ -249,10 +275,15 @@ const MAX_LINE: usize = 256;
 pub struct LineSource {
     /// Where the lines come from.
     pub input: LineInput,
+    /// The name reads are recorded under (default: the spec).
+    pub name: Option<String>,
 }
 
 impl LineSource {
     fn source_name(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
         match &self.input {
             LineInput::Stdin => "lines:-".into(),
             LineInput::File(p) => format!("lines:{}", p.display()),
