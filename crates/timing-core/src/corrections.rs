@@ -229,6 +229,57 @@ pub async fn correct(
     Ok(done)
 }
 
+/// Specific passings as people see them (for live updates after a correction or a send).
+/// Carriers of corrections are replaced by the passing they correct.
+pub async fn feed_entries(
+    store: &Store,
+    ids: &[PassingId],
+    chips: &ChipMap,
+) -> Result<Vec<FeedEntry>> {
+    let mut out = Vec::with_capacity(ids.len());
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        let Some(mut passing) = store.passing(*id).await? else { continue };
+        if let Some(original) = passing.corrects_id {
+            match store.passing(original).await? {
+                Some(p) => passing = p,
+                None => continue,
+            }
+        }
+        if !seen.insert(passing.id) {
+            continue;
+        }
+        let corrections = store.corrections(passing.id).await?;
+        out.push(to_entry(passing, &corrections, chips));
+    }
+    Ok(out)
+}
+
+/// A stored passing with its corrections applied, as the feed shows it.
+pub fn to_entry(p: Passing, corrections: &[Correction], chips: &ChipMap) -> FeedEntry {
+    let e = effective(&p, corrections);
+    let from_chip = p.chip.as_deref().and_then(|c| chips.get(c));
+    let name = from_chip
+        .as_ref()
+        .and_then(|(_, n)| n.clone())
+        .or_else(|| e.bib.as_deref().and_then(|b| chips.name_of_bib(b)));
+    FeedEntry {
+        id: p.id,
+        session_id: p.session_id,
+        num_passing: p.num_passing,
+        unknown_chip: !chips.is_empty() && p.chip.is_some() && from_chip.is_none(),
+        bib: e.bib,
+        chip: p.chip,
+        name,
+        timestamp: e.timestamp,
+        source: p.source,
+        void: e.void,
+        corrected: e.corrected,
+        sync_state: p.sync_state,
+        sync_error: p.sync_error,
+    }
+}
+
 /// The session's passings as people see them (corrections applied, carriers folded into the
 /// passing they correct), newest first: at most `limit`, with `num_passing` below `before`.
 pub async fn feed(
@@ -252,31 +303,11 @@ pub async fn feed(
     for c in store.session_corrections(session).await? {
         by_passing.entry(c.passing_id).or_default().push(c);
     }
-    let list_loaded = !chips.is_empty();
     Ok(passings
         .into_iter()
         .map(|p| {
-            let e = effective(&p, by_passing.get(&p.id).map_or(&[][..], Vec::as_slice));
-            let from_chip = p.chip.as_deref().and_then(|c| chips.get(c));
-            let name = from_chip
-                .as_ref()
-                .and_then(|(_, n)| n.clone())
-                .or_else(|| e.bib.as_deref().and_then(|b| chips.name_of_bib(b)));
-            FeedEntry {
-                id: p.id,
-                session_id: p.session_id,
-                num_passing: p.num_passing,
-                unknown_chip: list_loaded && p.chip.is_some() && from_chip.is_none(),
-                bib: e.bib,
-                chip: p.chip,
-                name,
-                timestamp: e.timestamp,
-                source: p.source,
-                void: e.void,
-                corrected: e.corrected,
-                sync_state: p.sync_state,
-                sync_error: p.sync_error,
-            }
+            let corrections = by_passing.remove(&p.id).unwrap_or_default();
+            to_entry(p, &corrections, chips)
         })
         .collect())
 }

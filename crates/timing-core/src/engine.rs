@@ -70,6 +70,36 @@ pub struct BindRequest {
     pub firmware: Option<String>,
 }
 
+/// A raw frame as stored, for the readers screen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RawFrame {
+    /// When it arrived (UTC text).
+    pub host_time: String,
+    /// The bytes.
+    pub raw: Vec<u8>,
+    /// The chip it carried.
+    pub chip: String,
+    /// Flagged duplicate.
+    pub duplicate: bool,
+}
+
+/// Local passings compared with the cloud's, by `num_passing`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reconciliation {
+    /// The session.
+    pub session_id: SessionId,
+    /// Passings recorded locally (moved ones excluded).
+    pub local: usize,
+    /// Passings the cloud holds.
+    pub cloud: usize,
+    /// Sent locally, but not in the cloud.
+    pub missing_in_cloud: Vec<i64>,
+    /// Still pending locally.
+    pub pending: Vec<i64>,
+    /// In the cloud, never recorded here.
+    pub unknown_in_cloud: Vec<i64>,
+}
+
 /// The engine.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -450,6 +480,74 @@ impl Engine {
         Ok(moved.len())
     }
 
+    /// Compares a session's passings with what the cloud holds (P2 over the session's whole
+    /// range): which sent ones the cloud is missing, which are still pending, and which numbers
+    /// the cloud has that this console never recorded.
+    pub async fn reconcile(&self, session: SessionId) -> Result<Reconciliation> {
+        let session = self.session(Some(session)).await?;
+        let token = session
+            .token_session
+            .clone()
+            .ok_or_else(|| CoreError::Conflict("the session is not in RUFUS yet".into()))?;
+        let local = self.store.passings(session.id, 1, i64::MAX).await?;
+        let last = u64::try_from(session.next_num_passing.saturating_sub(1)).unwrap_or(0).max(1);
+        let cloud: std::collections::BTreeSet<i64> = self
+            .client()?
+            .all_passings_by_range(&rufus_api::SessionToken::new(token), 1, last)
+            .await?
+            .into_iter()
+            .filter_map(|p| p.num_passing.and_then(|n| i64::try_from(n).ok()))
+            .collect();
+        let mut report =
+            Reconciliation { session_id: session.id, cloud: cloud.len(), ..Default::default() };
+        let mut known = std::collections::BTreeSet::new();
+        for p in local.iter().filter(|p| p.sync_state != crate::domain::SyncState::Moved) {
+            report.local += 1;
+            known.insert(p.num_passing);
+            match p.sync_state {
+                crate::domain::SyncState::Sent if !cloud.contains(&p.num_passing) => {
+                    report.missing_in_cloud.push(p.num_passing);
+                }
+                crate::domain::SyncState::Pending => report.pending.push(p.num_passing),
+                _ => {}
+            }
+        }
+        report.unknown_in_cloud = cloud.difference(&known).copied().collect();
+        Ok(report)
+    }
+
+    /// Puts passings the cloud should hold but does not back into the outbox (they are
+    /// reconciled again before they are sent, so nothing is doubled).
+    pub async fn resend_missing(&self, session: SessionId) -> Result<usize> {
+        let report = self.reconcile(session).await?;
+        let mut tx = self.store.begin_write().await?;
+        for num in &report.missing_in_cloud {
+            sqlx::query(
+                "UPDATE passings SET sync_state = 'pending', sent_at = NULL,
+                   sync_attempts = MAX(sync_attempts, 1)
+                 WHERE session_id = ? AND num_passing = ? AND sync_state = 'sent'",
+            )
+            .bind(session.0)
+            .bind(num)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.sync.wake();
+        Ok(report.missing_in_cloud.len())
+    }
+
+    /// The account's devices, from the cloud.
+    pub async fn cloud_devices(&self) -> Result<Vec<rufus_api::Device>> {
+        Ok(self.client()?.all_devices().await?)
+    }
+
+    /// The current device's sessions, from the cloud.
+    pub async fn cloud_sessions(&self) -> Result<Vec<rufus_api::Session>> {
+        let device = self.current_device().await?;
+        Ok(self.client()?.device_sessions(&SyncEngine::device_id(&device.deviceid)).await?)
+    }
+
     // ----------------------------------------------------- manual entry, corrections
 
     /// Manual entry into the session that is recording.
@@ -500,11 +598,16 @@ impl Engine {
 
     // ------------------------------------------------------- participants, exports
 
-    /// Imports a participants CSV into the chip map.
+    /// Imports a participants CSV file into the chip map.
     pub async fn import_participants(&self, path: &Path) -> Result<ImportReport> {
         let file = std::fs::File::open(path)
             .map_err(|e| CoreError::io(format!("open {}", path.display()), e))?;
-        let (people, report) = parse_participants(file).map_err(CoreError::Invalid)?;
+        self.import_participants_from(file).await
+    }
+
+    /// Imports participants CSV text (as a file picker in the UI reads it).
+    pub async fn import_participants_from(&self, csv: impl std::io::Read) -> Result<ImportReport> {
+        let (people, report) = parse_participants(csv).map_err(CoreError::Invalid)?;
         let entries: Vec<_> = people.into_iter().map(|p| (p.chip, p.bib, p.name)).collect();
         self.store.upsert_chips(&entries, self.clock.now()).await?;
         self.chips.extend(entries);
@@ -522,6 +625,28 @@ impl Engine {
             corrections::feed(&self.store, session.id, None, i64::MAX, &self.chips).await?;
         feed.reverse();
         crate::export::passings_csv(&feed, out)
+    }
+
+    /// The latest raw reads of one source, newest first.
+    pub async fn recent_raw(&self, source: &str, limit: i64) -> Result<Vec<RawFrame>> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT host_time, raw, chip, duplicate FROM raw_reads WHERE source = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(source)
+        .bind(limit)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RawFrame {
+                    host_time: r.try_get("host_time")?,
+                    raw: r.try_get("raw")?,
+                    chip: r.try_get("chip")?,
+                    duplicate: r.try_get::<i64, _>("duplicate")? != 0,
+                })
+            })
+            .collect()
     }
 
     /// Writes the session's raw reads as CSV.

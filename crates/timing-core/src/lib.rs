@@ -17,6 +17,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod feed;
 pub mod manual;
 pub mod participants;
 pub mod source;

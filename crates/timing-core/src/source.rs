@@ -482,3 +482,33 @@ mod tests {
         assert_eq!(s.finish().as_deref(), Some("99"));
     }
 }
+
+/// A serial port the OS offers, described the way a timer recognises it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PortInfo {
+    /// `/dev/ttyUSB0`, `COM3`.
+    pub path: String,
+    /// e.g. "CP2102 USB to UART Bridge Controller on /dev/ttyUSB0".
+    pub description: String,
+}
+
+/// The serial ports of this computer (empty when the OS cannot list them).
+pub fn serial_ports() -> Vec<PortInfo> {
+    let Ok(ports) = serialport::available_ports() else { return Vec::new() };
+    ports
+        .into_iter()
+        .map(|p| {
+            let what = match &p.port_type {
+                serialport::SerialPortType::UsbPort(usb) => usb
+                    .product
+                    .clone()
+                    .or_else(|| usb.manufacturer.clone())
+                    .unwrap_or_else(|| format!("USB serial {:04x}:{:04x}", usb.vid, usb.pid)),
+                serialport::SerialPortType::BluetoothPort => "Bluetooth serial port".into(),
+                serialport::SerialPortType::PciPort => "serial port (PCI)".into(),
+                serialport::SerialPortType::Unknown => "serial port".into(),
+            };
+            PortInfo { description: format!("{what} on {}", p.port_name), path: p.port_name }
+        })
+        .collect()
+}

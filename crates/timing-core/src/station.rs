@@ -32,7 +32,7 @@ pub struct SourceView {
     pub spec: String,
     /// Protocol name.
     pub protocol: String,
-    /// `reading`, `quiet`, `ended`, `lost`.
+    /// `reading`, `quiet`, `ended`, `lost`, `stopped`.
     pub state: String,
     /// Why it ended, if it failed.
     pub last_error: Option<String>,
@@ -60,6 +60,7 @@ struct RunningSource {
     samples: VecDeque<(Duration, u64)>,
     history: VecDeque<f64>,
     last_step: Duration,
+    stopped: bool,
 }
 
 /// Capture + sync + sources, running.
@@ -127,9 +128,35 @@ impl Station {
                 samples: VecDeque::new(),
                 history: VecDeque::new(),
                 last_step: now,
+                stopped: false,
             },
         );
         Ok(())
+    }
+
+    /// Stops a source; it stays listed as `stopped` and can be started again.
+    pub fn stop_source(&self, name: &str) -> Result<()> {
+        let mut sources = self.sources_lock();
+        let source =
+            sources.get_mut(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+        source.task.abort();
+        source.stopped = true;
+        Ok(())
+    }
+
+    /// Starts a stopped (or ended) source again from its spec.
+    pub fn start_source(&self, name: &str) -> Result<()> {
+        let spec = {
+            let sources = self.sources_lock();
+            let source =
+                sources.get(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+            if !source.task.is_finished() {
+                return Ok(());
+            }
+            source.spec.clone()
+        };
+        self.sources_lock().remove(name);
+        self.add_source(name, &spec)
     }
 
     /// Stops and forgets a source.
@@ -197,6 +224,7 @@ impl Station {
                 .last_at
                 .is_none_or(|t| (host_now - t).to_std().unwrap_or_default() > QUIET_AFTER);
             let state = match (finished, &failed, quiet) {
+                _ if s.stopped => "stopped",
                 (true, Some(_), _) => "lost",
                 (true, None, _) => "ended",
                 (false, _, true) => "quiet",

@@ -1,0 +1,87 @@
+//! Readers: the serial ports the OS offers, adding and removing readers by spec, start/stop,
+//! their last raw frames and their clocks.
+
+use timing_core::CoreError;
+use timing_ipc::{FrameView, PortView, ReaderView};
+
+use super::{Cmd, Core, engine, err, running};
+use crate::views;
+
+async fn view(core: &Core<'_>, name: &str) -> Cmd<ReaderView> {
+    let guard = core.running().await;
+    running(&guard)?
+        .station
+        .sources()
+        .into_iter()
+        .find(|s| s.name == name)
+        .map(views::reader)
+        .ok_or_else(|| err(CoreError::NotFound(format!("reader `{name}`"))))
+}
+
+#[tauri::command]
+pub async fn reader_ports() -> Cmd<Vec<PortView>> {
+    Ok(timing_core::source::serial_ports()
+        .into_iter()
+        .map(|p| PortView { path: p.path, description: p.description })
+        .collect())
+}
+
+#[tauri::command]
+pub async fn reader_add(core: Core<'_>, name: String, spec: String) -> Cmd<ReaderView> {
+    {
+        let guard = core.running().await;
+        running(&guard)?.station.add_source(&name, &spec).map_err(err)?;
+    }
+    core.persist_readers().await.map_err(err)?;
+    view(&core, name.trim()).await
+}
+
+#[tauri::command]
+pub async fn reader_remove(core: Core<'_>, name: String) -> Cmd<()> {
+    {
+        let guard = core.running().await;
+        running(&guard)?.station.remove_source(&name).map_err(err)?;
+    }
+    core.persist_readers().await.map_err(err)
+}
+
+#[tauri::command]
+pub async fn reader_start(core: Core<'_>, name: String) -> Cmd<ReaderView> {
+    {
+        let guard = core.running().await;
+        running(&guard)?.station.start_source(&name).map_err(err)?;
+    }
+    view(&core, &name).await
+}
+
+#[tauri::command]
+pub async fn reader_stop(core: Core<'_>, name: String) -> Cmd<ReaderView> {
+    {
+        let guard = core.running().await;
+        running(&guard)?.station.stop_source(&name).map_err(err)?;
+    }
+    view(&core, &name).await
+}
+
+#[tauri::command]
+pub async fn reader_set_clock(core: Core<'_>, name: String) -> Cmd<ReaderView> {
+    let reader = view(&core, &name).await?;
+    Err(err(CoreError::Conflict(format!(
+        "reader `{}` ({}) has no clock of its own: its reads are stamped with this computer's time",
+        reader.name, reader.protocol
+    ))))
+}
+
+#[tauri::command]
+pub async fn reader_frames(core: Core<'_>, name: String) -> Cmd<Vec<FrameView>> {
+    let guard = core.running().await;
+    let frames = engine(&guard)?.recent_raw(&name, 50).await.map_err(err)?;
+    Ok(frames
+        .into_iter()
+        .map(|f| FrameView {
+            at: f.host_time,
+            hex: f.raw.iter().map(|b| format!("{b:02x}")).collect(),
+            summary: format!("chip {}{}", f.chip, if f.duplicate { " (duplicate)" } else { "" }),
+        })
+        .collect())
+}

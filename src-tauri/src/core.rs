@@ -1,0 +1,320 @@
+//! What the app runs: the timing station (engine, capture, sync, readers) and the live feed,
+//! restartable when the API key or URL changes, plus the settings and the reader list, which
+//! are kept in the engine's own database so a restart after a crash resumes where it was.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use timing_core::feed::{FeedUpdate, LiveFeed};
+use timing_core::station::Station;
+use timing_core::store::Store;
+use timing_core::{CoreError, Engine, EngineConfig};
+use timing_ipc::{KeyStorage, Settings, Theme, TimeDisplay};
+use tokio::sync::{RwLock, broadcast};
+use tokio::task::JoinHandle;
+
+use crate::keystore::KeyStore;
+
+/// Period of the live feed's batches.
+pub const FEED_PERIOD: Duration = Duration::from_millis(50);
+
+/// Start-up choices that come from the environment rather than from a person (the demo of
+/// `cargo xtask run`, tests): they never touch the user's real data directory when set.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `TIMING_DATA_DIR`: the data directory.
+    pub data_dir: Option<PathBuf>,
+    /// `TIMING_API_URL`: the API base URL.
+    pub api_url: Option<String>,
+    /// `RUFUS_API_KEY`: the key (not stored).
+    pub api_key: Option<String>,
+    /// `TIMING_DEMO_READER`: a reader spec started as reader "demo" (e.g. `sim:runners=500,rate=3`).
+    pub demo_reader: Option<String>,
+}
+
+impl Overrides {
+    /// Reads the overrides from the environment.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            data_dir: var("TIMING_DATA_DIR").map(PathBuf::from),
+            api_url: var("TIMING_API_URL"),
+            api_key: var("RUFUS_API_KEY"),
+            demo_reader: var("TIMING_DEMO_READER"),
+        }
+    }
+}
+
+/// A reader the app runs, persisted so it restarts with the app.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReaderEntry {
+    /// Unique name.
+    pub name: String,
+    /// Its spec.
+    pub spec: String,
+}
+
+/// The running parts.
+#[derive(Debug)]
+pub struct Running {
+    /// Capture, sync and readers.
+    pub station: Station,
+    /// The coalesced live feed.
+    pub feed: LiveFeed,
+    forward: JoinHandle<()>,
+}
+
+impl Running {
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        self.station.engine()
+    }
+}
+
+/// The app's state, shared by every command.
+#[derive(Debug)]
+pub struct AppCore {
+    data_dir: PathBuf,
+    keys: KeyStore,
+    overrides: Overrides,
+    key_storage: Mutex<KeyStorage>,
+    settings: Mutex<Settings>,
+    feed_bus: broadcast::Sender<Arc<FeedUpdate>>,
+    running: RwLock<Option<Running>>,
+}
+
+const SETTINGS_KEY: &str = "app_settings";
+const READERS_KEY: &str = "app_readers";
+
+fn default_settings(api_url: Option<String>) -> Settings {
+    Settings {
+        api_url: api_url.unwrap_or_else(|| rufus_api::PRODUCTION_BASE_URL.to_owned()),
+        dedup_window_s: 5.0,
+        station: String::new(),
+        operator: "console".into(),
+        time_display: TimeDisplay::Local,
+        theme: Theme::Day,
+        scale: 1.0,
+    }
+}
+
+impl AppCore {
+    /// Opens the data directory and starts the station.
+    pub async fn start(
+        data_dir: PathBuf,
+        dev: bool,
+        overrides: Overrides,
+    ) -> Result<Arc<Self>, CoreError> {
+        let data_dir = overrides.data_dir.clone().unwrap_or(data_dir);
+        let store = Store::open_in(&data_dir).await?;
+        let stored_url = store.setting("api_url").await?;
+        let mut settings = match store.setting(SETTINGS_KEY).await? {
+            Some(json) => {
+                serde_json::from_str(&json).unwrap_or_else(|_| default_settings(stored_url))
+            }
+            None => default_settings(stored_url),
+        };
+        if let Some(url) = &overrides.api_url {
+            settings.api_url.clone_from(url);
+        }
+        let readers: Vec<ReaderEntry> = store
+            .setting(READERS_KEY)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        store.close().await;
+
+        let keys = KeyStore::new(&data_dir, dev);
+        let (key, storage) = match &overrides.api_key {
+            Some(key) => (
+                Some(key.clone()),
+                KeyStorage::File { reason: "taken from RUFUS_API_KEY for this run".into() },
+            ),
+            None => keys.load(),
+        };
+        let (feed_bus, _) = broadcast::channel(256);
+        let core = Arc::new(Self {
+            data_dir,
+            keys,
+            overrides,
+            key_storage: Mutex::new(storage),
+            settings: Mutex::new(settings.clone()),
+            feed_bus,
+            running: RwLock::new(None),
+        });
+        let running = core.launch(&settings, key).await?;
+        for reader in &readers {
+            if let Err(e) = running.station.add_source(&reader.name, &reader.spec) {
+                tracing::warn!(reader = %reader.name, error = %e, "could not restart a reader");
+            }
+        }
+        if let Some(spec) = &core.overrides.demo_reader
+            && !readers.iter().any(|r| r.name == "demo")
+        {
+            running.station.add_source("demo", spec)?;
+        }
+        *core.running.write().await = Some(running);
+        Ok(core)
+    }
+
+    async fn launch(&self, settings: &Settings, key: Option<String>) -> Result<Running, CoreError> {
+        let mut config = EngineConfig::new(&self.data_dir);
+        config.api_url = Some(settings.api_url.clone());
+        config.api_key = key.map(rufus_api::ApiKey::new);
+        config.dedup_window = Duration::from_secs_f64(settings.dedup_window_s.clamp(0.0, 3600.0));
+        config.operator = if settings.operator.trim().is_empty() {
+            "console".into()
+        } else {
+            settings.operator.clone()
+        };
+        config.station = Some(settings.station.clone()).filter(|s| !s.trim().is_empty());
+        let engine = Engine::open(config, timing_core::clock::SystemClock::shared()).await?;
+        if engine.sync().client().is_some()
+            && let Err(e) = engine.check_sessions().await
+        {
+            tracing::warn!(error = %e, "could not check the open session with RUFUS; will retry while syncing");
+        }
+        let station = Station::start(engine.clone()).await?;
+        let feed = LiveFeed::start(engine, station.capture().subscribe(), FEED_PERIOD);
+        let mut updates = feed.subscribe();
+        let bus = self.feed_bus.clone();
+        let forward = tokio::spawn(async move {
+            loop {
+                match updates.recv().await {
+                    Ok(update) => {
+                        let _ = bus.send(update);
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(Running { station, feed, forward })
+    }
+
+    /// The running parts (read access for commands).
+    pub async fn running(&self) -> tokio::sync::RwLockReadGuard<'_, Option<Running>> {
+        self.running.read().await
+    }
+
+    /// Feed updates, surviving restarts.
+    pub fn feed_updates(&self) -> broadcast::Receiver<Arc<FeedUpdate>> {
+        self.feed_bus.subscribe()
+    }
+
+    /// Current settings.
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Where the key lives.
+    pub fn key_storage(&self) -> KeyStorage {
+        self.key_storage.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Saves settings and restarts the station when something it runs with changed.
+    pub async fn set_settings(&self, settings: Settings) -> Result<Settings, CoreError> {
+        if !(0.75..=2.0).contains(&settings.scale)
+            || !(0.0..=3600.0).contains(&settings.dedup_window_s)
+        {
+            return Err(CoreError::Invalid(
+                "scale must be 0.75–2 and the dedup window 0–3600 s".into(),
+            ));
+        }
+        let before = self.settings();
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings.clone();
+        self.persist(SETTINGS_KEY, &settings).await?;
+        let restart = before.api_url != settings.api_url
+            || before.dedup_window_s != settings.dedup_window_s
+            || before.operator != settings.operator
+            || before.station != settings.station;
+        if restart {
+            self.restart(None).await?;
+        }
+        Ok(settings)
+    }
+
+    /// Stores a new key (keychain or private file) and restarts sync with it.
+    pub async fn set_key(&self, key: &str) -> Result<KeyStorage, CoreError> {
+        let storage = self.keys.save(key).map_err(CoreError::Invalid)?;
+        *self.key_storage.lock().unwrap_or_else(|p| p.into_inner()) = storage.clone();
+        self.restart(Some(Some(key.trim().to_owned()))).await?;
+        Ok(storage)
+    }
+
+    /// Forgets the key; capture goes on, nothing syncs.
+    pub async fn clear_key(&self) -> Result<KeyStorage, CoreError> {
+        let storage = self.keys.clear();
+        *self.key_storage.lock().unwrap_or_else(|p| p.into_inner()) = storage.clone();
+        self.restart(Some(None)).await?;
+        Ok(storage)
+    }
+
+    /// Restarts the station with the current settings (and a new key when given), keeping
+    /// its readers.
+    async fn restart(&self, key: Option<Option<String>>) -> Result<(), CoreError> {
+        let key = match key {
+            Some(k) => k,
+            None => match &self.overrides.api_key {
+                Some(k) => Some(k.clone()),
+                None => self.keys.load().0,
+            },
+        };
+        let readers = self.readers().await?;
+        let mut guard = self.running.write().await;
+        if let Some(old) = guard.take() {
+            old.forward.abort();
+            old.station.shutdown().await;
+        }
+        let running = self.launch(&self.settings(), key).await?;
+        for r in &readers {
+            if let Err(e) = running.station.add_source(&r.name, &r.spec) {
+                tracing::warn!(reader = %r.name, error = %e, "could not restart a reader");
+            }
+        }
+        *guard = Some(running);
+        Ok(())
+    }
+
+    /// The readers the app runs.
+    pub async fn readers(&self) -> Result<Vec<ReaderEntry>, CoreError> {
+        let guard = self.running.read().await;
+        let Some(running) = guard.as_ref() else { return Ok(Vec::new()) };
+        Ok(running
+            .station
+            .sources()
+            .into_iter()
+            .map(|s| ReaderEntry { name: s.name, spec: s.spec })
+            .collect())
+    }
+
+    /// Saves the reader list so it survives a restart.
+    pub async fn persist_readers(&self) -> Result<(), CoreError> {
+        let readers: Vec<ReaderEntry> =
+            self.readers().await?.into_iter().filter(|r| r.name != "demo").collect();
+        self.persist(READERS_KEY, &readers).await
+    }
+
+    async fn persist(&self, key: &str, value: &impl serde::Serialize) -> Result<(), CoreError> {
+        let json = serde_json::to_string(value).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let guard = self.running.read().await;
+        match guard.as_ref() {
+            Some(r) => r.engine().store().set_setting(key, &json).await,
+            None => {
+                let store = Store::open_in(&self.data_dir).await?;
+                store.set_setting(key, &json).await?;
+                store.close().await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops everything (commits what the readers delivered).
+    pub async fn shutdown(&self) {
+        if let Some(old) = self.running.write().await.take() {
+            old.forward.abort();
+            old.station.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! RUFUS Timing Console, the desktop app. Tauri stays at the edge: commands are a few lines
+//! over `timing-core` (`commands/`), the live feed streams over a channel, low-rate status goes
+//! out as events (`status.rs`), the API key lives in the OS keychain (`keystore.rs`). One
+//! instance at a time (two must never write one database); window size and position are
+//! remembered; dev builds use their own identifier and so their own data directory.
+
+pub mod commands;
+pub mod core;
+pub mod keystore;
+pub mod status;
+pub mod views;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tauri::{Manager, Runtime};
+
+use crate::core::{AppCore, Overrides};
+
+/// The app's commands, for `invoke_handler`.
+#[macro_export]
+macro_rules! handlers {
+    () => {
+        tauri::generate_handler![
+            $crate::commands::app::app_state,
+            $crate::commands::app::settings_set,
+            $crate::commands::app::api_key_set,
+            $crate::commands::app::api_key_clear,
+            $crate::commands::app::participants_import,
+            $crate::commands::app::export_csv,
+            $crate::commands::devices::device_bind,
+            $crate::commands::devices::device_list,
+            $crate::commands::devices::device_cloud_list,
+            $crate::commands::devices::device_select,
+            $crate::commands::devices::device_unbind,
+            $crate::commands::sessions::session_open,
+            $crate::commands::sessions::session_close,
+            $crate::commands::sessions::session_list,
+            $crate::commands::sessions::session_cloud_list,
+            $crate::commands::sessions::session_details,
+            $crate::commands::sessions::session_reconcile,
+            $crate::commands::sessions::session_resend_missing,
+            $crate::commands::sessions::session_rehome,
+            $crate::commands::feed::feed_page,
+            $crate::commands::feed::feed_subscribe,
+            $crate::commands::feed::manual_mark,
+            $crate::commands::feed::manual_stamp,
+            $crate::commands::feed::manual_assign,
+            $crate::commands::feed::manual_queue,
+            $crate::commands::feed::manual_stamp_queued,
+            $crate::commands::feed::manual_undo,
+            $crate::commands::feed::passing_correct,
+            $crate::commands::feed::passing_audit,
+            $crate::commands::readers::reader_ports,
+            $crate::commands::readers::reader_add,
+            $crate::commands::readers::reader_remove,
+            $crate::commands::readers::reader_start,
+            $crate::commands::readers::reader_stop,
+            $crate::commands::readers::reader_set_clock,
+            $crate::commands::readers::reader_frames,
+        ]
+    };
+}
+
+/// Wires state, status events and commands onto a builder (any runtime, so tests can use
+/// Tauri's mock runtime).
+pub fn configure<R: Runtime>(
+    builder: tauri::Builder<R>,
+    overrides: Overrides,
+) -> tauri::Builder<R> {
+    builder
+        .setup(move |app| {
+            let dev = cfg!(debug_assertions);
+            let data_dir = app.path().app_data_dir()?;
+            let core = tauri::async_runtime::block_on(AppCore::start(data_dir, dev, overrides))?;
+            app.manage(core.clone());
+            tauri::async_runtime::spawn(status::run(app.handle().clone(), core));
+            Ok(())
+        })
+        .invoke_handler(handlers!())
+}
+
+/// Runs the desktop app.
+pub fn run() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TIMING_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let mut context = tauri::generate_context!();
+    if cfg!(debug_assertions) {
+        // Dev builds get their own identifier, so their own data directory and keychain entry:
+        // a developer's build never touches a real race's database.
+        let id = format!("{}.dev", context.config().identifier);
+        context.config_mut().identifier = id;
+    }
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            // A second launch focuses the running console instead of opening the database twice.
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build());
+    let app = match configure(builder, Overrides::from_env()).build(context) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: the console could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event
+            && let Some(core) = handle.try_state::<Arc<AppCore>>()
+        {
+            // Commit what the readers delivered before the process ends.
+            tauri::async_runtime::block_on(core.shutdown());
+        }
+    });
+    ExitCode::SUCCESS
+}

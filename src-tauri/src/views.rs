@@ -1,0 +1,60 @@
+//! Conversions from engine values to the IPC types the UI receives (`timing-ipc`).
+
+use timing_core::feed::FeedUpdate;
+use timing_core::station::SourceView;
+use timing_ipc::{CloudDevice, CloudSession, FeedBatch, LastRead, ReaderView};
+
+/// A reader tile.
+pub fn reader(s: SourceView) -> ReaderView {
+    ReaderView {
+        last_read: match (s.last_chip, s.last_at) {
+            (Some(chip), Some(at)) => {
+                Some(LastRead { chip, at: timing_core::clock::format_utc(at) })
+            }
+            _ => None,
+        },
+        name: s.name,
+        spec: s.spec,
+        protocol: s.protocol,
+        state: s.state,
+        last_error: s.last_error,
+        reads_per_sec: s.reads_per_sec,
+        rate_history: s.rate_history,
+        reads: i64::try_from(s.reads).unwrap_or(i64::MAX),
+        rejected: 0,
+        clock_offset_ms: s.clock_offset_ms,
+    }
+}
+
+/// A feed batch for the channel.
+pub fn batch(u: &FeedUpdate) -> FeedBatch {
+    FeedBatch {
+        entries: u.entries.clone(),
+        raw_reads: i64::try_from(u.raw_reads).unwrap_or(i64::MAX),
+        duplicates: i64::try_from(u.duplicates).unwrap_or(i64::MAX),
+    }
+}
+
+/// A device of the account.
+pub fn cloud_device(d: rufus_api::Device, bound_here: bool) -> CloudDevice {
+    CloudDevice {
+        deviceid: d.deviceid.as_str().to_owned(),
+        serial_number: d.serial_number,
+        model: d.model,
+        alias: d.alias,
+        sessions: d.sessions.and_then(|n| i64::try_from(n).ok()),
+        passings: d.passings.and_then(|n| i64::try_from(n).ok()),
+        bound_here,
+    }
+}
+
+/// A session of the device, as the cloud lists it.
+pub fn cloud_session(s: rufus_api::Session) -> CloudSession {
+    CloudSession {
+        token_session: s.token_session.as_str().to_owned(),
+        alias: s.alias,
+        active: s.active.unwrap_or(false),
+        passings: s.passings.and_then(|n| i64::try_from(n).ok()),
+        creation_date: s.creation_date.map(|t| t.raw().to_owned()),
+    }
+}

@@ -1,0 +1,111 @@
+//! The app's commands through Tauri's real IPC layer on the mock runtime (no display, no
+//! webview): a real SQLite file in a temp dir and the simulator over HTTP. Proves the command
+//! names, the argument names the UI sends (camelCase) and the `{code, message}` error shape.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop loudly
+
+use serde_json::{Value, json};
+use tauri::Manager;
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use timing_console::core::Overrides;
+
+fn invoke(
+    webview: &tauri::WebviewWindow<MockRuntime>,
+    cmd: &str,
+    body: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        tauri::webview::InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: tauri::ipc::InvokeBody::from(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|r| r.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn commands_work_end_to_end_on_the_mock_runtime() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let sim =
+        rt.block_on(rufus_cloud_sim::Sim::start(rufus_cloud_sim::SimConfig::default())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        data_dir: Some(dir.path().to_path_buf()),
+        api_url: Some(sim.base_url()),
+        api_key: Some(sim.admin_key()),
+        demo_reader: None,
+    };
+    let mut app = timing_console::configure(mock_builder(), overrides)
+        .build(tauri::test::mock_context(tauri::test::noop_assets()))
+        .unwrap();
+    #[allow(deprecated)] // the documented way to run setup() on the mock runtime
+    app.run_iteration(|_, _| {});
+    let webview =
+        tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    // Errors cross as {code, message}.
+    let e = invoke(&webview, "session_close", json!({})).unwrap_err();
+    assert_eq!(e["code"], "no_open_session", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("no session is open"));
+
+    let device = invoke(
+        &webview,
+        "device_bind",
+        json!({"input": {"serial_number": "IPC-1", "model": "console", "device_type": "custom", "alias": "Finish", "firmware": null}}),
+    )
+    .unwrap();
+    assert_eq!(device["serial_number"], "IPC-1");
+    let session = invoke(&webview, "session_open", json!({"alias": "10K"})).unwrap();
+    assert_eq!(session["state"], "opening");
+
+    let entry = invoke(&webview, "manual_mark", json!({"bibs": "7, 12"})).unwrap();
+    assert_eq!(entry["passings"].as_array().unwrap().len(), 2);
+    let bad = invoke(&webview, "manual_mark", json!({"bibs": "7x!"})).unwrap_err();
+    assert_eq!(bad["code"], "invalid");
+
+    let corrected = invoke(
+        &webview,
+        "passing_correct",
+        json!({"num": 1, "change": {"kind": "set_bib", "bib": "71"}, "reason": "misread"}),
+    )
+    .unwrap();
+    assert_eq!(corrected["correction"]["new_value"], "71");
+
+    let reader =
+        invoke(&webview, "reader_add", json!({"name": "sim", "spec": "sim:runners=5,rate=0"}))
+            .unwrap();
+    assert_eq!(reader["protocol"], "sim");
+
+    // The sync engine runs in the background: the cloud gets the passings.
+    let core = app.state::<std::sync::Arc<timing_console::core::AppCore>>().inner().clone();
+    rt.block_on(async {
+        for _ in 0..200 {
+            let sent = sim.snapshot().sessions.iter().map(|s| s.passings.len()).sum::<usize>();
+            if sent >= 7 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the passings never reached the simulator");
+    });
+
+    let state = invoke(&webview, "app_state", json!({})).unwrap();
+    assert_eq!(state["device"]["serial_number"], "IPC-1");
+    assert_eq!(state["session"]["alias"], "10K");
+    assert_eq!(state["readers"][0]["name"], "sim");
+    let feed = invoke(&webview, "feed_page", json!({"before": null, "limit": 50})).unwrap();
+    assert_eq!(feed.as_array().unwrap().len(), 7, "2 manual + 5 simulated runners");
+    let audit = invoke(
+        &webview,
+        "passing_audit",
+        json!({"passingId": corrected["correction"]["passing_id"]}),
+    )
+    .unwrap();
+    assert_eq!(audit[0]["reason"], "misread");
+    rt.block_on(core.shutdown());
+}
