@@ -5,8 +5,10 @@
 // xtask talks to a person on a terminal and times its own steps; neither is product logic.
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
+mod desktop;
 mod setup;
 mod tidy;
+mod ui;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,19 +18,24 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  run     set up this machine, then start the RUFUS simulator (and, once it exists, the app)
-  test    set up this machine, then run formatting, lints, tidy checks and every test
-  bench   measure the performance figures (release build) and print them in one table
-  setup   only install the system packages this project needs (idempotent)
+  run                    set up this machine, then start the desktop app on its embedded defaults:
+                         a local database, the bundled RUFUS simulator and a simulated reader
+  test                   set up this machine, then run formatting, lints, tidy checks and every
+                         test (Rust, UI, and the real app through WebDriver)
+  bench                  measure the performance figures (release build) and print one table
+  screenshots [--out D]  screenshots of every screen of the real app with a live session (Xvfb)
+  setup                  only install the system and npm packages this project needs (idempotent)
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
     let result = match args.first().map(String::as_str) {
-        Some("run") => run(args.get(1..).unwrap_or_default()),
+        Some("run") => desktop::run_demo(rest),
         Some("test") => test(),
-        Some("setup") => setup::ensure_system_packages(),
-        Some("bench") => bench(args.get(1..).unwrap_or_default()),
+        Some("bench") => bench(rest),
+        Some("screenshots") => desktop::screenshots(rest),
+        Some("setup") => setup::ensure_system_packages().and_then(|()| ui::install()),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -68,12 +75,14 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 fn test() -> Result<(), String> {
     setup::ensure_system_packages()?;
     setup::ensure_rust_components()?;
+    ui::install()?;
     println!("::: tidy");
     tidy::check(&root())?;
 
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     step("fmt", fmt)?;
+    ui::checks()?;
 
     let mut clippy = cargo();
     clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
@@ -82,22 +91,15 @@ fn test() -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
     step("cargo test", tests)?;
-    Ok(())
+
+    ui::tests()?;
+    desktop::webdriver_tests()
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
     setup::ensure_system_packages()?;
     let mut cmd = cargo();
     cmd.args(["run", "--release", "--quiet", "--package", "timing-bench", "--"]).args(args);
-    step("bench", cmd)
-}
-
-fn run(args: &[String]) -> Result<(), String> {
-    setup::ensure_system_packages()?;
-    let port = args.first().cloned().unwrap_or_else(|| "8787".into());
-    println!("::: starting the RUFUS Cloud simulator on 127.0.0.1:{port} (Ctrl-C to stop)");
-    println!("    point a client at the base URL and key printed on the READY line below.");
-    let mut sim = cargo();
-    sim.args(["run", "--quiet", "--package", "rufus-cloud-sim", "--", "--port", &port]);
-    step("rufus-cloud-sim", sim)
+    step("bench (engine)", cmd)?;
+    ui::bench_frames()
 }

@@ -10,7 +10,10 @@ const PACKAGES: &[(&str, &str)] = &[
     ("libudev-dev", "serial port discovery with USB descriptions (serialport)"),
     ("libwebkit2gtk-4.1-dev", "the desktop app's webview (Tauri 2 on Linux)"),
     ("libgtk-3-dev", "the desktop app's window toolkit"),
-    ("libayatana-appindicator3-dev", "Tauri's tray support (the appindicator package Debian 12 ships)"),
+    (
+        "libayatana-appindicator3-dev",
+        "Tauri's tray support (the appindicator package Debian 12 ships)",
+    ),
     ("librsvg2-dev", "icons in the desktop app"),
     ("libssl-dev", "TLS for crates that link OpenSSL in the Tauri tree"),
     ("libxdo-dev", "Tauri's keyboard shortcuts on X11"),

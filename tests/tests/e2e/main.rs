@@ -1,0 +1,167 @@
+//! The real desktop app driven through WebDriver (tauri-driver + WebKitWebDriver under Xvfb):
+//! bind a device, open a session, simulated reads in the feed, manual entry in all three
+//! modes, a correction, the passings in the simulator's state, and closing the session.
+//!
+//! These need the app built with the UI embedded, Xvfb and tauri-driver, so they are
+//! `#[ignore]`d in a plain `cargo test`; `cargo xtask test` builds everything and runs them
+//! with `--ignored` (`TIMING_APP` names the app binary).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop loudly
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rufus_cloud_sim::{Sim, SimConfig};
+use timing_drills::desktop::{AppEnv, Desktop};
+use timing_drills::webdriver::{ENTER, Session};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn app() -> PathBuf {
+    std::env::var_os("TIMING_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/timing-console"))
+}
+
+async fn feed_has_bib(s: &Session, bib: &str) -> bool {
+    s.count(&format!("[data-testid=\"feed-row\"][data-bib=\"{bib}\"]")).await.unwrap_or(0) > 0
+}
+
+async fn wait_bib(s: &Session, bib: &str) {
+    for _ in 0..100 {
+        if feed_has_bib(s, bib).await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("bib {bib} never appeared in the feed");
+}
+
+async fn type_manual(s: &Session, text: &str) {
+    let input = s.by_test_id("manual-input", WAIT).await.unwrap();
+    input.click().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app, Xvfb and tauri-driver: run by `cargo xtask test`"]
+async fn a_race_from_bind_to_close_in_the_real_app() {
+    tokio::time::timeout(Duration::from_secs(240), async {
+        let sim = Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let env = AppEnv {
+            data_dir: data.path().to_path_buf(),
+            api_url: Some(sim.base_url()),
+            api_key: Some(sim.admin_key()),
+            demo_reader: Some("sim:runners=400,rate=3,seed=5".into()),
+        };
+        let desktop = Desktop::launch(&app(), &env).await.unwrap();
+        let s = &desktop.session;
+
+        // Bind a device.
+        s.by_test_id("nav-devices", WAIT).await.unwrap().click().await.unwrap();
+        s.by_test_id("bind-serial", WAIT).await.unwrap().send_keys("E2E-CONSOLE-1").await.unwrap();
+        s.by_test_id("bind-model", WAIT).await.unwrap().send_keys("RUFUS Timing Console").await.unwrap();
+        s.by_test_id("bind-submit", WAIT).await.unwrap().click().await.unwrap();
+        s.wait_until(
+            "the bound device",
+            "return (document.querySelector('[data-testid=\"device-current\"]')?.textContent ?? '').includes('E2E-CONSOLE-1')",
+            WAIT,
+        )
+        .await
+        .unwrap();
+        assert_eq!(sim.snapshot().devices.len(), 1, "bound in the cloud");
+
+        // Open a session.
+        s.by_test_id("nav-console", WAIT).await.unwrap().click().await.unwrap();
+        s.by_test_id("session-alias", WAIT).await.unwrap().send_keys("E2E 10K").await.unwrap();
+        s.by_test_id("session-open", WAIT).await.unwrap().click().await.unwrap();
+        s.wait_until(
+            "recording",
+            "return document.querySelector('[data-testid=\"recording-indicator\"]')?.dataset.state === 'recording'",
+            WAIT,
+        )
+        .await
+        .unwrap();
+
+        // Simulated reads appear in the feed.
+        s.wait_until(
+            "simulated reads in the feed",
+            "return document.querySelectorAll('[data-testid=\"feed-row\"]').length >= 3",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+
+        // Manual entry, mode 1: bib then Enter.
+        s.by_test_id("manual-mode-bib", WAIT).await.unwrap().click().await.unwrap();
+        type_manual(s, &format!("901{ENTER}")).await;
+        wait_bib(s, "901").await;
+
+        // Mode 2: Space stamps, then the bib goes to the oldest waiting stamp.
+        s.by_test_id("manual-mode-time", WAIT).await.unwrap().click().await.unwrap();
+        type_manual(s, " ").await;
+        type_manual(s, &format!("902{ENTER}")).await;
+        wait_bib(s, "902").await;
+
+        // Mode 3: typed ahead, Space records the first queued bib.
+        s.by_test_id("manual-mode-queue", WAIT).await.unwrap().click().await.unwrap();
+        type_manual(s, &format!("903{ENTER}")).await;
+        s.wait_until(
+            "903 queued",
+            "return (document.querySelector('[data-testid=\"queued-bibs\"]')?.textContent ?? '').includes('903')",
+            WAIT,
+        )
+        .await
+        .unwrap();
+        type_manual(s, " ").await;
+        wait_bib(s, "903").await;
+
+        // A correction: 901 was a misread of 911.
+        s.find("[data-testid=\"feed-row\"][data-bib=\"901\"]", WAIT).await.unwrap().click().await.unwrap();
+        let bib = s.by_test_id("correct-bib", WAIT).await.unwrap();
+        bib.clear().await.unwrap();
+        bib.send_keys("911").await.unwrap();
+        s.by_test_id("correct-reason", WAIT).await.unwrap().send_keys("misread").await.unwrap();
+        s.by_test_id("correct-submit", WAIT).await.unwrap().click().await.unwrap();
+        wait_bib(s, "911").await;
+
+        // Everything reaches the simulator.
+        s.wait_until(
+            "the outbox drains",
+            "return document.querySelector('[data-testid=\"sync-pill\"]')?.dataset.pending === '0'",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+        let snapshot = sim.snapshot();
+        let session = snapshot.sessions.iter().find(|x| x.active).expect("the session is in the cloud");
+        let bibs: Vec<&str> = session.passings.iter().map(|p| p.bib.as_str()).collect();
+        for bib in ["902", "903"] {
+            assert!(bibs.contains(&bib), "{bib} reached the cloud: {bibs:?}");
+        }
+        assert!(bibs.contains(&"911") || bibs.contains(&"901"), "the corrected passing reached the cloud");
+        let nums: std::collections::HashSet<u64> = session.received.iter().copied().collect();
+        assert_eq!(nums.len(), session.received.len(), "nothing sent twice");
+
+        // Close the session.
+        let token = session.token_session.clone();
+        s.by_test_id("session-close", WAIT).await.unwrap().click().await.unwrap();
+        if let Ok(confirm) = s.by_test_id("confirm-ok", Duration::from_secs(2)).await {
+            confirm.click().await.unwrap();
+        }
+        for _ in 0..150 {
+            if sim.snapshot().session(&token).is_some_and(|x| !x.active) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(!sim.snapshot().session(&token).unwrap().active, "closed in the cloud");
+        let png = s.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a real screenshot");
+        s.clone().quit().await.ok();
+        drop(desktop);
+        sim.shutdown().await;
+    })
+    .await
+    .unwrap();
+}
