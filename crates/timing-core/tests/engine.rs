@@ -397,3 +397,54 @@ async fn reads_stamp_the_injected_clock_and_survive_a_restart_without_renumberin
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn the_live_feed_coalesces_commits_and_reports_corrections_and_sends() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(None).await.unwrap();
+        let capture = engine.start_capture().await.unwrap();
+        let feed = timing_core::feed::LiveFeed::start(
+            engine.clone(),
+            capture.subscribe(),
+            Duration::from_millis(50),
+        );
+        let mut updates = feed.subscribe();
+        let finish = SimFinish { runners: 50, rate: 0.0, unknown: 0.0, seed: 1 };
+        Box::new(finish).run(capture.sink()).await.unwrap();
+
+        // Every passing arrives, in few coalesced updates.
+        let (mut seen, mut messages) = (0, 0);
+        while seen < 50 {
+            let u = updates.recv().await.unwrap();
+            seen += u.entries.len();
+            messages += 1;
+        }
+        assert!(messages < 50, "coalesced, not one message per passing: {messages}");
+
+        // A correction and the cloud's acknowledgement come back as changed entries.
+        let now = engine.clock().now();
+        let entry = engine.manual().await.unwrap().mark("77", now, now).await.unwrap();
+        let id = entry.passings[0].id;
+        feed.touched(vec![id]);
+        let changed = loop {
+            let u = updates.recv().await.unwrap();
+            if let Some(e) = u.entries.iter().find(|e| e.id == id) {
+                break e.clone();
+            }
+        };
+        assert_eq!(changed.bib.as_deref(), Some("77"));
+        engine.sync().sync_once().await.unwrap();
+        let sent = loop {
+            let u = updates.recv().await.unwrap();
+            if let Some(e) = u.entries.iter().find(|e| e.id == id) {
+                break e.clone();
+            }
+        };
+        assert_eq!(sent.sync_state, SyncState::Sent, "the row turns sent without a reload");
+        capture.shutdown().await;
+    })
+    .await
+    .unwrap();
+}
