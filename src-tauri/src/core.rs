@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use timing_core::feed::{FeedUpdate, LiveFeed};
+use timing_core::lock::InstanceLock;
 use timing_core::station::Station;
 use timing_core::store::Store;
 use timing_core::{CoreError, Engine, EngineConfig};
@@ -82,6 +83,8 @@ pub struct AppCore {
     settings: Mutex<Settings>,
     feed_bus: broadcast::Sender<Arc<FeedUpdate>>,
     running: RwLock<Option<Running>>,
+    /// Held for the app's life: one capturing console per data directory.
+    _lock: InstanceLock,
 }
 
 const SETTINGS_KEY: &str = "app_settings";
@@ -107,6 +110,7 @@ impl AppCore {
         overrides: Overrides,
     ) -> Result<Arc<Self>, CoreError> {
         let data_dir = overrides.data_dir.clone().unwrap_or(data_dir);
+        let lock = InstanceLock::acquire(&data_dir, "RUFUS Timing Console (desktop)")?;
         let store = Store::open_in(&data_dir).await?;
         let stored_url = store.setting("api_url").await?;
         let mut settings = match store.setting(SETTINGS_KEY).await? {
@@ -142,6 +146,7 @@ impl AppCore {
             settings: Mutex::new(settings.clone()),
             feed_bus,
             running: RwLock::new(None),
+            _lock: lock,
         });
         let running = core.launch(&settings, key).await?;
         for reader in &readers {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use timing_core::lock::InstanceLock;
 use timing_core::source::SourceSpec;
 use timing_core::station::Station;
 use timing_core::{CoreError, Engine};
@@ -35,6 +36,7 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
             "--status-every must be a positive number of seconds".into(),
         ));
     }
+    let _lock = InstanceLock::acquire(&engine.config().data_dir, "timing-cli run")?;
     if engine.sync().client().is_none() {
         eprintln!("note: no RUFUS_API_KEY set: capturing locally, nothing is syncing");
     } else if let Err(e) = engine.check_sessions().await {

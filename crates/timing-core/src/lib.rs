@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod feed;
+pub mod lock;
 pub mod manual;
 pub mod participants;
 pub mod source;
