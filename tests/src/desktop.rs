@@ -73,7 +73,10 @@ impl Desktop {
             Ok(c) => c,
             Err(e) => {
                 let _ = xvfb.kill();
-                return Err(format!("cannot start tauri-driver ({}): {e}", tauri_driver().display()));
+                return Err(format!(
+                    "cannot start tauri-driver ({}): {e}",
+                    tauri_driver().display()
+                ));
             }
         };
         let url = format!("http://127.0.0.1:{port}");

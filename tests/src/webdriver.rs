@@ -33,7 +33,7 @@ pub enum WebDriverError {
 type Result<T> = std::result::Result<T, WebDriverError>;
 
 /// The W3C element key.
-const ELEMENT: &str = "element-6066-11e4-a52f-4a5fb2f5e2c0";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A WebDriver session.
 #[derive(Debug, Clone)]
@@ -57,7 +57,14 @@ impl Session {
             "browserName": "wry",
             "tauri:options": {"application": application}
         }}});
-        let answer = call(&http, reqwest::Method::POST, &format!("{driver_url}/session"), Some(caps), "new session").await?;
+        let answer = call(
+            &http,
+            reqwest::Method::POST,
+            &format!("{driver_url}/session"),
+            Some(caps),
+            "new session",
+        )
+        .await?;
         let id = answer
             .get("sessionId")
             .and_then(Value::as_str)
@@ -81,10 +88,15 @@ impl Session {
             let body = json!({"using": "css selector", "value": css});
             match self.cmd(reqwest::Method::POST, "/element", Some(body)).await {
                 Ok(v) => {
-                    let id = v.get(ELEMENT).and_then(Value::as_str).ok_or_else(|| WebDriverError::Unexpected(v.to_string()))?;
+                    let id = v
+                        .get(ELEMENT)
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| WebDriverError::Unexpected(v.to_string()))?;
                     return Ok(Element { session: self.clone(), id: id.to_owned() });
                 }
-                Err(WebDriverError::Driver { error, .. }) if error == "no such element" && waited < wait => {
+                Err(WebDriverError::Driver { error, .. })
+                    if error == "no such element" && waited < wait =>
+                {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     waited += Duration::from_millis(100);
                 }
@@ -105,7 +117,12 @@ impl Session {
 
     /// Runs a script in the page and returns its value.
     pub async fn execute(&self, script: &str, args: Value) -> Result<Value> {
-        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
     }
 
     /// Waits until `script` (returning a boolean) is true.
@@ -161,12 +178,21 @@ impl Element {
 
     /// Its visible text.
     pub async fn text(&self) -> Result<String> {
-        Ok(self.cmd(reqwest::Method::GET, "/text", None).await?.as_str().unwrap_or_default().to_owned())
+        Ok(self
+            .cmd(reqwest::Method::GET, "/text", None)
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// An attribute.
     pub async fn attr(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.cmd(reqwest::Method::GET, &format!("/attribute/{name}"), None).await?.as_str().map(str::to_owned))
+        Ok(self
+            .cmd(reqwest::Method::GET, &format!("/attribute/{name}"), None)
+            .await?
+            .as_str()
+            .map(str::to_owned))
     }
 }
 

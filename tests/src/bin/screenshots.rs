@@ -33,7 +33,8 @@ async fn main() -> std::process::ExitCode {
 
 async fn take() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let arg =
+        |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let out = PathBuf::from(arg("--out").ok_or("--out DIR is required")?);
     let app = PathBuf::from(arg("--app").ok_or("--app PATH is required")?);
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -68,7 +69,12 @@ async fn take() -> Result<(), String> {
     // Let a finish build up: passings arrive, some are typed by hand, the outbox drains.
     tokio::time::sleep(Duration::from_secs(12)).await;
     for (nav, name) in SCREENS {
-        s.by_test_id(nav, Duration::from_secs(20)).await.map_err(|e| e.to_string())?.click().await.map_err(|e| e.to_string())?;
+        s.by_test_id(nav, Duration::from_secs(20))
+            .await
+            .map_err(|e| e.to_string())?
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let png = s.screenshot().await.map_err(|e| e.to_string())?;
         let path = out.join(format!("{name}.png"));

@@ -17,9 +17,9 @@ use timing_drills::webdriver::{ENTER, Session};
 const WAIT: Duration = Duration::from_secs(20);
 
 fn app() -> PathBuf {
-    std::env::var_os("TIMING_APP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/timing-console"))
+    std::env::var_os("TIMING_APP").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/timing-console")
+    })
 }
 
 async fn feed_has_bib(s: &Session, bib: &str) -> bool {
