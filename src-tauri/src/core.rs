@@ -150,14 +150,14 @@ impl AppCore {
         });
         let running = core.launch(&settings, key).await?;
         for reader in &readers {
-            if let Err(e) = running.station.add_source(&reader.name, &reader.spec) {
+            if let Err(e) = running.station.add_source(&reader.name, &reader.spec).await {
                 tracing::warn!(reader = %reader.name, error = %e, "could not restart a reader");
             }
         }
         if let Some(spec) = &core.overrides.demo_reader
             && !readers.iter().any(|r| r.name == "demo")
         {
-            running.station.add_source("demo", spec)?;
+            running.station.add_source("demo", spec).await?;
         }
         *core.running.write().await = Some(running);
         Ok(core)
@@ -274,7 +274,7 @@ impl AppCore {
         }
         let running = self.launch(&self.settings(), key).await?;
         for r in &readers {
-            if let Err(e) = running.station.add_source(&r.name, &r.spec) {
+            if let Err(e) = running.station.add_source(&r.name, &r.spec).await {
                 tracing::warn!(reader = %r.name, error = %e, "could not restart a reader");
             }
         }

@@ -21,7 +21,7 @@ pub fn reader(s: SourceView) -> ReaderView {
         reads_per_sec: s.reads_per_sec,
         rate_history: s.rate_history,
         reads: i64::try_from(s.reads).unwrap_or(i64::MAX),
-        rejected: 0,
+        rejected: i64::try_from(s.rejected).unwrap_or(i64::MAX),
         clock_offset_ms: s.clock_offset_ms,
     }
 }

@@ -33,7 +33,9 @@ fn ensure_tauri_driver() -> Result<PathBuf, String> {
         return Ok(path);
     }
     let mut install = cargo();
-    install.args(["install", "tauri-driver", "--locked", "--version", "^2", "--root"]).arg(tools_dir());
+    install
+        .args(["install", "tauri-driver", "--locked", "--version", "^2", "--root"])
+        .arg(tools_dir());
     step("install tauri-driver", install)?;
     Ok(path)
 }
@@ -44,7 +46,18 @@ pub fn webdriver_tests() -> Result<(), String> {
     let driver = ensure_tauri_driver()?;
     let mut tests = cargo();
     tests
-        .args(["test", "--locked", "-p", "timing-drills", "--test", "e2e", "--", "--ignored", "--test-threads", "1"])
+        .args([
+            "test",
+            "--locked",
+            "-p",
+            "timing-drills",
+            "--test",
+            "e2e",
+            "--",
+            "--ignored",
+            "--test-threads",
+            "1",
+        ])
         .env("TIMING_APP", &app)
         .env("TAURI_DRIVER", &driver);
     step("desktop e2e (WebDriver, real app)", tests)
@@ -104,7 +117,9 @@ pub fn run_demo(args: &[String]) -> Result<(), String> {
     let ready = sim
         .stdout
         .take()
-        .and_then(|out| BufReader::new(out).lines().map_while(Result::ok).find(|l| l.starts_with("READY ")))
+        .and_then(|out| {
+            BufReader::new(out).lines().map_while(Result::ok).find(|l| l.starts_with("READY "))
+        })
         .ok_or("the simulator did not start (is the port free? try `cargo xtask run 8788`)")?;
     let sim = Guard(sim);
     let mut words = ready.split_whitespace().skip(1);
@@ -129,7 +144,16 @@ pub fn run_demo(args: &[String]) -> Result<(), String> {
         }
     };
     if cli(&["device", "list"])?.contains("no device bound") {
-        cli(&["device", "bind", "--serial", "DEMO-CONSOLE-1", "--model", "RUFUS Timing Console", "--alias", "Finish"])?;
+        cli(&[
+            "device",
+            "bind",
+            "--serial",
+            "DEMO-CONSOLE-1",
+            "--model",
+            "RUFUS Timing Console",
+            "--alias",
+            "Finish",
+        ])?;
     }
     if cli(&["status"])?.contains("(none open)") {
         cli(&["session", "open", "--alias", "Demo 10K"])?;
@@ -140,7 +164,9 @@ pub fn run_demo(args: &[String]) -> Result<(), String> {
         .env("TIMING_API_URL", &url)
         .env("RUFUS_API_KEY", &key)
         .env("TIMING_DEMO_READER", "sim:runners=800,rate=2");
-    let _xvfb = if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+    let _xvfb = if std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
         let display = ":77";
         println!("::: no display here: running the app on a virtual display {display} (Xvfb)");
         println!("    see it with `cargo xtask screenshots`, or run this from a desktop session");

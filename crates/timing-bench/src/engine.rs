@@ -59,6 +59,7 @@ pub async fn pipeline(reads: usize) -> Result<Vec<Figure>, String> {
             reader_time: None,
             host_time: now,
             clock_offset_ms: None,
+            replay_key: None,
         })
         .collect();
     let total = prepared.len() as u64;

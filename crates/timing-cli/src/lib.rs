@@ -3,6 +3,7 @@
 //! `timing-core`; errors are one line on stderr and a non-zero exit code. The binary is a
 //! one-line `main` over [`main`], so test crates can build the same CLI as their own binary.
 
+mod decode;
 mod output;
 mod run;
 
@@ -95,6 +96,14 @@ enum Command {
     /// Import data.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// List the serial ports of this computer, with their USB descriptions.
+    Ports,
+    /// Decode reader bytes from stdin: one JSON line per read and per rejected frame.
+    Decode {
+        /// Protocol: ipico, ultra, r2000, chafon, timy, raceresult, cloudbox, lines.
+        #[arg(long)]
+        protocol: String,
+    },
     /// Show the live feed of the open session (newest first).
     Feed {
         /// How many passings.
@@ -249,6 +258,15 @@ fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, CoreError> {
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, CoreError> {
+    // Commands that need no data directory.
+    match &cli.command {
+        Command::Ports => {
+            Out { json: cli.json }.ports(&timing_readers::ports());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Decode { protocol } => return decode::run(protocol).await,
+        _ => {}
+    }
     let engine = open_engine(&cli).await?;
     let out = Out { json: cli.json };
     let now = engine.clock().now();
@@ -302,6 +320,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CoreError> {
             out.import(&engine.import_participants(&file).await?);
         }
         Command::Feed { limit } => out.feed(&engine.feed(None, None, limit).await?),
+        Command::Ports | Command::Decode { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }

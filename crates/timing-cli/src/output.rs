@@ -196,6 +196,23 @@ impl Out {
         });
     }
 
+    pub fn ports(&self, ports: &[timing_readers::PortInfo]) {
+        let list: Vec<_> = ports
+            .iter()
+            .map(|p| serde_json::json!({"path": p.path, "description": p.description}))
+            .collect();
+        self.emit(&list, || {
+            if ports.is_empty() {
+                return "no serial ports found".into();
+            }
+            ports
+                .iter()
+                .map(|p| format!("{:<16} {}", p.path, p.description))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
     pub fn import(&self, r: &ImportReport) {
         self.emit(r, || {
             let mut lines = vec![format!(

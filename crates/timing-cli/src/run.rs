@@ -50,7 +50,7 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
         );
     }
     for spec in &args.sources {
-        station.add_source(spec, spec)?;
+        station.add_source(spec, spec).await?;
     }
 
     let mut tick = tokio::time::interval(Duration::from_secs_f64(args.status_every));

@@ -2,7 +2,7 @@
 //! passings with their `num_passing`) → broadcast of what was committed. Nothing is shown or
 //! synced before it is committed (promise 1); duplicates are stored, flagged (promise 3).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -143,6 +143,11 @@ impl ReadSink {
         self.clock.monotonic()
     }
 
+    /// The clock, for sources that stamp reads themselves.
+    pub fn clock(&self) -> SharedClock {
+        self.clock.clone()
+    }
+
     /// The host's time, for stamping reads on arrival.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -183,6 +188,7 @@ impl Capture {
             batches: batches.clone(),
             stats: stats_tx,
             committed,
+            replay_seen: HashMap::new(),
         };
         let task = tokio::spawn(committer.run(rx));
         let sink = ReadSink { tx, clock, stopping: Arc::new(AtomicBool::new(false)) };
@@ -242,6 +248,8 @@ struct Committer {
     batches: broadcast::Sender<Arc<CommitBatch>>,
     stats: watch::Sender<CaptureStats>,
     committed: Arc<Notify>,
+    /// Replay keys already recorded, per source (loaded from the store on first sight).
+    replay_seen: HashMap<String, HashSet<String>>,
 }
 
 impl Committer {
@@ -266,11 +274,33 @@ impl Committer {
         if session != self.loaded_session {
             self.load_window(session).await;
         }
+        for read in queue.iter() {
+            if read.replay_key.is_some() && !self.replay_seen.contains_key(&read.source) {
+                let keys = match self.store.replay_keys(&read.source).await {
+                    Ok(keys) => keys.into_iter().collect(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not load replay keys");
+                        HashSet::new()
+                    }
+                };
+                self.replay_seen.insert(read.source.clone(), keys);
+            }
+        }
         let to_commit: Vec<ReadToCommit> = queue
             .drain(..)
             .map(|read| {
-                let duplicate = session
-                    .is_some_and(|s| self.dedup.is_duplicate(s, &read.chip, read.crossing_time()));
+                // A read the reader sent again (rewind after a reconnect or a restart) is kept,
+                // flagged duplicate: it never makes a second passing.
+                let replayed = match (&read.replay_key, self.replay_seen.get_mut(&read.source)) {
+                    (Some(key), Some(seen)) => !seen.insert(key.clone()),
+                    _ => false,
+                };
+                // An impulse with no chip (a photocell) is never a duplicate of another.
+                let duplicate = replayed
+                    || (!read.chip.is_empty()
+                        && session.is_some_and(|s| {
+                            self.dedup.is_duplicate(s, &read.chip, read.crossing_time())
+                        }));
                 let bib = bib_for_read(&read, &self.chips);
                 ReadToCommit { read, session_id: session, duplicate, bib }
             })

@@ -223,6 +223,9 @@ pub struct RawRead {
     pub clock_offset_ms: Option<i64>,
     /// The exact bytes of the frame.
     pub raw: Vec<u8>,
+    /// The reader's own key for this read (stable across rewinds and restarts), if it has one.
+    #[serde(default)]
+    pub replay_key: Option<String>,
 }
 
 impl RawRead {

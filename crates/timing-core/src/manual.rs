@@ -99,7 +99,8 @@ impl<'a> ManualEntry<'a> {
         Ok(Entry { passings, warnings: Vec::new(), queued: self.queued().await? })
     }
 
-    /// Mode 2: gives typed bibs to the oldest stamps still waiting for one, in finish order.
+    /// Mode 2: gives typed bibs to the oldest stamps still waiting for one, in finish order
+    /// (stamped by hand, or photocell impulses).
     pub async fn assign(&self, typed: &str, now: DateTime<Utc>) -> Result<Entry> {
         let bibs = parse_bibs(typed)?;
         if bibs.is_empty() {
@@ -108,7 +109,7 @@ impl<'a> ManualEntry<'a> {
         let warnings = self.warnings(&bibs).await?;
         let mut tx = self.store.begin_write().await?;
         let waiting: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM passings WHERE session_id = ? AND source = 'manual' AND bib IS NULL
+            "SELECT id FROM passings WHERE session_id = ? AND bib IS NULL AND chip IS NULL
                AND corrects_id IS NULL AND sync_state = 'pending' AND COALESCE(status, '') <> 'void'
              ORDER BY timestamp, num_passing LIMIT ?",
         )

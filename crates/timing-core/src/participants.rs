@@ -263,6 +263,7 @@ mod tests {
             reader_time: None,
             host_time: chrono::DateTime::UNIX_EPOCH,
             clock_offset_ms: None,
+            replay_key: None,
             raw: Vec::new(),
         };
         assert_eq!(bib_for_read(&read("X", "cloudbox", Some("55")), &chips).as_deref(), Some("55"));

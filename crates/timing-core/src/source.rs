@@ -11,6 +11,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use timing_readers::{ReaderConfig, ReaderHandle, ReaderSupervisor, Rssi, StampedRead};
+
 use crate::capture::ReadSink;
 use crate::domain::RawRead;
 use crate::error::{CoreError, Result};
@@ -33,6 +35,9 @@ pub enum SourceSpec {
     Sim(SimFinish),
     /// `lines:-` (stdin), `lines:/path/file`, `lines:/dev/ttyUSB0?baud=9600` (serial port)
     Lines(LineInput),
+    /// Timing hardware: `serial:/dev/ttyUSB0?protocol=ipico[&baud=9600]`,
+    /// `tcp:192.168.1.20:23?protocol=ultra` (decoders, reconnect and rewind in timing-readers).
+    Reader(Box<ReaderConfig>),
 }
 
 /// Where a line source reads from.
@@ -79,8 +84,12 @@ impl SourceSpec {
                     (p, false) => LineInput::File(PathBuf::from(p)),
                 }))
             }
+            "serial" | "tcp" => ReaderConfig::from_spec(spec)
+                .map(|c| SourceSpec::Reader(Box::new(c)))
+                .map_err(|e| CoreError::Invalid(e.to_string())),
             other => Err(CoreError::Invalid(format!(
-                "unknown source `{other}`: use sim:runners=N,rate=R or lines:-|PATH[?baud=B]"
+                "unknown source `{other}`: use sim:runners=N,rate=R, lines:-|PATH[?baud=B], \
+                 serial:PORT?protocol=P or tcp:HOST[:PORT]?protocol=P"
             ))),
         }
     }
@@ -90,6 +99,9 @@ impl SourceSpec {
         match self {
             SourceSpec::Sim(sim) => Box::new(sim),
             SourceSpec::Lines(input) => Box::new(LineSource { input, name: None }),
+            SourceSpec::Reader(config) => {
+                Box::new(HardwareSource { config: *config, handle: None })
+            }
         }
     }
 
@@ -98,6 +110,19 @@ impl SourceSpec {
         match self {
             SourceSpec::Sim(sim) => Box::new(NamedSim { sim, name: name.to_owned() }),
             SourceSpec::Lines(input) => Box::new(LineSource { input, name: Some(name.to_owned()) }),
+            SourceSpec::Reader(mut config) => {
+                config.name = Some(name.to_owned());
+                Box::new(HardwareSource { config: *config, handle: None })
+            }
+        }
+    }
+
+    /// The protocol name, for status lines and the readers screen.
+    pub fn protocol(&self) -> String {
+        match self {
+            SourceSpec::Sim(_) => "sim".into(),
+            SourceSpec::Lines(_) => "lines".into(),
+            SourceSpec::Reader(c) => c.protocol.to_string(),
         }
     }
 }
@@ -254,11 +279,72 @@ impl ReadSource for NamedSim {
                     reader_time: None,
                     host_time: sink.now(),
                     clock_offset_ms: None,
+                    replay_key: None,
                 };
                 if sink.send(read).await.is_err() {
                     break; // the pipeline is shutting down
                 }
             }
+            Ok(())
+        })
+    }
+}
+
+// ------------------------------------------------------------------------ hardware
+
+/// A timing reader (serial or TCP) run by a [`ReaderSupervisor`], which reconnects, rewinds
+/// and stamps; its reads are handed to the pipeline as they come.
+#[derive(Debug)]
+pub struct HardwareSource {
+    /// The reader's configuration.
+    pub config: ReaderConfig,
+    /// Where to put the supervisor's handle (status, commands) when it starts.
+    pub handle: Option<ReaderSlot>,
+}
+
+/// Where a running hardware source publishes its supervisor's handle.
+pub type ReaderSlot = std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<ReaderHandle>>>>;
+
+/// A hardware read as the engine records it.
+pub fn raw_read_from(s: StampedRead) -> RawRead {
+    RawRead {
+        source: s.source,
+        protocol: s.protocol.to_string(),
+        chip: s.read.chip,
+        bib: s.read.bib,
+        antenna: s.read.antenna.map(i64::from),
+        rssi: match s.read.rssi {
+            Some(Rssi::Dbm(dbm)) => Some(i64::from(dbm)),
+            _ => None,
+        },
+        reader_time: s.reader_time_utc,
+        host_time: s.host_time,
+        clock_offset_ms: s.clock_offset_ms,
+        raw: s.read.raw,
+        replay_key: s.replay_key,
+    }
+}
+
+impl ReadSource for HardwareSource {
+    fn name(&self) -> String {
+        self.config.source()
+    }
+
+    fn run(self: Box<Self>, sink: ReadSink) -> SourceFuture {
+        Box::pin(async move {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+            let handle =
+                std::sync::Arc::new(ReaderSupervisor::spawn(self.config, sink.clock(), tx));
+            if let Some(slot) = &self.handle {
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
+            }
+            while let Some(read) = rx.recv().await {
+                if sink.send(raw_read_from(read)).await.is_err() {
+                    break;
+                }
+            }
+            // Dropping the last handle ends the supervisor and closes the port.
+            drop(handle);
             Ok(())
         })
     }
@@ -343,6 +429,7 @@ fn line_read(source: &str, line: String, sink: &ReadSink) -> RawRead {
         reader_time: None,
         host_time: sink.now(),
         clock_offset_ms: None,
+        replay_key: None,
     }
 }
 
@@ -481,34 +568,4 @@ mod tests {
         assert_eq!(s.feed(b"99"), Vec::<String>::new());
         assert_eq!(s.finish().as_deref(), Some("99"));
     }
-}
-
-/// A serial port the OS offers, described the way a timer recognises it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PortInfo {
-    /// `/dev/ttyUSB0`, `COM3`.
-    pub path: String,
-    /// e.g. "CP2102 USB to UART Bridge Controller on /dev/ttyUSB0".
-    pub description: String,
-}
-
-/// The serial ports of this computer (empty when the OS cannot list them).
-pub fn serial_ports() -> Vec<PortInfo> {
-    let Ok(ports) = serialport::available_ports() else { return Vec::new() };
-    ports
-        .into_iter()
-        .map(|p| {
-            let what = match &p.port_type {
-                serialport::SerialPortType::UsbPort(usb) => usb
-                    .product
-                    .clone()
-                    .or_else(|| usb.manufacturer.clone())
-                    .unwrap_or_else(|| format!("USB serial {:04x}:{:04x}", usb.vid, usb.pid)),
-                serialport::SerialPortType::BluetoothPort => "Bluetooth serial port".into(),
-                serialport::SerialPortType::PciPort => "serial port (PCI)".into(),
-                serialport::SerialPortType::Unknown => "serial port".into(),
-            };
-            PortInfo { description: format!("{what} on {}", p.port_name), path: p.port_name }
-        })
-        .collect()
 }

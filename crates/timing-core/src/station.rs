@@ -14,7 +14,9 @@ use crate::capture::Capture;
 use crate::domain::SessionId;
 use crate::engine::Engine;
 use crate::error::{CoreError, Result};
-use crate::source::SourceSpec;
+use timing_readers::{ReaderConfig, ReaderHandle, ReaderState, ResumePoint};
+
+use crate::source::{HardwareSource, ReadSource, ReaderSlot, SourceSpec};
 
 /// How long a source may deliver nothing before it is shown as quiet.
 const QUIET_AFTER: Duration = Duration::from_secs(10);
@@ -32,12 +34,14 @@ pub struct SourceView {
     pub spec: String,
     /// Protocol name.
     pub protocol: String,
-    /// `reading`, `quiet`, `ended`, `lost`, `stopped`.
+    /// `connecting`, `connected`, `reading`, `quiet`, `lost`, `ended`, `stopped`.
     pub state: String,
     /// Why it ended, if it failed.
     pub last_error: Option<String>,
     /// Reads committed from it.
     pub reads: u64,
+    /// Frames the reader's decoder rejected (bad checksum, garbage…).
+    pub rejected: u64,
     /// Recent reads per second.
     pub reads_per_sec: f64,
     /// Reads per second, one value per 5 s over the last minute, oldest first.
@@ -61,6 +65,19 @@ struct RunningSource {
     history: VecDeque<f64>,
     last_step: Duration,
     stopped: bool,
+    /// For timing hardware: the supervisor's handle (status, commands).
+    reader: Option<ReaderSlot>,
+}
+
+fn reader_state(state: ReaderState) -> &'static str {
+    match state {
+        ReaderState::Connecting => "connecting",
+        ReaderState::Connected => "connected",
+        ReaderState::Reading => "reading",
+        ReaderState::Quiet => "quiet",
+        ReaderState::Lost => "lost",
+        ReaderState::Stopped => "stopped",
+    }
 }
 
 /// Capture + sync + sources, running.
@@ -94,22 +111,48 @@ impl Station {
         self.sources.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a source under `name` from its spec (`sim:…`, `lines:…`).
-    pub fn add_source(&self, name: &str, spec: &str) -> Result<()> {
+    /// Starts a source under `name` from its spec (`sim:…`, `lines:…`, `serial:…`, `tcp:…`).
+    /// A reader that ran before resumes after the last read it delivered (rewind).
+    pub async fn add_source(&self, name: &str, spec: &str) -> Result<()> {
         let name = name.trim();
         if name.is_empty() {
             return Err(CoreError::Invalid("a reader needs a name".into()));
         }
-        let parsed = SourceSpec::parse(spec)?;
-        let mut sources = self.sources_lock();
-        if sources.contains_key(name) {
+        if self.sources_lock().contains_key(name) {
             return Err(CoreError::Conflict(format!("a reader named `{name}` already exists")));
         }
-        let protocol = match &parsed {
-            SourceSpec::Sim(_) => "sim",
-            SourceSpec::Lines(_) => "lines",
+        self.add_parsed(name, spec, SourceSpec::parse(spec)?).await
+    }
+
+    /// Starts timing hardware from its configuration (for configurations a spec cannot say,
+    /// e.g. a reader's time zone or an IPICO Elite's replay ports).
+    pub async fn add_reader(&self, name: &str, config: ReaderConfig) -> Result<()> {
+        let spec = config.to_string();
+        self.add_parsed(name.trim(), &spec, SourceSpec::Reader(Box::new(config))).await
+    }
+
+    async fn add_parsed(&self, name: &str, spec: &str, parsed: SourceSpec) -> Result<()> {
+        if name.is_empty() {
+            return Err(CoreError::Invalid("a reader needs a name".into()));
+        }
+        if self.sources_lock().contains_key(name) {
+            return Err(CoreError::Conflict(format!("a reader named `{name}` already exists")));
+        }
+        let protocol = parsed.protocol();
+        let (source, reader): (Box<dyn ReadSource>, _) = match parsed {
+            SourceSpec::Reader(mut config) => {
+                config.name = Some(name.to_owned());
+                if config.resume_after.is_none()
+                    && let Some((key, at)) = self.engine.store().last_replay_point(name).await?
+                {
+                    config.resume_after = Some(ResumePoint { replay_key: Some(key), at: Some(at) });
+                }
+                let slot = Arc::new(Mutex::new(None));
+                let source = HardwareSource { config: *config, handle: Some(slot.clone()) };
+                (Box::new(source), Some(slot))
+            }
+            other => (other.into_source_named(name), None),
         };
-        let source = parsed.into_source_named(name);
         let sink = self.capture.sink();
         let outcome = Arc::new(Mutex::new(None));
         let done = outcome.clone();
@@ -118,24 +161,66 @@ impl Station {
             *done.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
         });
         let now = self.engine.clock().monotonic();
+        let mut sources = self.sources_lock();
+        if sources.contains_key(name) {
+            task.abort();
+            return Err(CoreError::Conflict(format!("a reader named `{name}` already exists")));
+        }
         sources.insert(
             name.to_owned(),
             RunningSource {
                 spec: spec.to_owned(),
-                protocol: protocol.to_owned(),
+                protocol,
                 task,
                 outcome,
                 samples: VecDeque::new(),
                 history: VecDeque::new(),
                 last_step: now,
                 stopped: false,
+                reader,
             },
         );
         Ok(())
     }
 
-    /// Stops a source; it stays listed as `stopped` and can be started again.
-    pub fn stop_source(&self, name: &str) -> Result<()> {
+    fn reader_handle(&self, name: &str) -> Result<Option<Arc<ReaderHandle>>> {
+        let sources = self.sources_lock();
+        let source =
+            sources.get(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+        Ok(source
+            .reader
+            .as_ref()
+            .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone()))
+    }
+
+    /// Sets a reader's clock to this computer's UTC time (readers with a settable clock).
+    pub async fn set_reader_clock(&self, name: &str) -> Result<()> {
+        let handle = self.reader_handle(name)?.ok_or_else(|| {
+            CoreError::Conflict(format!(
+                "reader `{name}` has no clock of its own: its reads are stamped with this computer's time"
+            ))
+        })?;
+        handle
+            .set_clock(self.engine.clock().now())
+            .await
+            .map_err(|e| CoreError::Conflict(e.to_string()))
+    }
+
+    /// The last frames a reader exchanged (timing hardware: in and out, decoded or rejected).
+    pub fn reader_frames(
+        &self,
+        name: &str,
+        n: usize,
+    ) -> Result<Option<Vec<timing_readers::FrameRecord>>> {
+        Ok(self.reader_handle(name)?.map(|h| h.recent_frames(n)))
+    }
+
+    /// Stops a source: timing hardware is told to stop reading (it stays connected); other
+    /// sources stop and stay listed as `stopped` until started again.
+    pub async fn stop_source(&self, name: &str) -> Result<()> {
+        if let Some(handle) = self.reader_handle(name)? {
+            return handle.stop().await.map_err(|e| CoreError::Conflict(e.to_string()));
+        }
         let mut sources = self.sources_lock();
         let source =
             sources.get_mut(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
@@ -144,8 +229,12 @@ impl Station {
         Ok(())
     }
 
-    /// Starts a stopped (or ended) source again from its spec.
-    pub fn start_source(&self, name: &str) -> Result<()> {
+    /// Starts a source again: timing hardware is told to read; other sources restart from
+    /// their spec.
+    pub async fn start_source(&self, name: &str) -> Result<()> {
+        if let Some(handle) = self.reader_handle(name)? {
+            return handle.start().await.map_err(|e| CoreError::Conflict(e.to_string()));
+        }
         let spec = {
             let sources = self.sources_lock();
             let source =
@@ -156,16 +245,20 @@ impl Station {
             source.spec.clone()
         };
         self.sources_lock().remove(name);
-        self.add_source(name, &spec)
+        self.add_source(name, &spec).await
     }
 
-    /// Stops and forgets a source.
-    pub fn remove_source(&self, name: &str) -> Result<()> {
+    /// Stops and forgets a source (timing hardware is disconnected).
+    pub async fn remove_source(&self, name: &str) -> Result<()> {
+        let handle = self.reader_handle(name)?;
         let source = self
             .sources_lock()
             .remove(name)
             .ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
         source.task.abort();
+        if let Some(handle) = handle.and_then(|h| Arc::try_unwrap(h).ok()) {
+            handle.shutdown().await;
+        }
         Ok(())
     }
 
@@ -213,6 +306,11 @@ impl Station {
                     s.history.pop_front();
                 }
             }
+            let reader = s
+                .reader
+                .as_ref()
+                .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone())
+                .map(|h| h.status().borrow().clone());
             let finished = s.task.is_finished();
             let failed = s
                 .outcome
@@ -230,18 +328,28 @@ impl Station {
                 (false, _, true) => "quiet",
                 (false, _, false) => "reading",
             };
+            let (state, last_error, rejected, clock_offset_ms) = match (&reader, finished) {
+                (Some(r), false) => (
+                    reader_state(r.state).to_owned(),
+                    r.last_error.clone(),
+                    r.counters.rejected,
+                    r.clock_offset_ms,
+                ),
+                _ => (state.to_owned(), failed, 0, None),
+            };
             views.push(SourceView {
                 name: name.clone(),
                 spec: s.spec.clone(),
                 protocol: s.protocol.clone(),
-                state: state.into(),
-                last_error: failed,
+                state,
+                last_error,
                 reads: counters.reads,
+                rejected,
                 reads_per_sec: rate,
                 rate_history: s.history.iter().copied().collect(),
                 last_chip: counters.last_chip,
                 last_at: counters.last_at,
-                clock_offset_ms: None,
+                clock_offset_ms,
             });
         }
         views
@@ -290,8 +398,15 @@ impl Station {
         let Station { capture, sync, sources, .. } = self;
         let sources = sources.into_inner().unwrap_or_else(|p| p.into_inner());
         for (_, s) in sources {
+            let handle = s
+                .reader
+                .as_ref()
+                .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).take());
             s.task.abort();
             let _ = s.task.await;
+            if let Some(handle) = handle.and_then(|h| Arc::try_unwrap(h).ok()) {
+                handle.shutdown().await;
+            }
         }
         capture.shutdown().await;
         sync.abort();

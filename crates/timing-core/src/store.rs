@@ -23,7 +23,7 @@ use crate::error::{CoreError, Result};
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "timing.db";
 
-/// Rows per multi-row INSERT (each row binds ≤ 13 values; SQLite allows 32 766).
+/// Rows per multi-row INSERT (each row binds ≤ 14 values; SQLite allows 32 766).
 const INSERT_CHUNK: usize = 500;
 
 /// A handle to the local database (cheap to clone: the pool is shared and synchronised).
@@ -347,7 +347,7 @@ impl Store {
             let base = first_raw_id + (chunk_index * INSERT_CHUNK) as i64;
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO raw_reads(id, session_id, source, protocol, chip, bib, antenna, rssi, \
-                 reader_time, host_time, clock_offset_ms, raw, duplicate) ",
+                 reader_time, host_time, clock_offset_ms, raw, duplicate, replay_key) ",
             );
             q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
                 b.push_bind(base + i as i64)
@@ -362,7 +362,8 @@ impl Store {
                     .push_bind(format_utc(r.read.host_time))
                     .push_bind(r.read.clock_offset_ms)
                     .push_bind(&r.read.raw)
-                    .push_bind(r.duplicate);
+                    .push_bind(r.duplicate)
+                    .push_bind(&r.read.replay_key);
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -386,7 +387,8 @@ impl Store {
                 .map(|(_, raw_id, r)| {
                     let np = NewPassing {
                         bib: r.bib.clone(),
-                        chip: Some(r.read.chip.clone()),
+                        // A photocell impulse has no chip: its passing waits for a bib.
+                        chip: Some(r.read.chip.clone()).filter(|c| !c.is_empty()),
                         timestamp: r.read.crossing_time(),
                         source: PassingSource::Reader,
                         status: None,
@@ -475,6 +477,29 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Ok((r.try_get::<String, _>("chip")?, time_col(r, "t")?))).collect()
+    }
+
+    /// Every replay key a source's reads carried (to recognise rewound reads).
+    pub async fn replay_keys(&self, source: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT replay_key FROM raw_reads WHERE source = ? AND replay_key IS NOT NULL",
+        )
+        .bind(source)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Where a source's reads stopped: its last replay key and that read's time (reader's
+    /// clock where it has one), so a restarted reader rewinds from there.
+    pub async fn last_replay_point(&self, source: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+        let row = sqlx::query(
+            "SELECT replay_key, COALESCE(reader_time, host_time) AS t FROM raw_reads
+             WHERE source = ? AND replay_key IS NOT NULL ORDER BY id DESC LIMIT 1",
+        )
+        .bind(source)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("replay_key")?, time_col(&r, "t")?))).transpose()
     }
 
     // ------------------------------------------------------------------ outbox

@@ -373,6 +373,7 @@ async fn reads_stamp_the_injected_clock_and_survive_a_restart_without_renumberin
             reader_time: None,
             host_time: clock.now(),
             clock_offset_ms: None,
+            replay_key: None,
             raw: chip.as_bytes().to_vec(),
         };
         capture.sink().send(read("101")).await.unwrap();

@@ -296,6 +296,21 @@ impl fmt::Display for Rejected {
 }
 
 impl RejectReason {
+    /// A short stable name for the kind of rejection (`bad_checksum`, `bad_length`,
+    /// `field_count`, `bad_field`, `bad_json`, `garbage`, `too_long`, `truncated`), for counters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RejectReason::BadChecksum { .. } => "bad_checksum",
+            RejectReason::BadLength { .. } => "bad_length",
+            RejectReason::FieldCount { .. } => "field_count",
+            RejectReason::BadField { .. } => "bad_field",
+            RejectReason::BadJson { .. } => "bad_json",
+            RejectReason::Garbage => "garbage",
+            RejectReason::TooLong { .. } => "too_long",
+            RejectReason::Truncated => "truncated",
+        }
+    }
+
     /// A `BadField` with the value shortened to what helps a person.
     pub(crate) fn bad_field(field: &'static str, value: &[u8]) -> Self {
         RejectReason::BadField { field, value: crate::text::shown(value) }

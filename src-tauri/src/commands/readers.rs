@@ -20,7 +20,7 @@ async fn view(core: &Core<'_>, name: &str) -> Cmd<ReaderView> {
 
 #[tauri::command]
 pub async fn reader_ports() -> Cmd<Vec<PortView>> {
-    Ok(timing_core::source::serial_ports()
+    Ok(timing_readers::ports()
         .into_iter()
         .map(|p| PortView { path: p.path, description: p.description })
         .collect())
@@ -30,7 +30,7 @@ pub async fn reader_ports() -> Cmd<Vec<PortView>> {
 pub async fn reader_add(core: Core<'_>, name: String, spec: String) -> Cmd<ReaderView> {
     {
         let guard = core.running().await;
-        running(&guard)?.station.add_source(&name, &spec).map_err(err)?;
+        running(&guard)?.station.add_source(&name, &spec).await.map_err(err)?;
     }
     core.persist_readers().await.map_err(err)?;
     view(&core, name.trim()).await
@@ -40,7 +40,7 @@ pub async fn reader_add(core: Core<'_>, name: String, spec: String) -> Cmd<Reade
 pub async fn reader_remove(core: Core<'_>, name: String) -> Cmd<()> {
     {
         let guard = core.running().await;
-        running(&guard)?.station.remove_source(&name).map_err(err)?;
+        running(&guard)?.station.remove_source(&name).await.map_err(err)?;
     }
     core.persist_readers().await.map_err(err)
 }
@@ -49,7 +49,7 @@ pub async fn reader_remove(core: Core<'_>, name: String) -> Cmd<()> {
 pub async fn reader_start(core: Core<'_>, name: String) -> Cmd<ReaderView> {
     {
         let guard = core.running().await;
-        running(&guard)?.station.start_source(&name).map_err(err)?;
+        running(&guard)?.station.start_source(&name).await.map_err(err)?;
     }
     view(&core, &name).await
 }
@@ -58,23 +58,36 @@ pub async fn reader_start(core: Core<'_>, name: String) -> Cmd<ReaderView> {
 pub async fn reader_stop(core: Core<'_>, name: String) -> Cmd<ReaderView> {
     {
         let guard = core.running().await;
-        running(&guard)?.station.stop_source(&name).map_err(err)?;
+        running(&guard)?.station.stop_source(&name).await.map_err(err)?;
     }
     view(&core, &name).await
 }
 
 #[tauri::command]
 pub async fn reader_set_clock(core: Core<'_>, name: String) -> Cmd<ReaderView> {
-    let reader = view(&core, &name).await?;
-    Err(err(CoreError::Conflict(format!(
-        "reader `{}` ({}) has no clock of its own: its reads are stamped with this computer's time",
-        reader.name, reader.protocol
-    ))))
+    {
+        let guard = core.running().await;
+        running(&guard)?.station.set_reader_clock(&name).await.map_err(err)?;
+    }
+    view(&core, &name).await
 }
 
 #[tauri::command]
 pub async fn reader_frames(core: Core<'_>, name: String) -> Cmd<Vec<FrameView>> {
     let guard = core.running().await;
+    let run = running(&guard)?;
+    // Timing hardware keeps its own log of frames in and out; other sources show their reads.
+    if let Some(frames) = run.station.reader_frames(&name, 50).map_err(err)? {
+        return Ok(frames
+            .into_iter()
+            .rev()
+            .map(|f| FrameView {
+                at: timing_core::clock::format_utc(f.at),
+                hex: f.hex,
+                summary: format!("{:?}: {}", f.direction, f.summary),
+            })
+            .collect());
+    }
     let frames = engine(&guard)?.recent_raw(&name, 50).await.map_err(err)?;
     Ok(frames
         .into_iter()

@@ -2,8 +2,11 @@
 //! separated by `;`, ending CR LF (the docs say CR but their examples end CR LF).
 //!
 //! The CloudBox can rewind by time range (anchors.md), but readers.md does not document the
-//! command's name or argument format, so no rewind encoder is offered here; [`command`] can send
-//! it once the spelling is known.
+//! command's name or argument format. [`rewind`] spells it `REWIND;<from>;<to>` with ISO 8601
+//! UTC times, in the style of the documented commands — our choice, to be checked against a
+//! CloudBox (the emulator implements the same spelling). [`command`] sends any other spelling.
+
+use chrono::{DateTime, SecondsFormat, Utc};
 
 fn line(text: &str) -> Vec<u8> {
     let mut bytes = text.as_bytes().to_vec();
@@ -39,4 +42,14 @@ pub fn get_system_time() -> Vec<u8> {
 /// `GETSYSTEMCONFIG`.
 pub fn get_system_config() -> Vec<u8> {
     line("GETSYSTEMCONFIG")
+}
+
+/// `REWIND;<from>;<to>`: re-send the passings stored between two instants (ISO 8601 UTC with
+/// milliseconds). See the module docs: the spelling is ours.
+pub fn rewind(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<u8> {
+    line(&format!(
+        "REWIND;{};{}",
+        from.to_rfc3339_opts(SecondsFormat::Millis, true),
+        to.to_rfc3339_opts(SecondsFormat::Millis, true)
+    ))
 }

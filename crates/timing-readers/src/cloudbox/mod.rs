@@ -442,6 +442,28 @@ fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     })
 }
 
+/// The box's clock in a `GETSYSTEMTIME` reply's `result`. readers.md does not give the result's
+/// shape, so this accepts an ISO 8601 string, or an object holding one under `time`,
+/// `systemTime`, `timestamp`, `datetime` or `date`, or a Unix time in seconds or milliseconds
+/// (numbers above 10¹¹ are milliseconds).
+pub fn system_time(result: &Value) -> Option<DateTime<Utc>> {
+    match result {
+        Value::String(text) => timestamp(text),
+        Value::Number(n) => {
+            let n = n.as_f64().filter(|n| n.is_finite() && *n >= 0.0)?;
+            let ms = if n > 1e11 { n } else { n * 1000.0 };
+            // Whole milliseconds of a plausible date: well inside i64.
+            #[allow(clippy::cast_possible_truncation)]
+            let ms = ms.round() as i64;
+            DateTime::from_timestamp_millis(ms)
+        }
+        Value::Object(object) => ["time", "systemTime", "timestamp", "datetime", "date"]
+            .iter()
+            .find_map(|key| object.get(*key).and_then(system_time)),
+        _ => None,
+    }
+}
+
 fn passing(object: &Map<String, Value>) -> Result<TagRead, RejectReason> {
     let epc = text_field(object, "epc")?
         .map(|e| e.trim().to_string())

@@ -1,0 +1,230 @@
+//! Every supported reader end to end: its emulator (pseudo-terminal for serial protocols,
+//! loopback TCP for network ones) → the reader supervisor → the engine → `rufus-cloud-sim` over
+//! HTTP. Every emitted read is recorded once, in the session, with the reader's own time where
+//! the protocol carries one; a dropped link with reads made meanwhile loses and doubles nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop loudly
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use rufus_cloud_sim::{Sim, SimConfig};
+use timing_core::clock::{SystemClock, to_millis};
+use timing_core::domain::SyncState;
+use timing_core::station::Station;
+use timing_core::sync::SyncConfig;
+use timing_core::{BindRequest, Engine, EngineConfig};
+use timing_readers::Protocol;
+use timing_readers::emulator::{EmittedRead, Emulator, EmulatorOptions};
+
+/// Pseudo-terminal pairs are created one at a time in this process.
+static PTY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn engine(dir: &tempfile::TempDir, sim: &Sim) -> Engine {
+    let mut config = EngineConfig::new(dir.path());
+    config.api_url = Some(sim.base_url());
+    config.api_key = Some(rufus_api::ApiKey::new(sim.admin_key()));
+    config.sync = SyncConfig {
+        base_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(200),
+        ..SyncConfig::default()
+    };
+    let engine = Engine::open(config, SystemClock::shared()).await.unwrap();
+    let bind = BindRequest {
+        serial_number: "READERS-1".into(),
+        model: "console".into(),
+        device_type: "custom".into(),
+        alias: None,
+        firmware: None,
+    };
+    engine.bind_device(bind).await.unwrap();
+    engine.open_session(Some("readers")).await.unwrap();
+    engine
+}
+
+async fn wait_reads(station: &Station, n: u64) {
+    for _ in 0..150 {
+        if station.capture().stats().borrow().raw_reads >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("only {} of {n} reads arrived", station.capture().stats().borrow().raw_reads);
+}
+
+async fn wait_connected(station: &Station) {
+    for _ in 0..100 {
+        if station
+            .sources()
+            .iter()
+            .all(|s| matches!(s.state.as_str(), "connected" | "reading" | "quiet"))
+        {
+            // The supervisor has connected; give it a moment to send its start command.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the reader never connected: {:?}", station.sources());
+}
+
+/// Emits reads from `protocol`'s emulator into the engine; checks the session and the cloud.
+async fn end_to_end(protocol: Protocol, serial: bool) {
+    let _pty = if serial { Some(PTY.lock().await) } else { None };
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (dir, sim) = (
+            tempfile::tempdir().unwrap(),
+            Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap(),
+        );
+        let engine = engine(&dir, &sim).await;
+        let options = EmulatorOptions::new(engine.clock().clone());
+        let emulator = if serial {
+            Emulator::pty(protocol, options).await.unwrap()
+        } else {
+            Emulator::tcp(protocol, options).await.unwrap()
+        };
+        let station = Station::start(engine.clone()).await.unwrap();
+        station.add_reader("mat", emulator.config()).await.unwrap();
+        wait_connected(&station).await;
+        let emitted = emulator.emit_many(12, Duration::from_millis(30)).await;
+        assert!(emitted.iter().all(|e| e.live), "{protocol}: the reader was reading");
+        wait_reads(&station, 12).await;
+        let session = engine.recording_session().await.unwrap().unwrap();
+        let local = engine.store().passings(session, 1, 100).await.unwrap();
+        assert_eq!(local.len(), 12, "{protocol}: one passing per read: {local:#?}");
+
+        for (e, p) in emitted.iter().zip(&local) {
+            if !e.chip.is_empty() {
+                assert_eq!(p.chip.as_deref(), Some(e.chip.as_str()), "{protocol}: chip");
+            }
+            match e.reader_time_utc {
+                Some(t) => {
+                    assert_eq!(p.timestamp, to_millis(t), "{protocol}: the reader's own time")
+                }
+                None => assert!(protocol_has_no_clock(protocol), "{protocol} should carry a time"),
+            }
+        }
+        if emitted.iter().any(|e| e.chip.is_empty()) {
+            // Photocell impulses are times waiting for bibs: assign them, as a timer would.
+            let manual = engine.manual().await.unwrap();
+            let bibs: Vec<String> = (1..=12).map(|i| i.to_string()).collect();
+            manual.assign(&bibs.join(","), engine.clock().now()).await.unwrap();
+        }
+        engine.sync().sync_once().await.unwrap();
+        let token = engine.session(None).await.unwrap().token_session.unwrap();
+        let cloud = sim.snapshot().session(&token).unwrap().clone();
+        let nums: HashSet<u64> = cloud.received.iter().copied().collect();
+        assert_eq!(nums, (1..=12).collect(), "{protocol}: every passing in the cloud");
+        assert_eq!(cloud.received.len(), 12, "{protocol}: once");
+        station.shutdown().await;
+        emulator.shutdown().await;
+        sim.shutdown().await;
+    })
+    .await
+    .unwrap();
+}
+
+fn protocol_has_no_clock(p: Protocol) -> bool {
+    matches!(p, Protocol::R2000 | Protocol::Chafon | Protocol::Lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipico_over_tcp() {
+    end_to_end(Protocol::Ipico, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ultra_over_tcp() {
+    end_to_end(Protocol::Ultra, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raceresult_over_tcp() {
+    end_to_end(Protocol::RaceResult, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudbox_over_tcp() {
+    end_to_end(Protocol::CloudBox, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r2000_over_a_serial_port() {
+    end_to_end(Protocol::R2000, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chafon_over_a_serial_port() {
+    end_to_end(Protocol::Chafon, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timy_over_a_serial_port() {
+    end_to_end(Protocol::Timy, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_over_a_serial_port() {
+    end_to_end(Protocol::Lines, true).await;
+}
+
+/// The cable is pulled while runners keep crossing; the reader keeps them in memory; after the
+/// link returns, the rewind brings them, and a console restart does not bring them twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_made_while_the_link_was_down_arrive_exactly_once_even_across_a_restart() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (dir, sim) = (
+            tempfile::tempdir().unwrap(),
+            Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap(),
+        );
+        let engine = engine(&dir, &sim).await;
+        let emulator = Emulator::tcp(Protocol::Ultra, EmulatorOptions::new(engine.clock().clone()))
+            .await
+            .unwrap();
+        let station = Station::start(engine.clone()).await.unwrap();
+        station.add_reader("ultra", emulator.config()).await.unwrap();
+        wait_connected(&station).await;
+        let mut emitted: Vec<EmittedRead> = emulator.emit_many(5, Duration::from_millis(20)).await;
+        wait_reads(&station, 5).await;
+
+        emulator.unplug().await;
+        emitted.extend(emulator.emit_many(5, Duration::from_millis(20)).await); // into its memory
+        assert!(emitted[5..].iter().all(|r| !r.live), "made while unplugged");
+        emulator.replug().await.unwrap();
+        wait_reads(&station, 10).await;
+
+        // The console restarts; the reader rewinds from where the console stopped.
+        station.shutdown().await;
+        let station = Station::start(engine.clone()).await.unwrap();
+        station.add_reader("ultra", emulator.config()).await.unwrap();
+        wait_connected(&station).await;
+        emitted.extend(emulator.emit_many(3, Duration::from_millis(20)).await);
+        for _ in 0..100 {
+            if engine.store().outbox_counts(None).await.unwrap().pending >= 13 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await; // let any doubled read show
+        let session = engine.recording_session().await.unwrap().unwrap();
+        let local = engine.store().passings(session, 1, 100).await.unwrap();
+        let chips: Vec<_> = local.iter().filter_map(|p| p.chip.clone()).collect();
+        let expected: Vec<_> = emitted.iter().map(|e| e.chip.clone()).collect();
+        assert_eq!(chips.len(), 13, "13 crossings, 13 passings: {chips:?}");
+        assert_eq!(chips.iter().collect::<HashSet<_>>(), expected.iter().collect::<HashSet<_>>());
+        engine.sync().sync_once().await.unwrap();
+        assert!(
+            engine
+                .store()
+                .passings(session, 1, 100)
+                .await
+                .unwrap()
+                .iter()
+                .all(|p| p.sync_state == SyncState::Sent)
+        );
+        station.shutdown().await;
+        emulator.shutdown().await;
+        sim.shutdown().await;
+    })
+    .await
+    .unwrap();
+}

@@ -1,0 +1,605 @@
+//! What a reader is and how to reach it ([`ReaderConfig`], [`Link`]), parsed from and written
+//! back to the one-line spec form people type in the CLI and configuration files:
+//!
+//! ```text
+//! serial:/dev/ttyUSB0?protocol=ipico&baud=9600
+//! serial:COM3?protocol=timy&baud=38400&utc_offset=+02:00&name=Finish
+//! tcp:192.168.1.20:23?protocol=ultra
+//! tcp:192.168.1.30?protocol=raceresult          (port from Protocol::default_tcp_port: 3601)
+//! tcp:[fe80::1]:10000?protocol=ipico&elite=1
+//! ```
+//!
+//! Options after `?`, joined by `&`: `protocol` (required: `ipico ultra r2000 chafon timy
+//! raceresult cloudbox lines`), `name`, serial `baud` / `parity` (`none odd even`) / `data_bits`
+//! (5–8) / `stop_bits` (1, 2), `utc_offset` (`+02:00`: the reader's local clock against UTC),
+//! `quiet` and `connect_timeout` (`500ms`, `10s`), `start` and `rewind` (`0`/`1`: start reading
+//! on connect, fetch what the reader stored after a reconnect), `poll` (inventory interval of
+//! polled readers), IPICO Elite `elite=1` with `elite_control` / `elite_replay` ports. Values are
+//! percent-decoded (`%26` for `&`). [`ReaderConfig`]'s `Display` writes the spec back with the
+//! options that differ from their defaults, and parsing that text gives the same config
+//! (`backoff` and `resume_after` are run-time settings and have no spec form).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::FixedOffset;
+
+use crate::replay::ResumePoint;
+use crate::{Parity, Protocol, SerialSettings, UnknownProtocol};
+
+/// How to reach a reader.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Link {
+    /// A serial port (RS-232, USB-serial, a pseudo-terminal).
+    Serial {
+        /// Device path (`/dev/ttyUSB0`, `COM3`, a symlink to a pty).
+        path: String,
+        /// Baud rate.
+        baud: u32,
+        /// Data bits (5–8).
+        data_bits: u8,
+        /// Parity.
+        parity: Parity,
+        /// Stop bits (1 or 2).
+        stop_bits: u8,
+    },
+    /// A TCP server on the reader.
+    Tcp {
+        /// Host name or IP address (IPv6 without brackets).
+        host: String,
+        /// Port.
+        port: u16,
+    },
+}
+
+impl Link {
+    /// A serial link with `protocol`'s factory settings ([`Protocol::serial_defaults`]; 9600 8N1
+    /// for protocols readers.md gives no serial rate for).
+    pub fn serial(path: impl Into<String>, protocol: Protocol) -> Self {
+        let settings = serial_defaults(protocol);
+        Link::Serial {
+            path: path.into(),
+            baud: settings.baud,
+            data_bits: settings.data_bits,
+            parity: settings.parity,
+            stop_bits: settings.stop_bits,
+        }
+    }
+
+    /// A TCP link.
+    pub fn tcp(host: impl Into<String>, port: u16) -> Self {
+        Link::Tcp { host: host.into(), port }
+    }
+}
+
+/// The serial settings a link gets when the spec names none.
+pub fn serial_defaults(protocol: Protocol) -> SerialSettings {
+    protocol.serial_defaults().unwrap_or(SerialSettings::eight_n_one(9600))
+}
+
+/// Reconnect back-off: the wait after a failed connect or a lost link starts at `min` and doubles
+/// up to `max`. With the defaults (100 ms … 1 s) a port that comes back is opened again within
+/// about one second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Backoff {
+    /// First wait.
+    pub min: Duration,
+    /// Longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { min: Duration::from_millis(100), max: Duration::from_secs(1) }
+    }
+}
+
+/// The IPICO Elite side ports used for replay (readers.md §1, *impl-only: Chronokeep*): a text
+/// control port that takes `replay_start`, and the port the reader then serves the replay on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EliteReplay {
+    /// Control port (9999).
+    pub control_port: u16,
+    /// Replay port (10300).
+    pub replay_port: u16,
+}
+
+impl Default for EliteReplay {
+    fn default() -> Self {
+        EliteReplay { control_port: 9999, replay_port: 10_300 }
+    }
+}
+
+/// One reader: its protocol, how to reach it, and how the supervisor watches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderConfig {
+    /// A person's name for the reader ("Finish mat A"); `None` = the spec text stands for it.
+    pub name: Option<String>,
+    /// The wire protocol.
+    pub protocol: Protocol,
+    /// How to reach it.
+    pub link: Link,
+    /// No bytes for this long = the link is quiet (default 10 s). Protocols that answer a probe
+    /// are probed then, and declared lost after a second such period.
+    pub quiet_after: Duration,
+    /// TCP connect timeout (default 3 s).
+    pub connect_timeout: Duration,
+    /// Reconnect back-off.
+    pub backoff: Backoff,
+    /// The reader's local clock minus UTC, used to turn reader-local times into UTC (default 0).
+    pub reader_utc_offset: FixedOffset,
+    /// Where a previous run stopped, for the first rewind.
+    pub resume_after: Option<ResumePoint>,
+    /// Send the protocol's start command on connect (default true). `stop()` clears it for the
+    /// handle's lifetime, `start()` sets it again.
+    pub start_on_connect: bool,
+    /// After a reconnect, ask the reader for what it stored meanwhile (default true).
+    pub rewind_on_reconnect: bool,
+    /// Interval between inventory rounds of polled readers (R2000, Chafon; default 50 ms).
+    pub poll_interval: Duration,
+    /// IPICO Elite replay ports (TCP IPICO links only).
+    pub ipico_elite: Option<EliteReplay>,
+}
+
+/// Defaults a spec leaves out.
+const DEFAULT_QUIET: Duration = Duration::from_secs(10);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const DEFAULT_POLL: Duration = Duration::from_millis(50);
+
+impl ReaderConfig {
+    /// A reader with every setting at its default.
+    pub fn new(protocol: Protocol, link: Link) -> Self {
+        ReaderConfig {
+            name: None,
+            protocol,
+            link,
+            quiet_after: DEFAULT_QUIET,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            backoff: Backoff::default(),
+            reader_utc_offset: utc(),
+            resume_after: None,
+            start_on_connect: true,
+            rewind_on_reconnect: true,
+            poll_interval: DEFAULT_POLL,
+            ipico_elite: None,
+        }
+    }
+
+    /// Parses the spec form (see the module docs).
+    pub fn from_spec(spec: &str) -> Result<Self, SpecError> {
+        parse_spec(spec.trim())
+    }
+
+    /// What reads from this reader are labelled with: its name, or else its spec.
+    pub fn source(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => self.to_string(),
+        }
+    }
+}
+
+impl FromStr for ReaderConfig {
+    type Err = SpecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ReaderConfig::from_spec(s)
+    }
+}
+
+fn utc() -> FixedOffset {
+    chrono::Offset::fix(&chrono::Utc)
+}
+
+/// A reader spec that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// Nothing before `:` names a link kind.
+    #[error(
+        "reader spec {0:?} must start with serial: or tcp: (e.g. serial:/dev/ttyUSB0?protocol=ipico)"
+    )]
+    MissingScheme(String),
+    /// The link kind is not `serial` or `tcp`.
+    #[error("unknown link kind {0:?}: use serial: or tcp:")]
+    UnknownScheme(String),
+    /// `serial:` without a device path.
+    #[error("serial reader spec without a device path (e.g. serial:/dev/ttyUSB0?protocol=ipico)")]
+    MissingPath,
+    /// `tcp:` without a host.
+    #[error("tcp reader spec without a host (e.g. tcp:192.168.1.20:23?protocol=ultra)")]
+    MissingHost,
+    /// The TCP port is not a number 1–65535.
+    #[error("bad TCP port {0:?}: expected a number 1-65535")]
+    BadPort(String),
+    /// No port given and the protocol has no default one.
+    #[error("tcp reader spec needs a port: protocol {0} has no default TCP port")]
+    NoDefaultPort(Protocol),
+    /// No `protocol=` option.
+    #[error(
+        "reader spec needs ?protocol=… (ipico, ultra, r2000, chafon, timy, raceresult, cloudbox, lines)"
+    )]
+    MissingProtocol,
+    /// `protocol=` names no known protocol.
+    #[error(transparent)]
+    UnknownProtocol(#[from] UnknownProtocol),
+    /// An option whose value does not parse.
+    #[error("bad value {value:?} for option {option}: {expected}")]
+    BadValue {
+        /// Option name.
+        option: String,
+        /// The value given.
+        value: String,
+        /// What would have been accepted.
+        expected: &'static str,
+    },
+    /// An option this link kind does not take, or that does not exist.
+    #[error("unknown option {option:?} for a {link} reader")]
+    UnknownOption {
+        /// Option name.
+        option: String,
+        /// `serial` or `tcp`.
+        link: &'static str,
+    },
+    /// The same option twice.
+    #[error("option {0} given twice")]
+    Repeated(String),
+}
+
+fn bad(option: &str, value: &str, expected: &'static str) -> SpecError {
+    SpecError::BadValue { option: option.to_string(), value: value.to_string(), expected }
+}
+
+fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
+    let (scheme, rest) =
+        spec.split_once(':').ok_or_else(|| SpecError::MissingScheme(spec.to_string()))?;
+    let (target, query) = match rest.split_once('?') {
+        Some((target, query)) => (target, query),
+        None => (rest, ""),
+    };
+    let mut options: Vec<(String, String)> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = key.trim().to_ascii_lowercase();
+        if options.iter().any(|(k, _)| *k == key) {
+            return Err(SpecError::Repeated(key));
+        }
+        options.push((key, percent_decode(value)));
+    }
+    let take = |options: &mut Vec<(String, String)>, key: &str| {
+        options.iter().position(|(k, _)| k == key).map(|i| options.remove(i).1)
+    };
+
+    let protocol: Protocol =
+        take(&mut options, "protocol").ok_or(SpecError::MissingProtocol)?.parse()?;
+    let link_kind;
+    let link = match scheme.trim().to_ascii_lowercase().as_str() {
+        "serial" => {
+            link_kind = "serial";
+            let path = target.trim();
+            if path.is_empty() {
+                return Err(SpecError::MissingPath);
+            }
+            let defaults = serial_defaults(protocol);
+            let baud = match take(&mut options, "baud") {
+                Some(v) => v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|b| *b > 0)
+                    .ok_or_else(|| bad("baud", &v, "a positive number, e.g. 9600"))?,
+                None => defaults.baud,
+            };
+            let data_bits = match take(&mut options, "data_bits") {
+                Some(v) => v
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| (5..=8).contains(b))
+                    .ok_or_else(|| bad("data_bits", &v, "5, 6, 7 or 8"))?,
+                None => defaults.data_bits,
+            };
+            let parity = match take(&mut options, "parity") {
+                Some(v) => match v.to_ascii_lowercase().as_str() {
+                    "none" | "n" => Parity::None,
+                    "odd" | "o" => Parity::Odd,
+                    "even" | "e" => Parity::Even,
+                    _ => return Err(bad("parity", &v, "none, odd or even")),
+                },
+                None => defaults.parity,
+            };
+            let stop_bits = match take(&mut options, "stop_bits") {
+                Some(v) => v
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| *b == 1 || *b == 2)
+                    .ok_or_else(|| bad("stop_bits", &v, "1 or 2"))?,
+                None => defaults.stop_bits,
+            };
+            Link::Serial { path: path.to_string(), baud, data_bits, parity, stop_bits }
+        }
+        "tcp" => {
+            link_kind = "tcp";
+            let (host, port) = split_host_port(target.trim())?;
+            let port = match port {
+                Some(port) => port,
+                None => protocol.default_tcp_port().ok_or(SpecError::NoDefaultPort(protocol))?,
+            };
+            Link::Tcp { host, port }
+        }
+        other => return Err(SpecError::UnknownScheme(other.to_string())),
+    };
+
+    let mut config = ReaderConfig::new(protocol, link);
+    if let Some(name) = take(&mut options, "name") {
+        config.name = Some(name).filter(|n| !n.trim().is_empty());
+    }
+    if let Some(v) = take(&mut options, "utc_offset") {
+        config.reader_utc_offset = parse_offset(&v)
+            .ok_or_else(|| bad("utc_offset", &v, "+HH:MM or -HH:MM, e.g. +02:00"))?;
+    }
+    if let Some(v) = take(&mut options, "quiet") {
+        config.quiet_after = parse_duration(&v)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| bad("quiet", &v, "a duration such as 10s or 500ms"))?;
+    }
+    if let Some(v) = take(&mut options, "connect_timeout") {
+        config.connect_timeout = parse_duration(&v)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| bad("connect_timeout", &v, "a duration such as 3s or 500ms"))?;
+    }
+    if let Some(v) = take(&mut options, "poll") {
+        config.poll_interval = parse_duration(&v)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| bad("poll", &v, "a duration such as 50ms"))?;
+    }
+    if let Some(v) = take(&mut options, "start") {
+        config.start_on_connect = parse_flag(&v).ok_or_else(|| bad("start", &v, "0 or 1"))?;
+    }
+    if let Some(v) = take(&mut options, "rewind") {
+        config.rewind_on_reconnect = parse_flag(&v).ok_or_else(|| bad("rewind", &v, "0 or 1"))?;
+    }
+    if link_kind == "tcp" && protocol == Protocol::Ipico {
+        let elite = take(&mut options, "elite");
+        let control = take(&mut options, "elite_control");
+        let replay = take(&mut options, "elite_replay");
+        let on = match elite {
+            Some(v) => parse_flag(&v).ok_or_else(|| bad("elite", &v, "0 or 1"))?,
+            None => control.is_some() || replay.is_some(),
+        };
+        if on {
+            let mut ports = EliteReplay::default();
+            if let Some(v) = control {
+                ports.control_port = parse_port(&v)?;
+            }
+            if let Some(v) = replay {
+                ports.replay_port = parse_port(&v)?;
+            }
+            config.ipico_elite = Some(ports);
+        }
+    }
+    if let Some((option, _)) = options.into_iter().next() {
+        return Err(SpecError::UnknownOption { option, link: link_kind });
+    }
+    Ok(config)
+}
+
+fn parse_port(text: &str) -> Result<u16, SpecError> {
+    text.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| SpecError::BadPort(text.to_string()))
+}
+
+fn split_host_port(target: &str) -> Result<(String, Option<u16>), SpecError> {
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or(SpecError::MissingHost)?;
+        match after {
+            "" => (host, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return Err(SpecError::BadPort(after.to_string())),
+            },
+        }
+    } else {
+        match target.split_once(':') {
+            Some((host, port)) if !port.contains(':') => (host, Some(port)),
+            Some(_) => {
+                return Err(bad("host", target, "an IPv6 address in brackets, e.g. [fe80::1]:23"));
+            }
+            None => (target, None),
+        }
+    };
+    if host.trim().is_empty() {
+        return Err(SpecError::MissingHost);
+    }
+    let port = port.map(parse_port).transpose()?;
+    Ok((host.trim().to_string(), port))
+}
+
+fn parse_flag(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// `500ms`, `10s`, `2m`.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    match unit {
+        "ms" => Some(Duration::from_millis(n)),
+        "s" => Some(Duration::from_secs(n)),
+        "m" | "min" => n.checked_mul(60).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+fn format_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
+}
+
+/// `+02:00`, `-0530`, `+2`, `Z`, `UTC`.
+fn parse_offset(text: &str) -> Option<FixedOffset> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("z") || text.eq_ignore_ascii_case("utc") {
+        return Some(utc());
+    }
+    let (sign, rest) = match text.split_at_checked(1)? {
+        ("+", rest) => (1, rest),
+        ("-", rest) => (-1, rest),
+        _ => return None,
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if rest.len() == 4 => rest.split_at_checked(2)?,
+        None => (rest, "0"),
+    };
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+fn format_offset(offset: FixedOffset) -> String {
+    let secs = offset.local_minus_utc();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let abs = secs.unsigned_abs();
+    format!("{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes.get(i + 1..i + 3).and_then(crate::text::hex_byte);
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '&' | '=' | '?' | '#') || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl fmt::Display for ReaderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protocol = self.protocol;
+        match &self.link {
+            Link::Serial { path, baud, data_bits, parity, stop_bits } => {
+                write!(f, "serial:{path}?protocol={protocol}")?;
+                let defaults = serial_defaults(protocol);
+                if *baud != defaults.baud {
+                    write!(f, "&baud={baud}")?;
+                }
+                if *parity != defaults.parity {
+                    let parity = match parity {
+                        Parity::None => "none",
+                        Parity::Odd => "odd",
+                        Parity::Even => "even",
+                    };
+                    write!(f, "&parity={parity}")?;
+                }
+                if *data_bits != defaults.data_bits {
+                    write!(f, "&data_bits={data_bits}")?;
+                }
+                if *stop_bits != defaults.stop_bits {
+                    write!(f, "&stop_bits={stop_bits}")?;
+                }
+            }
+            Link::Tcp { host, port } => {
+                if host.contains(':') {
+                    write!(f, "tcp:[{host}]")?;
+                } else {
+                    write!(f, "tcp:{host}")?;
+                }
+                if protocol.default_tcp_port() != Some(*port) {
+                    write!(f, ":{port}")?;
+                }
+                write!(f, "?protocol={protocol}")?;
+            }
+        }
+        if let Some(name) = &self.name {
+            write!(f, "&name={}", percent_encode(name))?;
+        }
+        if self.reader_utc_offset != utc() {
+            write!(f, "&utc_offset={}", format_offset(self.reader_utc_offset))?;
+        }
+        if self.quiet_after != DEFAULT_QUIET {
+            write!(f, "&quiet={}", format_duration(self.quiet_after))?;
+        }
+        if self.connect_timeout != DEFAULT_CONNECT_TIMEOUT {
+            write!(f, "&connect_timeout={}", format_duration(self.connect_timeout))?;
+        }
+        if self.poll_interval != DEFAULT_POLL {
+            write!(f, "&poll={}", format_duration(self.poll_interval))?;
+        }
+        if !self.start_on_connect {
+            f.write_str("&start=0")?;
+        }
+        if !self.rewind_on_reconnect {
+            f.write_str("&rewind=0")?;
+        }
+        if let Some(elite) = self.ipico_elite {
+            f.write_str("&elite=1")?;
+            let defaults = EliteReplay::default();
+            if elite.control_port != defaults.control_port {
+                write!(f, "&elite_control={}", elite.control_port)?;
+            }
+            if elite.replay_port != defaults.replay_port {
+                write!(f, "&elite_replay={}", elite.replay_port)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_offsets() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(parse_offset("+02:00"), FixedOffset::east_opt(7200));
+        assert_eq!(parse_offset("-0530"), FixedOffset::west_opt(5 * 3600 + 1800));
+        assert_eq!(parse_offset("Z"), Some(utc()));
+        assert_eq!(parse_offset("+25:00"), None);
+        assert_eq!(format_offset(FixedOffset::west_opt(5 * 3600 + 1800).unwrap()), "-05:30");
+    }
+
+    #[test]
+    fn names_are_percent_encoded() {
+        assert_eq!(percent_encode("A&B=C%"), "A%26B%3DC%25");
+        assert_eq!(percent_decode("A%26B%3dC%25"), "A&B=C%");
+        assert_eq!(percent_decode("50%"), "50%");
+    }
+}

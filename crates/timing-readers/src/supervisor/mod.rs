@@ -1,0 +1,896 @@
+//! One task per reader that keeps it connected and turns its bytes into time-stamped reads: the
+//! [`ReaderSupervisor`]. It connects (serial or TCP), speaks the protocol's opening (clock query,
+//! start, rewind of what it missed), decodes, stamps every read with the host receive time and
+//! the reader's time in UTC, de-duplicates rewound reads, and sends them on a channel. When the
+//! link fails — unplugged cable, EOF, read error, a reader that rebooted or stopped answering —
+//! it reconnects with back-off and asks the reader for what it stored meanwhile.
+//!
+//! It knows nothing of sessions or storage: the engine takes [`StampedRead`]s from the channel and
+//! de-duplicates persistently by [`StampedRead::replay_key`].
+//!
+//! Invariants:
+//! * **Never panics, never gives up on its own.** Every failure becomes a state
+//!   ([`ReaderState::Lost`]) and a `last_error`, then a reconnect. The task ends only on
+//!   [`ReaderHandle::shutdown`], when the handle is dropped, or when the reads channel is closed.
+//! * **Reconnect bound.** Waits between attempts grow from `backoff.min` (100 ms) to
+//!   `backoff.max` (1 s), so a port that returns is open again within about a second (tests
+//!   assert < 2 s).
+//! * **Exactly once per lifetime.** A read with a replay key is delivered at most once per
+//!   supervisor (the last [`DELIVERED_KEYS`] keys are remembered); reads without one (R2000,
+//!   Chafon, keyboard lines) are delivered as they come.
+//! * **Bounded memory.** Status counters, the frame log, the rate meter and the key memory all
+//!   have fixed caps; the reads channel applies back-pressure rather than buffering.
+
+mod driver;
+mod reader_clock;
+mod status;
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::SharedClock;
+use crate::config::{EliteReplay, Link, ReaderConfig};
+use crate::transport::{self, ByteSink, ByteSource, Chunk, Connection, TransportError};
+use crate::{Decoded, Decoder, Protocol, TagRead, ipico};
+use driver::{Driver, Out, Unsupported};
+use reader_clock::ReaderClock;
+use status::{DeliveredKeys, FrameLog, RateMeter};
+
+pub use reader_clock::{OffsetSource, local_to_utc, time_of_day_to_utc, utc_to_local};
+pub use status::{
+    Counters, DELIVERED_KEYS, Direction, FRAME_HEX_BYTES, FrameRecord, LAST_REJECTED, RATE_WINDOW,
+    RECENT_FRAMES, ReaderState, ReaderStatus, RejectedFrame, hex,
+};
+
+/// How often the supervisor checks for quiet links, idle decoders and due polls.
+const TICK: Duration = Duration::from_millis(50);
+/// No bytes for this long: the decoder may give up on an incomplete frame.
+const IDLE_AFTER: Duration = Duration::from_millis(100);
+/// A connection that lived this long (or carried bytes) resets the back-off.
+const STABLE_AFTER: Duration = Duration::from_secs(2);
+/// An IPICO Elite replay stream that sends nothing for this long is finished.
+const REPLAY_IDLE: Duration = Duration::from_secs(3);
+/// Shortest quiet period and back-off honoured (smaller configured values are raised to these).
+const MIN_QUIET: Duration = Duration::from_millis(100);
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+/// Longest frame summary, in characters.
+const SUMMARY_CHARS: usize = 160;
+/// Pause between `replay_start` on the control port and connecting to the replay port.
+const REPLAY_SETTLE: Duration = Duration::from_millis(100);
+
+/// A read as the supervisor delivers it: what the reader said, when the host received it, and the
+/// reader's time in UTC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StampedRead {
+    /// The decoded read, with its raw bytes.
+    pub read: TagRead,
+    /// Host UTC time when the bytes that completed the read arrived (injected clock).
+    pub host_time: DateTime<Utc>,
+    /// The reader's timestamp in UTC (`reader_utc_offset` applied; a time of day put on the
+    /// nearest day). `None` for readers without a clock (Chafon, R2000, lines): the engine uses
+    /// `host_time`.
+    pub reader_time_utc: Option<DateTime<Utc>>,
+    /// The connection's reader-minus-host clock offset when the read arrived.
+    pub clock_offset_ms: Option<i64>,
+    /// The reader's name or spec ([`ReaderConfig::source`]).
+    pub source: String,
+    /// The reader's protocol.
+    pub protocol: Protocol,
+    /// The stable text form of the read's [`ReplayKey`](crate::ReplayKey): unique per reader and
+    /// read, the same when the read is rewound or the console restarts.
+    pub replay_key: Option<String>,
+}
+
+/// Why a command to a reader did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The protocol has no such command.
+    #[error("{protocol} readers have no {command} command")]
+    Unsupported {
+        /// The reader's protocol.
+        protocol: Protocol,
+        /// `start`, `stop`, `set_clock` or `rewind`.
+        command: &'static str,
+    },
+    /// The reader is not connected now.
+    #[error("the reader is not connected")]
+    NotConnected,
+    /// Writing the command failed (the link is being re-established).
+    #[error("sending the command failed: {0}")]
+    Link(String),
+    /// The supervisor has ended.
+    #[error("the reader's supervisor has stopped")]
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Command {
+    Start,
+    Stop,
+    SetClock(DateTime<Utc>),
+    Rewind { from: DateTime<Utc>, to: DateTime<Utc> },
+    Shutdown,
+}
+
+impl Command {
+    fn name(self) -> &'static str {
+        match self {
+            Command::Start => "start",
+            Command::Stop => "stop",
+            Command::SetClock(_) => "set_clock",
+            Command::Rewind { .. } => "rewind",
+            Command::Shutdown => "shutdown",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Request {
+    command: Command,
+    reply: oneshot::Sender<Result<(), CommandError>>,
+}
+
+/// Control of one supervised reader. Dropping it ends the supervisor (like
+/// [`shutdown`](ReaderHandle::shutdown), without waiting).
+#[derive(Debug)]
+pub struct ReaderHandle {
+    status: watch::Receiver<ReaderStatus>,
+    commands: mpsc::Sender<Request>,
+    /// Set (or dropped) to end the supervisor even while it waits for the reads channel.
+    stop: watch::Sender<bool>,
+    frames: FrameLog,
+    task: Option<JoinHandle<()>>,
+}
+
+impl ReaderHandle {
+    /// The reader's status, updated as it changes.
+    pub fn status(&self) -> watch::Receiver<ReaderStatus> {
+        self.status.clone()
+    }
+
+    /// The last `n` raw frames received and commands sent (at most [`RECENT_FRAMES`]), oldest
+    /// first.
+    pub fn recent_frames(&self, n: usize) -> Vec<FrameRecord> {
+        self.frames.last(n)
+    }
+
+    /// Starts reading (Ultra `R`, RACE RESULT `STARTOPERATION`, CloudBox `START`, polling of
+    /// R2000 / Chafon); remembered across reconnects.
+    pub async fn start(&self) -> Result<(), CommandError> {
+        self.request(Command::Start).await
+    }
+
+    /// Stops reading; remembered across reconnects.
+    pub async fn stop(&self) -> Result<(), CommandError> {
+        self.request(Command::Stop).await
+    }
+
+    /// Sets the reader's clock to `at` (in the reader's zone, `reader_utc_offset`), then measures
+    /// the offset again (IPICO, Ultra, RACE RESULT).
+    pub async fn set_clock(&self, at: DateTime<Utc>) -> Result<(), CommandError> {
+        self.request(Command::SetClock(at)).await
+    }
+
+    /// Asks the reader to send again what it stored between `from` and `to`; reads already
+    /// delivered are not delivered again (Ultra by time, RACE RESULT the current file, CloudBox
+    /// by time, Timy its whole memory, IPICO Elite from `from` on).
+    pub async fn rewind(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), CommandError> {
+        self.request(Command::Rewind { from, to }).await
+    }
+
+    /// Ends the supervisor: closes the port and waits for the task to finish.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        let _ = self.request(Command::Shutdown).await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    async fn request(&self, command: Command) -> Result<(), CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Request { command, reply }).await.map_err(|_| CommandError::Stopped)?;
+        answer.await.map_err(|_| CommandError::Stopped)?
+    }
+}
+
+/// The task that supervises one reader (see the module docs).
+#[derive(Debug)]
+pub struct ReaderSupervisor {
+    config: ReaderConfig,
+    source: String,
+    clock: SharedClock,
+    reads: mpsc::Sender<StampedRead>,
+    commands: mpsc::Receiver<Request>,
+    stop: watch::Receiver<bool>,
+    status_tx: watch::Sender<ReaderStatus>,
+    status: ReaderStatus,
+    frames: FrameLog,
+    driver: Driver,
+    reader_clock: ReaderClock,
+    delivered: DeliveredKeys,
+    rate: RateMeter,
+    want_reading: bool,
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+enum End {
+    Shutdown,
+    ReadsClosed,
+    Lost(String),
+}
+
+/// Per-connection state.
+#[derive(Debug)]
+struct Session {
+    decoder: Box<dyn Decoder>,
+    last_bytes: Duration,
+    idle_fed: bool,
+    probed: bool,
+    got_bytes: bool,
+    side: Option<SideStream>,
+}
+
+/// An IPICO Elite replay running beside the main stream.
+#[derive(Debug)]
+struct SideStream {
+    events: mpsc::Receiver<SideEvent>,
+    task: JoinHandle<()>,
+    decoder: ipico::IpicoDecoder,
+}
+
+#[derive(Debug)]
+enum SideEvent {
+    Chunk(Chunk),
+    Done(Result<(), String>),
+}
+
+impl ReaderSupervisor {
+    /// Starts supervising `config`'s reader on the current tokio runtime; reads go to `reads`.
+    /// Without a runtime nothing is started and the status says so (state `Stopped`).
+    pub fn spawn(
+        mut config: ReaderConfig,
+        clock: SharedClock,
+        reads: mpsc::Sender<StampedRead>,
+    ) -> ReaderHandle {
+        config.quiet_after = config.quiet_after.max(MIN_QUIET);
+        config.backoff.min = config.backoff.min.max(MIN_BACKOFF);
+        config.backoff.max = config.backoff.max.max(config.backoff.min);
+        let source = config.source();
+        let mut status =
+            ReaderStatus::new(source.clone(), config.protocol, config.start_on_connect);
+        let (commands_tx, commands) = mpsc::channel(16);
+        let (stop_tx, stop) = watch::channel(false);
+        let frames = FrameLog::default();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            status.state = ReaderState::Stopped;
+            status.last_error = Some("no tokio runtime to run the reader on".into());
+            let (_, status_rx) = watch::channel(status);
+            return ReaderHandle {
+                status: status_rx,
+                commands: commands_tx,
+                stop: stop_tx,
+                frames,
+                task: None,
+            };
+        };
+        let (status_tx, status_rx) = watch::channel(status.clone());
+        // The engine already holds the read a previous run stopped at.
+        let mut delivered = DeliveredKeys::default();
+        if let Some(key) = config.resume_after.as_ref().and_then(|r| r.replay_key.as_deref()) {
+            delivered.insert(key);
+        }
+        let supervisor = ReaderSupervisor {
+            source,
+            clock,
+            reads,
+            commands,
+            stop,
+            status_tx,
+            status,
+            frames: frames.clone(),
+            driver: Driver::new(&config),
+            reader_clock: ReaderClock::new(config.reader_utc_offset),
+            delivered,
+            rate: RateMeter::default(),
+            want_reading: config.start_on_connect,
+            config,
+        };
+        let task = runtime.spawn(supervisor.run());
+        ReaderHandle {
+            status: status_rx,
+            commands: commands_tx,
+            stop: stop_tx,
+            frames,
+            task: Some(task),
+        }
+    }
+
+    async fn run(mut self) {
+        let mut wait = self.config.backoff.min;
+        loop {
+            self.set_state(ReaderState::Connecting);
+            let Some(connected) = self.connect().await else { return self.finish(None) };
+            match connected {
+                Ok(connection) => {
+                    let started = self.clock.monotonic();
+                    let (end, got_bytes) = self.session(connection).await;
+                    let lived = self.clock.monotonic().saturating_sub(started);
+                    match end {
+                        End::Shutdown => return self.finish(None),
+                        End::ReadsClosed => {
+                            return self.finish(Some("the reads channel was closed".into()));
+                        }
+                        End::Lost(why) => {
+                            self.lost(why);
+                            if got_bytes || lived >= STABLE_AFTER {
+                                wait = self.config.backoff.min;
+                            }
+                        }
+                    }
+                }
+                Err(error) => self.lost(error.to_string()),
+            }
+            if !self.pause(wait).await {
+                return self.finish(None);
+            }
+            wait = wait.saturating_mul(2).min(self.config.backoff.max).max(self.config.backoff.min);
+        }
+    }
+
+    fn set_state(&mut self, state: ReaderState) {
+        if self.status.state != state {
+            tracing::debug!(source = %self.source, ?state, "reader state");
+        }
+        self.status.state = state;
+        self.publish();
+    }
+
+    fn publish(&mut self) {
+        let status = &self.status;
+        self.status_tx.send_if_modified(|current| {
+            if current == status {
+                false
+            } else {
+                current.clone_from(status);
+                true
+            }
+        });
+    }
+
+    fn lost(&mut self, why: String) {
+        tracing::warn!(source = %self.source, error = %why, "reader link lost");
+        self.status.last_error = Some(why);
+        self.status.connected_since = None;
+        self.status.link = None;
+        self.set_state(ReaderState::Lost);
+    }
+
+    fn finish(&mut self, error: Option<String>) {
+        if let Some(error) = error {
+            self.status.last_error = Some(error);
+        }
+        self.status.connected_since = None;
+        self.status.link = None;
+        self.status.reads_per_sec = 0.0;
+        self.set_state(ReaderState::Stopped);
+    }
+
+    /// Answers a request that arrived while not connected; false = shut down.
+    fn offline_request(&mut self, request: Option<Request>) -> bool {
+        let Some(Request { command, reply }) = request else { return false };
+        let result = match command {
+            Command::Shutdown => {
+                let _ = reply.send(Ok(()));
+                return false;
+            }
+            Command::Start | Command::Stop => {
+                // Applied on the next connect (start on connect).
+                if driver::can_start_stop(self.config.protocol) {
+                    self.want_reading = matches!(command, Command::Start);
+                    self.status.reading_wanted = self.want_reading;
+                    self.publish();
+                    Ok(())
+                } else {
+                    Err(self.unsupported(command))
+                }
+            }
+            Command::SetClock(_) | Command::Rewind { .. } => Err(CommandError::NotConnected),
+        };
+        let _ = reply.send(result);
+        true
+    }
+
+    fn unsupported(&self, command: Command) -> CommandError {
+        CommandError::Unsupported { protocol: self.config.protocol, command: command.name() }
+    }
+
+    /// Connects, answering requests meanwhile; `None` = shut down.
+    async fn connect(&mut self) -> Option<Result<Connection, TransportError>> {
+        let link = self.config.link.clone();
+        let connect = transport::connect(&link, self.config.connect_timeout, self.clock.clone());
+        tokio::pin!(connect);
+        loop {
+            tokio::select! {
+                result = &mut connect => return Some(result),
+                request = self.commands.recv() => {
+                    if !self.offline_request(request) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits `duration`, answering requests meanwhile; false = shut down.
+    async fn pause(&mut self, duration: Duration) -> bool {
+        let sleep = tokio::time::sleep(duration);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return true,
+                request = self.commands.recv() => {
+                    if !self.offline_request(request) {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one connection until it ends; also says whether any bytes arrived.
+    async fn session(&mut self, connection: Connection) -> (End, bool) {
+        let link = connection.description.clone();
+        tracing::info!(source = %self.source, %link, "reader connected");
+        let (mut source, mut sink) = connection.split();
+        let mut session = Session {
+            decoder: self.config.protocol.decoder(),
+            last_bytes: self.clock.monotonic(),
+            idle_fed: true,
+            probed: false,
+            got_bytes: false,
+            side: None,
+        };
+        self.reader_clock.reset();
+        self.status.clock_offset_ms = None;
+        self.status.clock_offset_source = None;
+        self.status.connected_since = Some(self.clock.now());
+        self.status.link = Some(link);
+        self.status.counters.connects += 1;
+        self.set_state(ReaderState::Connected);
+
+        let opening = self.driver.on_connect(self.want_reading, self.clock.now());
+        let end = match self.perform(&mut sink, &mut session, opening).await {
+            Ok(()) => self.session_loop(&mut source, &mut sink, &mut session).await,
+            Err(end) => end,
+        };
+
+        // Whatever the decoder still holds (a truncated frame) is reported, not dropped.
+        let mut rest = Vec::new();
+        session.decoder.finish(&mut rest);
+        let (now, mono) = (self.clock.now(), self.clock.monotonic());
+        let end = match self.handle_decoded(rest, now, mono, false).await {
+            Err(End::ReadsClosed) => End::ReadsClosed,
+            _ => end,
+        };
+        if let Some(side) = session.side.take() {
+            side.task.abort();
+        }
+        drop(sink);
+        source.close().await;
+        self.status.connected_since = None;
+        self.status.link = None;
+        self.publish();
+        (end, session.got_bytes)
+    }
+
+    async fn session_loop(
+        &mut self,
+        source: &mut ByteSource,
+        sink: &mut ByteSink,
+        session: &mut Session,
+    ) -> End {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let step = tokio::select! {
+                chunk = source.recv() => match chunk {
+                    Ok(chunk) => self.on_chunk(sink, session, chunk).await,
+                    Err(error) => Err(End::Lost(error.to_string())),
+                },
+                event = next_side_event(&mut session.side) => {
+                    self.on_side_event(sink, session, event).await
+                }
+                request = self.commands.recv() => match request {
+                    None => Err(End::Shutdown),
+                    Some(request) => self.on_request(sink, session, request).await,
+                },
+                _ = tick.tick() => self.on_tick(sink, session).await,
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    async fn on_chunk(
+        &mut self,
+        sink: &mut ByteSink,
+        session: &mut Session,
+        chunk: Chunk,
+    ) -> Result<(), End> {
+        session.last_bytes = chunk.mono;
+        session.idle_fed = false;
+        session.probed = false;
+        session.got_bytes = true;
+        self.status.counters.bytes = self
+            .status
+            .counters
+            .bytes
+            .saturating_add(u64::try_from(chunk.bytes.len()).unwrap_or(0));
+        if self.want_reading
+            && matches!(self.status.state, ReaderState::Connected | ReaderState::Quiet)
+        {
+            self.status.state = ReaderState::Reading;
+        } else if !self.want_reading && self.status.state == ReaderState::Quiet {
+            self.status.state = ReaderState::Connected;
+        }
+        let mut items = Vec::new();
+        session.decoder.feed(&chunk.bytes, &mut items);
+        let outs = self.handle_decoded(items, chunk.at, chunk.mono, false).await?;
+        self.perform(sink, session, outs).await?;
+        self.publish();
+        Ok(())
+    }
+
+    async fn on_side_event(
+        &mut self,
+        sink: &mut ByteSink,
+        session: &mut Session,
+        event: SideEvent,
+    ) -> Result<(), End> {
+        let mut items = Vec::new();
+        let (at, mono) = match event {
+            SideEvent::Chunk(chunk) => {
+                if let Some(side) = session.side.as_mut() {
+                    side.decoder.feed(&chunk.bytes, &mut items);
+                }
+                (chunk.at, chunk.mono)
+            }
+            SideEvent::Done(result) => {
+                if let Some(mut side) = session.side.take() {
+                    side.decoder.finish(&mut items);
+                }
+                if let Err(error) = result {
+                    self.status.last_error = Some(format!("IPICO Elite replay: {error}"));
+                }
+                (self.clock.now(), self.clock.monotonic())
+            }
+        };
+        let outs = self.handle_decoded(items, at, mono, true).await?;
+        self.perform(sink, session, outs).await?;
+        self.publish();
+        Ok(())
+    }
+
+    /// Handles decoded items: frame log, counters, clock replies, driver reactions, delivery.
+    /// `replayed`: they came from a replay stream (marked as from memory).
+    async fn handle_decoded(
+        &mut self,
+        items: Vec<Decoded>,
+        at: DateTime<Utc>,
+        mono: Duration,
+        replayed: bool,
+    ) -> Result<Vec<Out>, End> {
+        let mut outs = Vec::new();
+        for item in items {
+            self.status.counters.frames += 1;
+            self.frames.push(FrameRecord {
+                at,
+                direction: Direction::Received,
+                hex: hex(item.raw()),
+                summary: summarize(&item),
+            });
+            match item {
+                Decoded::Read(mut read) => {
+                    if replayed {
+                        read.flags.from_memory = true;
+                    }
+                    let reader_utc =
+                        read.reader_time.as_ref().and_then(|t| self.reader_clock.to_utc(t, at));
+                    outs.extend(self.driver.on_read(&read, reader_utc, mono, self.want_reading));
+                    self.deliver(read, reader_utc, at, mono).await?;
+                }
+                Decoded::Control(control) => {
+                    self.status.counters.controls += 1;
+                    let (more, clock) =
+                        self.driver.on_control(&control.message, mono, self.want_reading);
+                    if let Some(reply) = clock {
+                        self.reader_clock.answered(reply.time, reply.whole_seconds, at, mono);
+                        self.status.clock_offset_ms = self.reader_clock.offset_ms();
+                        self.status.clock_offset_source = self.reader_clock.source();
+                    }
+                    outs.extend(more);
+                }
+                Decoded::Rejected(rejected) => {
+                    tracing::debug!(source = %self.source, reason = %rejected.reason, "frame rejected");
+                    self.status.note_rejected(RejectedFrame {
+                        at,
+                        kind: rejected.reason.kind(),
+                        reason: rejected.reason.to_string(),
+                        hex: hex(&rejected.raw),
+                    });
+                }
+            }
+        }
+        Ok(outs)
+    }
+
+    async fn deliver(
+        &mut self,
+        read: TagRead,
+        reader_time_utc: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        mono: Duration,
+    ) -> Result<(), End> {
+        let replay_key = read.replay_key.as_ref().map(ToString::to_string);
+        if let Some(key) = &replay_key
+            && !self.delivered.insert(key)
+        {
+            self.status.counters.duplicates += 1;
+            return Ok(());
+        }
+        if let Some(reader) = reader_time_utc
+            && !read.flags.from_memory
+        {
+            self.reader_clock.observe_read(reader, at);
+            self.status.clock_offset_ms = self.reader_clock.offset_ms();
+            self.status.clock_offset_source = self.reader_clock.source();
+        }
+        let stamped = StampedRead {
+            read,
+            host_time: at,
+            reader_time_utc,
+            clock_offset_ms: self.reader_clock.offset_ms(),
+            source: self.source.clone(),
+            protocol: self.config.protocol,
+            replay_key,
+        };
+        // The engine applies back-pressure here; a shutdown (or a dropped handle) still ends us.
+        tokio::select! {
+            sent = self.reads.send(stamped) => sent.map_err(|_| End::ReadsClosed)?,
+            _ = self.stop.changed() => return Err(End::Shutdown),
+        }
+        self.status.counters.reads += 1;
+        self.status.last_read = Some(at);
+        self.rate.add(mono);
+        Ok(())
+    }
+
+    async fn on_tick(&mut self, sink: &mut ByteSink, session: &mut Session) -> Result<(), End> {
+        let (now, mono) = (self.clock.now(), self.clock.monotonic());
+        let silent = mono.saturating_sub(session.last_bytes);
+        let mut outs = Vec::new();
+        if !session.idle_fed && silent >= IDLE_AFTER {
+            session.idle_fed = true;
+            let mut items = Vec::new();
+            session.decoder.idle(&mut items);
+            outs.extend(self.handle_decoded(items, now, mono, false).await?);
+        }
+        if silent >= self.config.quiet_after {
+            if matches!(self.status.state, ReaderState::Reading | ReaderState::Connected) {
+                tracing::info!(source = %self.source, ?silent, "reader quiet");
+                self.status.state = ReaderState::Quiet;
+            }
+            let probe = self.driver.probe();
+            if probe.is_some() && silent >= self.config.quiet_after.saturating_mul(2) {
+                return Err(End::Lost(format!(
+                    "no bytes for {} s and no answer to a probe",
+                    silent.as_secs()
+                )));
+            }
+            if !session.probed {
+                session.probed = true;
+                outs.extend(probe);
+            }
+        }
+        outs.extend(self.driver.on_tick(mono, self.want_reading));
+        self.perform(sink, session, outs).await?;
+        self.status.reads_per_sec = self.rate.rate(mono);
+        self.publish();
+        Ok(())
+    }
+
+    async fn on_request(
+        &mut self,
+        sink: &mut ByteSink,
+        session: &mut Session,
+        request: Request,
+    ) -> Result<(), End> {
+        let Request { command, reply } = request;
+        let mono = self.clock.monotonic();
+        let planned = match command {
+            Command::Shutdown => {
+                let _ = reply.send(Ok(()));
+                return Err(End::Shutdown);
+            }
+            Command::Start => self.driver.start(mono),
+            Command::Stop => self.driver.stop(),
+            Command::SetClock(at) => self.driver.set_clock(at),
+            Command::Rewind { from, to } => self.driver.rewind(from, to),
+        };
+        let outs = match planned {
+            Ok(outs) => outs,
+            Err(Unsupported) => {
+                let _ = reply.send(Err(self.unsupported(command)));
+                return Ok(());
+            }
+        };
+        match command {
+            Command::Start => self.want_reading = true,
+            Command::Stop => self.want_reading = false,
+            _ => {}
+        }
+        self.status.reading_wanted = self.want_reading;
+        match self.perform(sink, session, outs).await {
+            Ok(()) => {
+                let _ = reply.send(Ok(()));
+                self.publish();
+                Ok(())
+            }
+            Err(End::Lost(why)) => {
+                let _ = reply.send(Err(CommandError::Link(why.clone())));
+                Err(End::Lost(why))
+            }
+            Err(end) => {
+                let _ = reply.send(Err(CommandError::Stopped));
+                Err(end)
+            }
+        }
+    }
+
+    async fn perform(
+        &mut self,
+        sink: &mut ByteSink,
+        session: &mut Session,
+        outs: Vec<Out>,
+    ) -> Result<(), End> {
+        for out in outs {
+            match out {
+                Out::Send(bytes) => self.send(sink, &bytes).await?,
+                Out::AskTime(bytes) => {
+                    self.reader_clock.asked(self.clock.now(), self.clock.monotonic());
+                    self.send(sink, &bytes).await?;
+                }
+                Out::Rewind(bytes) => {
+                    self.status.counters.rewinds += 1;
+                    self.send(sink, &bytes).await?;
+                }
+                Out::EliteReplay { from, ports } => self.start_elite_replay(session, from, ports),
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, sink: &mut ByteSink, bytes: &[u8]) -> Result<(), End> {
+        self.status.counters.commands_sent += 1;
+        self.frames.push(FrameRecord {
+            at: self.clock.now(),
+            direction: Direction::Sent,
+            hex: hex(bytes),
+            summary: format!("command {}", crate::text::shown(bytes).trim_end()),
+        });
+        sink.send(bytes).await.map_err(|e| End::Lost(format!("sending a command failed: {e}")))
+    }
+
+    fn start_elite_replay(
+        &mut self,
+        session: &mut Session,
+        from: Option<NaiveDateTime>,
+        ports: EliteReplay,
+    ) {
+        let Link::Tcp { host, .. } = &self.config.link else { return };
+        if session.side.is_some() {
+            return;
+        }
+        self.status.counters.rewinds += 1;
+        let (events_tx, events) = mpsc::channel(crate::transport::CHUNKS_IN_FLIGHT);
+        let task = tokio::spawn(elite_replay(
+            host.clone(),
+            ports,
+            from,
+            self.config.connect_timeout,
+            self.clock.clone(),
+            events_tx,
+        ));
+        session.side = Some(SideStream { events, task, decoder: ipico::IpicoDecoder::new() });
+    }
+}
+
+/// The next event of the replay stream, or never when there is none.
+async fn next_side_event(side: &mut Option<SideStream>) -> SideEvent {
+    match side {
+        Some(side) => match side.events.recv().await {
+            Some(event) => event,
+            None => SideEvent::Done(Err("replay task ended".into())),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// IPICO Elite replay: `replay_start` on the control port, then read the replay port until it
+/// closes or goes quiet.
+async fn elite_replay(
+    host: String,
+    ports: EliteReplay,
+    from: Option<NaiveDateTime>,
+    connect_timeout: Duration,
+    clock: SharedClock,
+    events: mpsc::Sender<SideEvent>,
+) {
+    let result = async {
+        let control =
+            transport::tcp::connect(&host, ports.control_port, connect_timeout, clock.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+        let (_control_source, mut control_sink) = control.split();
+        let command = ipico::command::elite_replay(
+            ipico::command::EliteReader::First,
+            ports.replay_port,
+            from,
+        );
+        control_sink.send(&command).await.map_err(|e| e.to_string())?;
+        tokio::time::sleep(REPLAY_SETTLE).await;
+        let replay = transport::tcp::connect(&host, ports.replay_port, connect_timeout, clock)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (mut source, _sink) = replay.split();
+        loop {
+            match tokio::time::timeout(REPLAY_IDLE, source.recv()).await {
+                Ok(Ok(chunk)) => {
+                    if events.send(SideEvent::Chunk(chunk)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Ok(Err(TransportError::Closed(_))) | Err(_) => return Ok(()),
+                Ok(Err(error)) => return Err(error.to_string()),
+            }
+        }
+    }
+    .await;
+    let _ = events.send(SideEvent::Done(result)).await;
+}
+
+/// A decoded item in a few words, for the frame log.
+fn summarize(item: &Decoded) -> String {
+    let text = match item {
+        Decoded::Read(read) => {
+            let who = match (&read.bib, read.chip.is_empty()) {
+                (Some(bib), true) => format!("bib {bib}"),
+                (_, false) => format!("chip {}", read.chip),
+                (None, true) => "impulse".to_string(),
+            };
+            let mut text = format!("read {who}");
+            if let Some(antenna) = read.antenna {
+                text.push_str(&format!(" antenna {antenna}"));
+            }
+            if let Some(time) = &read.reader_time {
+                text.push_str(&format!(" at {time:?}"));
+            }
+            if let Some(key) = &read.replay_key {
+                text.push_str(&format!(" [{key}]"));
+            }
+            text
+        }
+        Decoded::Control(control) => format!("{:?}", control.message),
+        Decoded::Rejected(rejected) => format!("rejected: {}", rejected.reason),
+    };
+    match text.char_indices().nth(SUMMARY_CHARS) {
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
+        None => text,
+    }
+}

@@ -1,0 +1,159 @@
+//! Reader specs (`serial:/dev/ttyUSB0?protocol=ipico`, `tcp:host:port?protocol=ultra`): what
+//! they parse to, that `Display` writes them back, and that bad specs get clear errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop loudly
+
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use timing_readers::{EliteReplay, Link, Parity, Protocol, ReaderConfig, SpecError};
+
+fn parse(spec: &str) -> ReaderConfig {
+    ReaderConfig::from_spec(spec).expect(spec)
+}
+
+#[test]
+fn serial_spec_takes_the_protocol_defaults() {
+    let config = parse("serial:/dev/ttyUSB0?protocol=ipico");
+    assert_eq!(config.protocol, Protocol::Ipico);
+    assert_eq!(
+        config.link,
+        Link::Serial {
+            path: "/dev/ttyUSB0".into(),
+            baud: 9600,
+            data_bits: 8,
+            parity: Parity::None,
+            stop_bits: 1
+        }
+    );
+    assert_eq!(config.quiet_after, Duration::from_secs(10));
+    assert_eq!(config.backoff.min, Duration::from_millis(100));
+    assert_eq!(config.backoff.max, Duration::from_secs(1));
+    assert_eq!(config.reader_utc_offset, FixedOffset::east_opt(0).unwrap());
+    assert_eq!(config.source(), "serial:/dev/ttyUSB0?protocol=ipico");
+
+    let chafon = parse("serial:COM3?protocol=chafon");
+    assert!(matches!(chafon.link, Link::Serial { baud: 57_600, .. }));
+    let r2000 = parse("serial:/dev/ttyACM0?protocol=r2000&baud=38400&parity=even&stop_bits=2");
+    assert!(matches!(
+        r2000.link,
+        Link::Serial { baud: 38_400, parity: Parity::Even, stop_bits: 2, data_bits: 8, .. }
+    ));
+}
+
+#[test]
+fn tcp_spec_port_is_optional() {
+    assert_eq!(parse("tcp:192.168.1.20:23?protocol=ultra").link, Link::tcp("192.168.1.20", 23));
+    assert_eq!(parse("tcp:192.168.1.30?protocol=raceresult").link, Link::tcp("192.168.1.30", 3601));
+    assert_eq!(parse("tcp:box.local?protocol=cloudbox").link, Link::tcp("box.local", 8080));
+    assert_eq!(parse("tcp:10.0.0.5?protocol=ipico").link, Link::tcp("10.0.0.5", 10_000));
+    assert_eq!(parse("tcp:[fe80::1]:5000?protocol=r2000").link, Link::tcp("fe80::1", 5000));
+    assert_eq!(parse("tcp:[::1]?protocol=ultra").link, Link::tcp("::1", 23));
+}
+
+#[test]
+fn every_option_round_trips() {
+    let specs = [
+        "serial:/dev/ttyUSB0?protocol=ipico",
+        "serial:/dev/ttyUSB0?protocol=ipico&baud=19200",
+        "serial:/dev/ttyS1?protocol=timy&baud=38400&parity=odd&data_bits=7&stop_bits=2",
+        "serial:COM3?protocol=lines&name=Bib keypad %26 co",
+        "tcp:192.168.1.20?protocol=ultra",
+        "tcp:192.168.1.20:2300?protocol=ultra&utc_offset=+02:00&quiet=20s",
+        "tcp:10.0.0.2?protocol=raceresult&utc_offset=-05:30&connect_timeout=500ms&start=0&rewind=0",
+        "tcp:10.0.0.3:6000?protocol=chafon&poll=100ms",
+        "tcp:[fe80::1]?protocol=ipico&elite=1",
+        "tcp:10.0.0.4?protocol=ipico&elite=1&elite_control=9000&elite_replay=9001",
+    ];
+    for spec in specs {
+        let config = parse(spec);
+        assert_eq!(config.to_string(), spec, "display of {spec}");
+        assert_eq!(parse(&config.to_string()), config, "round trip of {spec}");
+    }
+}
+
+#[test]
+fn options_are_understood() {
+    let config = parse(
+        "tcp:10.0.0.4?protocol=ipico&name=Finish&utc_offset=+01:00&quiet=3s&elite_replay=9001",
+    );
+    assert_eq!(config.name.as_deref(), Some("Finish"));
+    assert_eq!(config.source(), "Finish");
+    assert_eq!(config.reader_utc_offset, FixedOffset::east_opt(3600).unwrap());
+    assert_eq!(config.quiet_after, Duration::from_secs(3));
+    assert_eq!(config.ipico_elite, Some(EliteReplay { control_port: 9999, replay_port: 9001 }));
+    assert!(parse("tcp:h?protocol=ultra&start=0").start_on_connect.eq(&false));
+    // Protocol names ignore case; the canonical spelling comes back.
+    assert_eq!(
+        parse("serial:/dev/x?protocol=RaceResult").to_string(),
+        "serial:/dev/x?protocol=raceresult"
+    );
+}
+
+#[test]
+fn bad_specs_say_what_is_wrong() {
+    type Case = (&'static str, fn(&SpecError) -> bool, &'static str);
+    let cases: &[Case] = &[
+        ("/dev/ttyUSB0", |e| matches!(e, SpecError::MissingScheme(_)), "serial: or tcp:"),
+        (
+            "usb:/dev/ttyUSB0?protocol=ipico",
+            |e| matches!(e, SpecError::UnknownScheme(_)),
+            "serial: or tcp:",
+        ),
+        ("serial:?protocol=ipico", |e| matches!(e, SpecError::MissingPath), "device path"),
+        ("serial:/dev/ttyUSB0", |e| matches!(e, SpecError::MissingProtocol), "protocol="),
+        (
+            "serial:/dev/ttyUSB0?protocol=llrp",
+            |e| matches!(e, SpecError::UnknownProtocol(_)),
+            "known: ipico",
+        ),
+        (
+            "serial:/dev/ttyUSB0?protocol=ipico&baud=fast",
+            |e| matches!(e, SpecError::BadValue { .. }),
+            "baud",
+        ),
+        (
+            "serial:/dev/ttyUSB0?protocol=ipico&parity=mark",
+            |e| matches!(e, SpecError::BadValue { .. }),
+            "none, odd or even",
+        ),
+        (
+            "serial:/dev/ttyUSB0?protocol=ipico&speed=9600",
+            |e| matches!(e, SpecError::UnknownOption { .. }),
+            "speed",
+        ),
+        (
+            "serial:/dev/ttyUSB0?protocol=ipico&baud=1&baud=2",
+            |e| matches!(e, SpecError::Repeated(_)),
+            "twice",
+        ),
+        ("tcp::23?protocol=ultra", |e| matches!(e, SpecError::MissingHost), "host"),
+        ("tcp:host:99999?protocol=ultra", |e| matches!(e, SpecError::BadPort(_)), "1-65535"),
+        ("tcp:host:x?protocol=ultra", |e| matches!(e, SpecError::BadPort(_)), "port"),
+        (
+            "tcp:host?protocol=chafon",
+            |e| matches!(e, SpecError::NoDefaultPort(Protocol::Chafon)),
+            "needs a port",
+        ),
+        ("tcp:fe80::1?protocol=ultra", |e| matches!(e, SpecError::BadValue { .. }), "brackets"),
+        (
+            "tcp:host?protocol=ultra&baud=9600",
+            |e| matches!(e, SpecError::UnknownOption { .. }),
+            "tcp",
+        ),
+        (
+            "tcp:host?protocol=ultra&quiet=10",
+            |e| matches!(e, SpecError::BadValue { .. }),
+            "duration",
+        ),
+        (
+            "tcp:host?protocol=ultra&utc_offset=2h",
+            |e| matches!(e, SpecError::BadValue { .. }),
+            "+HH:MM",
+        ),
+    ];
+    for (spec, kind, words) in cases {
+        let error = ReaderConfig::from_spec(spec).expect_err(spec);
+        assert!(kind(&error), "{spec}: unexpected error {error:?}");
+        assert!(error.to_string().contains(words), "{spec}: {error} should mention {words:?}");
+    }
+}

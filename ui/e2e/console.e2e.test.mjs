@@ -1,0 +1,246 @@
+// End-to-end test of the built UI against the mock host in Debian's chromium: first run,
+// API key, bind a device, open a session, simulated reads in the feed, manual entry in all
+// three modes with undo and warnings, a correction, the sync pill draining to pending 0,
+// closing the session; one screenshot per screen (asserted non-empty). Bounded in time.
+
+import assert from "node:assert/strict";
+import { mkdtemp, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { launch, serveDist } from "./harness.mjs";
+
+/** @type {{ url: string, close: () => Promise<unknown> }} */
+let server;
+/** @type {Awaited<ReturnType<typeof launch>>} */
+let browser;
+/** @type {import("playwright-core").Page} */
+let page;
+/** @type {string[]} */
+const pageErrors = [];
+let shots = "";
+
+/** @param {string} id */
+const tid = (id) => `[data-testid="${id}"]`;
+
+/** @param {string} name */
+async function screenshot(name) {
+  const path = join(shots, `${name}.png`);
+  await page.evaluate(() => document.querySelector("main")?.scrollTo(0, 0));
+  await page.screenshot({ path });
+  const { size } = await stat(path);
+  assert.ok(size > 10_000, `${name}.png is ${size} bytes`);
+  return path;
+}
+
+/** @param {string} text @param {string} [key] */
+async function manualType(text, key = "Enter") {
+  const input = page.locator(tid("manual-input"));
+  await input.fill(text);
+  await input.press(key);
+}
+
+/** Wait until the last manual action has been answered by the host. */
+async function manualSettled() {
+  await page.waitForFunction(() => !document.querySelector('[data-testid="manual-input"].busy'));
+}
+
+/** @param {string} bib */
+function row(bib) {
+  return page.locator(`${tid("feed-row")}[data-bib="${bib}"]`);
+}
+
+before(async () => {
+  shots = process.env.E2E_SCREENSHOTS ?? (await mkdtemp(join(tmpdir(), "rufus-ui-shots-")));
+  server = await serveDist();
+  browser = await launch({ width: 1366, height: 820 });
+  page = browser.page;
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") pageErrors.push(m.text());
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  console.log(`# screenshots in ${shots}`);
+});
+
+test("first run → key → bind → session → reads, manual entry, correction, sync, close", { timeout: 120_000 }, async () => {
+  await page.goto(`${server.url}?host=mock`);
+
+  // First run: no key, nothing bound, not recording.
+  await page.locator(tid("first-run-banner")).waitFor();
+  assert.equal(await page.locator(tid("recording-indicator")).getAttribute("data-state"), "not_recording");
+  assert.equal(await page.locator(tid("sync-pill")).getAttribute("data-level"), "offline");
+  await screenshot("01-console-first-run");
+
+  // Settings: enter the API key once; it is stored (mock: "keychain") and shown masked.
+  await page.locator(tid("nav-settings")).click();
+  await page.locator(tid("settings-api-key")).fill("e2e-test-key-0001");
+  await page.locator(tid("settings-save")).click();
+  await page.locator(tid("settings-saved")).waitFor();
+  assert.equal(await page.locator(tid("settings-key-storage")).getAttribute("data-kind"), "keychain");
+  assert.equal(await page.locator(tid("first-run-banner")).count(), 0);
+  await screenshot("02-settings");
+
+  // Devices: bind with a serial the account already has → reused.
+  await page.keyboard.press("Alt+2");
+  await page.locator(tid("bind-serial")).fill("TC-LAPTOP-01");
+  await page.locator(tid("bind-model")).fill("Timing Console");
+  await page.locator(tid("bind-submit")).click();
+  await page.locator(tid("bind-result")).waitFor();
+  assert.equal(await page.locator(tid("bind-result")).getAttribute("data-reused"), "true");
+  assert.match((await page.locator(tid("device-current")).textContent()) ?? "", /TC-LAPTOP-01/);
+  await screenshot("03-devices");
+
+  // Console: open a session.
+  await page.locator(tid("nav-console")).click();
+  await page.locator(tid("session-alias")).fill("E2E 10K Finish");
+  await page.locator(tid("session-open")).click();
+  await page.waitForSelector(`${tid("recording-indicator")}[data-state="recording"]`);
+  await page.waitForSelector(`${tid("session-state")}[data-state="active"]`);
+
+  // The simulated reader's passings appear in the feed (reader tile shows it reading).
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="feed-row"]').length >= 3, null, { timeout: 15_000 });
+  assert.ok((await page.locator(tid("reader-tile")).count()) >= 1);
+  // Stop the simulated reads so manual rows stay at the top of the (virtualized) feed.
+  await page.evaluate(() => window.__mockHost?.setRate(0));
+
+  // Mode 1: bib then Enter.
+  await page.locator(tid("manual-mode-bib")).click();
+  await manualType("12");
+  await row("12").first().waitFor();
+  await manualSettled();
+  // A repeated bib warns, prominently, but is recorded.
+  await manualType("12");
+  await page.locator(tid("manual-warning")).waitFor();
+  assert.match((await page.locator(tid("manual-warning")).textContent()) ?? "", /already recorded as #/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="feed-row"][data-bib="12"]').length === 2);
+  // Several bibs at once.
+  await manualType("31,32");
+  await row("32").waitFor();
+  await row("31").waitFor();
+
+  // Mode 2: time first — Space stamps, the bib typed after goes to that stamp.
+  await page.locator(tid("manual-mode-time")).click();
+  await page.locator(tid("manual-input")).press("Space");
+  await page.waitForSelector(`${tid("waiting-stamps")}[data-count="1"]`);
+  await manualType("501");
+  await row("501").waitFor();
+  await page.waitForSelector(`${tid("waiting-stamps")}[data-count="0"]`);
+
+  // Mode 3: typed ahead — bibs queue, + records the first.
+  await page.locator(tid("manual-mode-queue")).click();
+  await manualType("601,602");
+  await page.waitForSelector(`${tid("queued-bibs")}[data-count="2"]`);
+  await page.locator(tid("manual-input")).press("+");
+  await row("601").waitFor();
+  await page.waitForSelector(`${tid("queued-bibs")}[data-count="1"]`);
+
+  // Undo the last action: 601 becomes void and goes back to the head of the queue.
+  await page.locator(tid("manual-undo")).click();
+  await page.waitForSelector(`${tid("feed-row")}[data-bib="601"][data-void="true"]`);
+  await page.waitForSelector(`${tid("queued-bibs")}[data-count="2"]`);
+  // Ctrl+Z works too (undo the queue-ahead of 601,602).
+  await page.locator(tid("manual-input")).press("Control+z");
+  await page.waitForSelector(`${tid("queued-bibs")}[data-count="0"]`);
+  await page.locator(tid("manual-mode-bib")).click();
+
+  // A correction from the feed: 31 → 41 with a reason, then the audit trail shows it.
+  await row("31").click();
+  await page.locator(tid("correct-bib")).fill("41");
+  await page.locator(tid("correct-reason")).fill("bib read wrong at the line");
+  await page.locator(tid("correct-submit")).click();
+  await row("41").waitFor();
+  await page.locator(tid("correct-ok")).waitFor();
+  assert.match((await page.locator(tid("correct-audit")).textContent()) ?? "", /bib read wrong at the line/);
+  // Void another one.
+  await row("32").click();
+  await page.locator(tid("correct-reason")).fill("double entry");
+  await page.locator(tid("correct-void")).click();
+  await page.waitForSelector(`${tid("feed-row")}[data-bib="32"][data-void="true"]`);
+
+  // Sync: a backlog builds while offline, then drains to pending 0.
+  await page.evaluate(() => {
+    window.__mockHost?.setOnline(false);
+    window.__mockHost?.seed(300, "pending");
+  });
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="sync-pill"]')?.getAttribute("data-pending")) >= 300,
+  );
+  assert.equal(await page.locator(tid("sync-pill")).getAttribute("data-level"), "failing");
+  await screenshot("04-console-backlog");
+  await page.evaluate(() => {
+    window.__mockHost?.setSyncRate(150);
+    window.__mockHost?.setOnline(true);
+  });
+  await page.waitForSelector(`${tid("sync-pill")}[data-pending="0"]`, { timeout: 20_000 });
+  assert.ok(Number(await page.locator(tid("sync-pill")).getAttribute("data-sent")) >= 300);
+  await screenshot("05-console-correction");
+  await page.locator(tid("correct-close")).click();
+  await page.evaluate(() => window.__mockHost?.setRate(5));
+  await page.waitForTimeout(1500);
+  await screenshot("06-console");
+
+  // Other screens, for the record.
+  await page.locator(tid("nav-sessions")).click();
+  await page.locator(tid("session-reconcile")).click();
+  await page.locator(tid("reconcile-report")).waitFor();
+  await screenshot("07-sessions");
+  await page.locator(tid("nav-readers")).click();
+  await page.locator('[data-testid="reader-frames-toggle"]').first().click();
+  await page.locator(tid("reader-frames")).waitFor();
+  await screenshot("08-readers");
+
+  // Night theme (checked by eye in the screenshot), then back to day.
+  await page.locator(tid("nav-settings")).click();
+  await page.locator(tid("settings-theme")).selectOption("night");
+  await page.locator(tid("settings-save")).click();
+  await page.waitForFunction(() => document.documentElement.dataset.theme === "night");
+  await page.locator(tid("nav-console")).click();
+  await page.waitForTimeout(300);
+  await screenshot("09-console-night");
+  await page.locator(tid("nav-settings")).click();
+  await page.locator(tid("settings-theme")).selectOption("day");
+  await page.locator(tid("settings-save")).click();
+  await page.waitForFunction(() => document.documentElement.dataset.theme === "day");
+
+  // Close the session (asks first), it drains and closes.
+  await page.locator(tid("nav-console")).click();
+  await page.locator(tid("session-close")).click();
+  await page.locator(tid("confirm-dialog")).waitFor();
+  await page.locator(tid("confirm-ok")).click();
+  await page.waitForSelector(`${tid("recording-indicator")}:not([data-state="recording"])`);
+  await page.waitForSelector(`${tid("session-state")}[data-state="closed"]`, { timeout: 20_000 });
+  assert.equal(await page.locator(tid("recording-indicator")).getAttribute("data-state"), "not_recording");
+  await screenshot("10-console-closed");
+
+  assert.deepEqual(pageErrors, []);
+});
+
+test("unbind asks for confirmation and says RUFUS deletes sessions and passings", { timeout: 60_000 }, async () => {
+  await page.goto(`${server.url}?host=mock&scenario=demo`);
+  await page.locator(tid("nav-devices")).click();
+  await page.locator(tid("device-list")).waitFor();
+  // the demo device has an open session: close it first
+  await page.locator(tid("nav-console")).click();
+  await page.locator(tid("session-close")).click();
+  await page.locator(tid("confirm-ok")).click();
+  await page.waitForSelector(`${tid("session-state")}[data-state="closed"]`, { timeout: 20_000 });
+  await page.locator(tid("nav-devices")).click();
+  await page.locator(tid("device-unbind")).first().click();
+  const msg = (await page.locator(tid("confirm-message")).textContent()) ?? "";
+  assert.match(msg, /RUFUS delete/);
+  assert.match(msg, /sessions and passings/);
+  await page.locator(tid("confirm-cancel")).click();
+  assert.equal(await page.locator(tid("confirm-dialog")).count(), 0);
+  assert.match((await page.locator(tid("device-current")).textContent()) ?? "", /TC-LAPTOP-01/);
+  await page.locator(tid("device-unbind")).first().click();
+  await page.locator(tid("confirm-ok")).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="device-current"]')?.getAttribute("data-deviceid") === "",
+  );
+  assert.deepEqual(pageErrors, []);
+});

@@ -1,0 +1,111 @@
+// The Host interface: the one typed surface between the UI and whatever runs the console
+// (the real Tauri backend in tauri.ts, or the in-memory mock in mock.ts). One method per
+// command listed in bindings.gen.ts COMMANDS, plus the live feed and the status events.
+// Nothing outside src/ipc/ knows how these calls travel.
+
+import type {
+  AppState,
+  BindInput,
+  ChangeInput,
+  ClockStatus,
+  CloudDevice,
+  CloudSession,
+  Corrected,
+  Correction,
+  Device,
+  Entry,
+  FeedBatch,
+  FeedEntry,
+  FrameView,
+  ImportReport,
+  IpcError,
+  KeyStorage,
+  PortView,
+  ReaderView,
+  ReconcileReport,
+  Session,
+  SessionDetails,
+  Settings,
+  SyncStatus,
+} from "./bindings.gen";
+
+export type * from "./bindings.gen";
+
+/** Payloads of the status events (bindings.gen.ts names the events but not their payloads). */
+export interface EventPayloads {
+  sync: SyncStatus;
+  readers: ReaderView[];
+  session: Session | null;
+  clock: ClockStatus;
+}
+
+export type EventName = keyof EventPayloads;
+export type Unsubscribe = () => void;
+export type ExportWhat = "passings" | "raw";
+
+export interface Host {
+  /** "tauri" for the real app, "mock" for the in-memory host. */
+  readonly kind: "tauri" | "mock";
+
+  appState(): Promise<AppState>;
+  settingsSet(settings: Settings): Promise<Settings>;
+  apiKeySet(key: string): Promise<KeyStorage>;
+  apiKeyClear(): Promise<KeyStorage>;
+
+  deviceBind(input: BindInput): Promise<Device>;
+  deviceList(): Promise<Device[]>;
+  deviceCloudList(): Promise<CloudDevice[]>;
+  deviceSelect(deviceid: string): Promise<Device>;
+  deviceUnbind(deviceid: string, confirmed: boolean): Promise<void>;
+
+  sessionOpen(alias: string | null): Promise<Session>;
+  sessionClose(): Promise<Session>;
+  sessionList(): Promise<Session[]>;
+  sessionCloudList(): Promise<CloudSession[]>;
+  sessionDetails(sessionId: number): Promise<SessionDetails>;
+  sessionReconcile(sessionId: number): Promise<ReconcileReport>;
+  sessionResendMissing(sessionId: number): Promise<number>;
+  sessionRehome(fromSessionId: number): Promise<number>;
+
+  feedPage(before: number | null, limit: number): Promise<FeedEntry[]>;
+  /** Live feed: new or changed entries about every 50 ms, newest last. */
+  subscribeFeed(cb: (batch: FeedBatch) => void): Promise<Unsubscribe>;
+
+  manualMark(bibs: string): Promise<Entry>;
+  manualStamp(): Promise<Entry>;
+  manualAssign(bibs: string): Promise<Entry>;
+  manualQueue(bibs: string): Promise<Entry>;
+  manualStampQueued(): Promise<Entry>;
+  manualUndo(): Promise<Entry>;
+
+  passingCorrect(num: number, change: ChangeInput, reason: string | null): Promise<Corrected>;
+  passingAudit(passingId: number): Promise<Correction[]>;
+
+  readerPorts(): Promise<PortView[]>;
+  readerAdd(name: string, spec: string): Promise<ReaderView>;
+  readerRemove(name: string): Promise<void>;
+  readerStart(name: string): Promise<ReaderView>;
+  readerStop(name: string): Promise<ReaderView>;
+  readerSetClock(name: string): Promise<ReaderView>;
+  readerFrames(name: string): Promise<FrameView[]>;
+
+  participantsImport(csv: string): Promise<ImportReport>;
+  exportCsv(what: ExportWhat): Promise<string>;
+
+  onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe>;
+}
+
+/** True when a rejected value is the backend's `{code, message}` error. */
+export function isIpcError(e: unknown): e is IpcError {
+  return (
+    typeof e === "object" && e !== null && typeof (e as IpcError).code === "string" && typeof (e as IpcError).message === "string"
+  );
+}
+
+/** Normalise anything a call rejected with into an IpcError. */
+export function toIpcError(e: unknown): IpcError {
+  if (isIpcError(e)) return e;
+  if (e instanceof Error) return { code: "internal", message: e.message };
+  if (typeof e === "string") return { code: "internal", message: e };
+  return { code: "internal", message: String(e) };
+}

@@ -1,0 +1,128 @@
+// The app model: one object that holds the host and the stores, wires the live feed (subscribe
+// first, then page in what is already recorded, reset when another session becomes current),
+// the screen navigation and short notices. Components get it from Svelte context.
+
+import { getContext, setContext } from "svelte";
+import { type Host, toIpcError } from "../ipc";
+import { FeedStore } from "./stores/feed.svelte";
+import { ManualEntryController } from "./stores/manual.svelte";
+import { StatusStore } from "./stores/status.svelte";
+
+export type Screen = "console" | "devices" | "sessions" | "readers" | "settings";
+
+export const SCREENS: { id: Screen; label: string; key: string }[] = [
+  { id: "console", label: "Console", key: "1" },
+  { id: "devices", label: "Devices", key: "2" },
+  { id: "sessions", label: "Sessions", key: "3" },
+  { id: "readers", label: "Readers", key: "4" },
+  { id: "settings", label: "Settings", key: "5" },
+];
+
+export interface Notice {
+  id: number;
+  kind: "info" | "ok" | "error";
+  text: string;
+}
+
+const PAGE = 1000;
+
+export class AppModel {
+  screen = $state<Screen>("console");
+  notices = $state<Notice[]>([]);
+  /** Wall clock for elapsed times and "ago" labels, ticking each second. */
+  now = $state(Date.now());
+  /** Set when a screen asks another to focus a field (e.g. the first-run banner → bind). */
+  focusRequest = $state<string | null>(null);
+
+  readonly status = new StatusStore();
+  readonly feed = new FeedStore();
+  readonly manual: ManualEntryController;
+
+  private nextNotice = 1;
+  private loadingPage = false;
+  private stopFeed: (() => void) | null = null;
+
+  constructor(readonly host: Host) {
+    this.manual = new ManualEntryController(host);
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.stopFeed = await this.host.subscribeFeed((b) => this.feed.applyBatch(b));
+      const st = await this.status.init(this.host);
+      this.manual.setQueued(st.queued);
+      if (st.session) {
+        this.feed.reset(st.session.id);
+        await this.loadOlder();
+      }
+    } catch (e) {
+      this.status.loadError = toIpcError(e).message;
+    }
+  }
+
+  /** Called when the current session changes: show that session's feed. */
+  async followSession(sessionId: number | null): Promise<void> {
+    if (sessionId === null || sessionId === this.feed.sessionId) return;
+    if (this.feed.sessionId !== null) this.manual.reset();
+    this.feed.reset(sessionId);
+    await this.loadOlder();
+  }
+
+  /** Load the next older page of the current session's feed. */
+  async loadOlder(): Promise<void> {
+    if (this.loadingPage || !this.feed.hasMore) return;
+    this.loadingPage = true;
+    try {
+      const sid = this.feed.sessionId;
+      const page = await this.host.feedPage(this.feed.oldestNum(), PAGE);
+      if (sid === this.feed.sessionId) this.feed.applyPage(page, PAGE);
+    } catch (e) {
+      this.notify(`Could not load older passings: ${toIpcError(e).message}`, "error");
+    } finally {
+      this.loadingPage = false;
+    }
+  }
+
+  go(screen: Screen, focus: string | null = null): void {
+    this.screen = screen;
+    this.focusRequest = focus;
+  }
+
+  notify(text: string, kind: Notice["kind"] = "info", ms = 6000): void {
+    const id = this.nextNotice++;
+    this.notices = [...this.notices, { id, kind, text }].slice(-4);
+    setTimeout(() => this.dismiss(id), ms);
+  }
+
+  dismiss(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  /** Run a host call, turning a rejection into a notice; returns undefined on failure. */
+  async attempt<T>(fn: () => Promise<T>, okText?: string): Promise<T | undefined> {
+    try {
+      const r = await fn();
+      if (okText) this.notify(okText, "ok");
+      return r;
+    } catch (e) {
+      const err = toIpcError(e);
+      this.notify(err.message, "error");
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    this.stopFeed?.();
+    this.status.dispose();
+  }
+}
+
+const KEY = Symbol("app");
+
+export function provideApp(app: AppModel): void {
+  setContext(KEY, app);
+}
+
+export function useApp(): AppModel {
+  return getContext<AppModel>(KEY);
+}
