@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: measures the console's performance targets in one run and prints them
 //! as one table (and JSON), next to their goals. Benchmarks report; they never fail a build.
 //!
+//! - every reader protocol's decoder, MB/s over a realistic byte stream;
 //! - capture pipeline: simulated reads → de-duplication → SQLite commit → broadcast, reads/s;
 //! - sync backlog: 100,000 pending passings to the local simulator, in batches, seconds;
 //! - one passing per request (as the only public RUFUS client sends them), measured on 5,000
@@ -9,6 +10,7 @@
 // A benchmark reports on stdout and reads the wall clock to time itself.
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
+mod decoders;
 mod engine;
 
 use std::time::Duration;
@@ -41,6 +43,7 @@ fn main() -> std::process::ExitCode {
     let quick = std::env::args().any(|a| a == "--quick");
     let result = runtime.block_on(async {
         let mut figures = Vec::new();
+        figures.extend(decoders::throughput(if quick { 0.1 } else { 0.5 }));
         figures.extend(engine::pipeline(if quick { 20_000 } else { 200_000 }).await?);
         figures.extend(
             engine::sync(if quick { 10_000 } else { 100_000 }, if quick { 500 } else { 5_000 })

@@ -308,7 +308,7 @@ pub const COMMANDS: &[&str] = &[
     "session_reconcile(sessionId: number) -> ReconcileReport",
     "session_resend_missing(sessionId: number) -> number",
     "session_rehome(fromSessionId: number) -> number",
-    "feed_page(before: number | null, limit: number) -> FeedEntry[]",
+    "feed_page(before: number | null, limit: number) -> FeedEntry[] /* current session, newest first, num_passing < before */",
     "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
     "manual_mark(bibs: string) -> Entry",
     "manual_stamp() -> Entry",
@@ -401,7 +401,14 @@ pub fn typescript() -> String {
     ] {
         out.push_str(&format!("  {name}: {value:?},\n"));
     }
-    out.push_str("} as const;\n");
+    out.push_str("} as const;\n\n");
+    out.push_str(&format!(
+        "/** The payload of each event. */\nexport type EventPayloads = {{\n  {:?}: SyncStatus;\n  {:?}: ReaderView[];\n  {:?}: Session | null;\n  {:?}: ClockStatus;\n}};\n",
+        events::SYNC,
+        events::READERS,
+        events::SESSION,
+        events::CLOCK
+    ));
     out
 }
 

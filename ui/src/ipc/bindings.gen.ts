@@ -690,7 +690,7 @@ export const COMMANDS = [
   "session_reconcile(sessionId: number) -> ReconcileReport",
   "session_resend_missing(sessionId: number) -> number",
   "session_rehome(fromSessionId: number) -> number",
-  "feed_page(before: number | null, limit: number) -> FeedEntry[]",
+  "feed_page(before: number | null, limit: number) -> FeedEntry[] /* current session, newest first, num_passing < before */",
   "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
   "manual_mark(bibs: string) -> Entry",
   "manual_stamp() -> Entry",
@@ -717,3 +717,11 @@ export const EVENTS = {
   session: "status://session",
   clock: "status://clock",
 } as const;
+
+/** The payload of each event. */
+export type EventPayloads = {
+  "status://sync": SyncStatus;
+  "status://readers": ReaderView[];
+  "status://session": Session | null;
+  "status://clock": ClockStatus;
+};
