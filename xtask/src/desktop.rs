@@ -84,6 +84,18 @@ pub fn screenshots(args: &[String]) -> Result<(), String> {
     step("screenshots", shots)
 }
 
+/// The real app's figures: pty-line-to-feed-row latency and resident memory, under Xvfb.
+pub fn bench() -> Result<(), String> {
+    let app = build_app()?;
+    let driver = ensure_tauri_driver()?;
+    let mut bench = cargo();
+    bench
+        .args(["run", "--locked", "-q", "-p", "timing-drills", "--bin", "app-bench", "--", "--app"])
+        .arg(&app)
+        .env("TAURI_DRIVER", &driver);
+    step("bench (real app)", bench)
+}
+
 /// Stops a child process when dropped.
 struct Guard(Child);
 

@@ -101,5 +101,6 @@ fn bench(args: &[String]) -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args(["run", "--release", "--quiet", "--package", "timing-bench", "--"]).args(args);
     step("bench (engine)", cmd)?;
-    ui::bench_frames()
+    ui::bench_frames()?;
+    desktop::bench()
 }
