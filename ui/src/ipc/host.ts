@@ -7,16 +7,17 @@ import type {
   AppState,
   BindInput,
   ChangeInput,
-  ClockStatus,
   CloudDevice,
   CloudSession,
   Corrected,
   Correction,
   Device,
   Entry,
+  EVENTS,
   FeedBatch,
   FeedEntry,
   FrameView,
+  EventPayloads as GeneratedEventPayloads,
   ImportReport,
   IpcError,
   KeyStorage,
@@ -26,18 +27,14 @@ import type {
   Session,
   SessionDetails,
   Settings,
-  SyncStatus,
 } from "./bindings.gen";
 
 export type * from "./bindings.gen";
 
-/** Payloads of the status events (bindings.gen.ts names the events but not their payloads). */
-export interface EventPayloads {
-  sync: SyncStatus;
-  readers: ReaderView[];
-  session: Session | null;
-  clock: ClockStatus;
-}
+/** Payloads of the status events by short name, derived from the generated URI-keyed map. */
+export type EventPayloads = {
+  [K in keyof typeof EVENTS]: GeneratedEventPayloads[(typeof EVENTS)[K]];
+};
 
 export type EventName = keyof EventPayloads;
 export type Unsubscribe = () => void;
