@@ -20,6 +20,9 @@ use crate::store::Store;
 /// Default passings per request (the contract allows up to 5000).
 pub const DEFAULT_BATCH: usize = 500;
 
+/// How often the outbox counters are refreshed while a backlog drains.
+const COUNT_EVERY: Duration = Duration::from_millis(250);
+
 /// How the sync engine paces itself.
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
@@ -247,6 +250,7 @@ impl SyncEngine {
         };
         let mut round = Round::default();
         let mut batch_size = self.config.batch_size.max(1);
+        let mut last_count = self.clock.monotonic();
         loop {
             let batch = self
                 .store
@@ -260,7 +264,13 @@ impl SyncEngine {
                 Ok(r) => {
                     round.confirmed += r.confirmed;
                     round.parked += r.parked;
-                    self.refresh_counts().await;
+                    // Counting the outbox scans the session: while a backlog drains, a few
+                    // times a second is plenty for a progress bar.
+                    let now = self.clock.monotonic();
+                    if now.saturating_sub(last_count) >= COUNT_EVERY {
+                        last_count = now;
+                        self.refresh_counts().await;
+                    }
                 }
                 Err(SendError::TooLarge) if batch_size > 1 => batch_size = (batch_size / 2).max(1),
                 Err(SendError::TooLarge) => {
