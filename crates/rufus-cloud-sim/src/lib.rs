@@ -187,6 +187,12 @@ impl Sim {
         self.inner.shared.change_settings(|s| s.max_batch = max);
     }
 
+    /// Makes P1 refuse, with 400 and a description naming it, every batch that holds a passing
+    /// with this bib: a rule of the account that no client can know in advance.
+    pub fn refuse_bib(&self, bib: &str) {
+        self.inner.shared.refuse_bib(bib);
+    }
+
     /// De-duplication by `(token_session, num_passing)`.
     pub fn set_dedup(&self, on: bool) {
         self.inner.shared.change_settings(|s| s.dedup = on);

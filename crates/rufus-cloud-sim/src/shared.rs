@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     world: Mutex<World>,
     settings: Mutex<Settings>,
     faults: Mutex<FaultBook>,
+    /// Bibs P1 refuses with 400 (account rules a client cannot know in advance).
+    refused_bibs: Mutex<std::collections::BTreeSet<String>>,
     state_file: Option<StateFile>,
     /// Taken before the world and held until the file is written, so saves land in order.
     saving: Mutex<()>,
@@ -46,6 +48,7 @@ impl Shared {
                 max_batch: config.max_batch,
             }),
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
+            refused_bibs: Mutex::new(std::collections::BTreeSet::new()),
             state_file,
             saving: Mutex::new(()),
         }
@@ -82,6 +85,14 @@ impl Shared {
 
     pub(crate) fn change_settings(&self, f: impl FnOnce(&mut Settings)) {
         f(&mut lock(&self.settings));
+    }
+
+    pub(crate) fn refuse_bib(&self, bib: &str) {
+        lock(&self.refused_bibs).insert(bib.to_owned());
+    }
+
+    pub(crate) fn is_refused(&self, bib: &str) -> bool {
+        lock(&self.refused_bibs).contains(bib)
     }
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, FaultBook> {

@@ -41,3 +41,47 @@ async fn a_wrong_key_says_so_and_keeps_everything_locally() {
     .await
     .unwrap();
 }
+
+/// The cloud refuses one passing of a batch: the batch is split until that passing is
+/// isolated and parked with the server's message; every other passing is sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passing_the_cloud_rejects_is_parked_with_its_message_and_the_rest_flows() {
+    tokio::time::timeout(DRILL_LIMIT, async {
+        let sim = strict_sim().await;
+        let console = Console::new(&sim);
+        console.ready().await;
+        sim.refuse_bib("666");
+        let bibs: Vec<String> =
+            (1..=40).map(|n| if n == 17 { "666".into() } else { n.to_string() }).collect();
+        console.ok(&["mark", &bibs.join(",")]).await;
+        let out = console.output(&["sync", "--once"]).await;
+        assert!(
+            out.status.success(),
+            "parking is not a failure: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let status = console.ok(&["--json", "status"]).await;
+        let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+        assert_eq!(status["sync"]["parked"], 1);
+        assert_eq!(status["sync"]["sent"], 39);
+        let local = console.local_passings().await;
+        let parked: Vec<_> = local
+            .iter()
+            .filter(|p| p.sync_state == timing_core::domain::SyncState::Parked)
+            .collect();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(parked[0].bib.as_deref(), Some("666"));
+        let message = parked[0].sync_error.clone().unwrap();
+        assert!(
+            message.contains("bib 666 is not accepted"),
+            "the server's message is kept: {message}"
+        );
+        let token = console.tokens().await.into_values().next().unwrap();
+        let cloud = sim.snapshot().session(&token).unwrap().clone();
+        assert_eq!(cloud.passings.len(), 39, "the other 39 reached the cloud");
+        let unique: std::collections::HashSet<u64> = cloud.received.iter().copied().collect();
+        assert_eq!(unique.len(), cloud.received.len(), "none twice");
+    })
+    .await
+    .unwrap();
+}

@@ -49,6 +49,12 @@ pub(super) async fn insert(State(app): State<App>, body: Body) -> Reply {
             Err(refusal) => return Reply::bad_request(refusal),
         }
     }
+    if let Some((index, p)) = passings.iter().enumerate().find(|(_, p)| app.is_refused(&p.bib)) {
+        return Reply::error(
+            StatusCode::BAD_REQUEST,
+            format!("passings_list[{index}].bib: bib {} is not accepted for this account", p.bib),
+        );
+    }
     let token = request.token_session;
     let now = clock::now_text();
     match app.write(|world| world.insert_passings(&token, passings, settings.dedup, &now)) {
