@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
 mod desktop;
+mod fuzz;
 mod setup;
 mod tidy;
 mod ui;
@@ -24,6 +25,7 @@ commands:
                          test (Rust, UI, and the real app through WebDriver)
   bench                  measure the performance figures (release build) and print one table
   screenshots [--out D]  screenshots of every screen of the real app with a live session (Xvfb)
+  fuzz                   build the decoders' fuzz targets and run each over its seed corpus
   setup                  only install the system and npm packages this project needs (idempotent)
 ";
 
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(rest),
         Some("screenshots") => desktop::screenshots(rest),
+        Some("fuzz") => fuzz::check(),
         Some("setup") => setup::ensure_system_packages().and_then(|()| ui::install()),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
@@ -91,6 +94,7 @@ fn test() -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
     step("cargo test", tests)?;
+    fuzz::check()?;
 
     ui::tests()?;
     desktop::webdriver_tests()

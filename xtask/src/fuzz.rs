@@ -1,0 +1,46 @@
+//! The decoders' fuzz targets on the stable toolchain: `cargo fuzz` needs nightly, which this
+//! project cannot fetch, so the targets are built as plain libFuzzer binaries and each runs its
+//! committed seed corpus plus a few thousand mutations. This proves they build and that no seed
+//! panics; real coverage-guided fuzzing stays `cargo +nightly fuzz run <target>`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{cargo, root, step};
+
+const TARGETS: &[&str] =
+    &["ipico", "ultra", "r2000", "chafon", "timy", "raceresult", "cloudbox", "lines"];
+
+pub fn check() -> Result<(), String> {
+    let fuzz = root().join("crates/timing-readers/fuzz");
+    let target_dir = root().join("target/fuzz");
+    let mut build = cargo();
+    build
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(fuzz.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    step("fuzz targets: build", build)?;
+    for target in TARGETS {
+        // libFuzzer adds what it finds to the corpus folder: give it a copy.
+        let work = target_dir.join("corpus").join(target);
+        let _ = std::fs::remove_dir_all(&work);
+        copy_dir(&fuzz.join("corpus").join(target), &work)?;
+        let mut run = Command::new(target_dir.join("debug").join(target));
+        run.arg(&work).args(["-runs=5000", "-max_total_time=20", "-print_final_stats=0"]);
+        step(&format!("fuzz target {target}: seeds + 5000 runs"), run)?;
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("create {}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("read {}: {e}", from.display()))?;
+    for entry in entries.flatten() {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))
+                .map_err(|e| format!("copy {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
