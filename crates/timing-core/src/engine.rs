@@ -55,6 +55,9 @@ impl EngineConfig {
     }
 }
 
+/// Device ids of the stand-in device a console records under before its first bind.
+pub const LOCAL_DEVICE_PREFIX: &str = "local-";
+
 /// What binding asks for.
 #[derive(Debug, Clone)]
 pub struct BindRequest {
@@ -276,7 +279,15 @@ impl Engine {
         };
         self.store.upsert_device(&device).await?;
         self.store.set_setting("api_url", &self.api_url).await?;
-        if self.store.setting("current_device").await?.is_none() {
+        let current = self.store.setting("current_device").await?.unwrap_or_default();
+        if current.starts_with(LOCAL_DEVICE_PREFIX) {
+            // What was recorded before the first bind now belongs to the bound device: those
+            // sessions never reached the cloud, so they are created there now.
+            self.store.adopt_local_sessions(&DeviceId(current.clone()), &device.deviceid).await?;
+            self.store.mark_unbound(&DeviceId(current), self.clock.now()).await?;
+            self.store.set_setting("current_device", &device.deviceid.0).await?;
+            self.sync.wake();
+        } else if current.is_empty() {
             self.store.set_setting("current_device", &device.deviceid.0).await?;
         }
         Ok(device)
@@ -285,6 +296,27 @@ impl Engine {
     /// What unbinding costs, in words, for the confirmation.
     pub const UNBIND_WARNING: &'static str = "unbinding deletes this device's sessions and passings in RUFUS Cloud \
          (the local record stays); confirm to go ahead";
+
+    /// The stand-in device of a console that records before it was ever bound: its sessions
+    /// stay local until a real device is bound, then move to it (see [`Engine::bind_device`]).
+    async fn local_device(&self) -> Result<Device> {
+        let device = Device {
+            deviceid: DeviceId(format!(
+                "{LOCAL_DEVICE_PREFIX}{}",
+                self.clock.now().timestamp_millis()
+            )),
+            serial_number: "LOCAL".into(),
+            model: "this console (not bound yet)".into(),
+            device_type: None,
+            alias: Some("Not bound".into()),
+            firmware: None,
+            api_base_url: String::new(),
+            bound_at: self.clock.now(),
+        };
+        self.store.upsert_device(&device).await?;
+        self.store.set_setting("current_device", &device.deviceid.0).await?;
+        Ok(device)
+    }
 
     /// Unbinds a device; refuses without `confirmed`.
     pub async fn unbind_device(&self, deviceid: &DeviceId, confirmed: bool) -> Result<()> {
@@ -357,7 +389,12 @@ impl Engine {
     /// Opens a session on the current device: at once locally (capture works offline), in the
     /// cloud as soon as the sync engine can.
     pub async fn open_session(&self, alias: Option<&str>) -> Result<Session> {
-        let device = self.current_device().await?;
+        let device = match self.current_device().await {
+            Ok(device) => device,
+            // First run, no key, no device: record on this console now, bind later.
+            Err(CoreError::NoDevice) => self.local_device().await?,
+            Err(e) => return Err(e),
+        };
         let session = self.store.create_session(&device.deviceid, alias, self.clock.now()).await?;
         self.sync.wake();
         Ok(session)

@@ -279,14 +279,48 @@ impl Store {
         rows.iter().map(session_from_row).collect()
     }
 
-    /// Sessions the sync engine has work for: open ones, and closed-remotely ones are excluded.
+    /// Sessions the sync engine has work for: open ones of bound devices (a console that
+    /// records before its first bind keeps those sessions local until it binds).
     pub async fn sessions_to_sync(&self) -> Result<Vec<Session>> {
         let rows = sqlx::query(
-            "SELECT * FROM sessions WHERE state IN ('opening','active','closing') ORDER BY id",
+            "SELECT * FROM sessions WHERE state IN ('opening','active','closing')
+               AND deviceid NOT LIKE 'local-%' ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(session_from_row).collect()
+    }
+
+    /// Gives the sessions recorded under the stand-in device to the device just bound.
+    pub async fn adopt_local_sessions(&self, local: &DeviceId, bound: &DeviceId) -> Result<()> {
+        let mut tx = self.write().await?;
+        let open_on_bound: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
+        )
+        .bind(&bound.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if open_on_bound.is_some() {
+            // The bound device already has an open session: the local one is closed locally
+            // first (its passings stay pending and can be re-homed), never two open at once.
+            sqlx::query(
+                "UPDATE sessions SET state = 'closed_remotely',
+                   note = 'recorded before binding; the bound device already had an open session'
+                 WHERE deviceid = ? AND state IN ('opening','active','closing')",
+            )
+            .bind(&local.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE sessions SET deviceid = ? WHERE deviceid = ? AND token_session IS NULL",
+        )
+        .bind(&bound.0)
+        .bind(&local.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records the cloud's token and makes the session active (unless it is already closing).

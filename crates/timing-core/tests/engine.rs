@@ -449,3 +449,27 @@ async fn the_live_feed_coalesces_commits_and_reports_corrections_and_sends() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn first_run_without_a_key_records_locally_and_syncs_after_binding() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        // No key: no device can be bound, but the race can start.
+        let offline = Engine::open(config(&dir, None), SystemClock::shared()).await.unwrap();
+        let session = offline.open_session(Some("first run")).await.unwrap();
+        let now = offline.clock().now();
+        offline.manual().await.unwrap().mark("5,6,7", now, now).await.unwrap();
+        let err = offline.sync().sync_once().await.unwrap_err();
+        assert!(err.to_string().contains("no RUFUS API key"), "{err}");
+        drop(offline);
+
+        // The key arrives; binding adopts what was recorded, and it syncs.
+        let engine = bound_engine(&dir, &sim).await;
+        let adopted = engine.session(Some(session.id)).await.unwrap();
+        assert_eq!(adopted.deviceid, engine.current_device().await.unwrap().deviceid);
+        engine.sync().sync_once().await.unwrap();
+        assert_exactly_once(&received(&sim, &token(&engine).await), 3);
+    })
+    .await
+    .unwrap();
+}
