@@ -46,6 +46,18 @@ describe("devices", () => {
     expect(await rejects(host.deviceBind(bindInput("X")))).toMatchObject({ code: "no_api_key" });
   });
 
+  it("records before the first bind, and binding adopts that session (first run)", async () => {
+    const session = await host.sessionOpen("first run");
+    await host.manualMark("5");
+    expect((await host.appState()).device?.deviceid).toMatch(/^local-/);
+    await host.apiKeySet("key-12345678");
+    const device = await host.deviceBind(bindInput("FIRST-1"));
+    const state = await host.appState();
+    expect(state.device?.deviceid).toBe(device.deviceid);
+    expect(state.session?.id).toBe(session.id);
+    expect(state.session?.deviceid).toBe(device.deviceid);
+  });
+
   it("reuses the account device with the same serial, else creates one", async () => {
     await host.apiKeySet("key-12345678");
     const reused = await host.deviceBind(bindInput("TC-LAPTOP-01"));

@@ -384,8 +384,12 @@ export class MockHost implements Host {
     const serial = input.serial_number.trim();
     if (!serial) throw err("invalid", "The serial number is required");
     if (!input.model.trim()) throw err("invalid", "The model is required");
+    const before = this.currentDevice();
+    const fromLocal = before?.deviceid.startsWith("local-") ?? false;
     const rec = this.currentSession();
-    if (rec && this.isRecording(rec)) throw err("invalid", "Close the open session before binding another device");
+    if (rec && this.isRecording(rec) && !fromLocal) {
+      throw err("invalid", "Close the open session before binding another device");
+    }
     let cloud = this.account.find((d) => d.serial_number === serial);
     if (!cloud) {
       cloud = {
@@ -413,10 +417,34 @@ export class MockHost implements Host {
       };
       this.bound.push(dev);
     }
+    if (before && fromLocal) {
+      // As the backend does: what was recorded before the first bind moves to the bound device.
+      for (const sess of this.sessions) {
+        if (sess.deviceid === before.deviceid && sess.token_session === null) sess.deviceid = dev.deviceid;
+      }
+      this.bound = this.bound.filter((d) => d.deviceid !== before.deviceid);
+    }
     this.currentDeviceId = dev.deviceid;
     this.undo = [];
     this.emitSession();
     return clone(dev);
+  }
+
+  /** The stand-in device a console records under before its first bind (as the backend). */
+  private localDevice(): Device {
+    const dev: Device = {
+      deviceid: `local-${this.now()}`,
+      serial_number: "LOCAL",
+      model: "this console (not bound yet)",
+      device_type: null,
+      alias: "Not bound",
+      firmware: null,
+      api_base_url: "",
+      bound_at: isoUtc(this.now()),
+    };
+    this.bound.push(dev);
+    this.currentDeviceId = dev.deviceid;
+    return dev;
   }
 
   async deviceList(): Promise<Device[]> {
@@ -466,8 +494,8 @@ export class MockHost implements Host {
 
   async sessionOpen(alias: string | null): Promise<Session> {
     await this.latency();
-    const dev = this.currentDevice();
-    if (!dev) throw err("no_device", "Bind this console to a RUFUS device before opening a session");
+    // First run with no device: record on this console now; binding later adopts the session.
+    const dev = this.currentDevice() ?? this.localDevice();
     const cur = this.currentSession();
     if (cur && this.isRecording(cur)) throw err("invalid", `Session "${cur.alias ?? cur.id}" is already open: close it first`);
     const s = this.createSession(dev.deviceid, alias?.trim() || null);
