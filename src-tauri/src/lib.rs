@@ -74,10 +74,30 @@ pub fn configure<R: Runtime>(
             let data_dir = app.path().app_data_dir()?;
             let core = tauri::async_runtime::block_on(AppCore::start(data_dir, dev, overrides))?;
             app.manage(core.clone());
+            lighten_webview(app);
             tauri::async_runtime::spawn(status::run(app.handle().clone(), core));
             Ok(())
         })
         .invoke_handler(handlers!())
+}
+
+/// On Linux, WebKitGTK's accelerated compositing roughly doubles the web process's memory
+/// (software GL where there is no GPU) and buys nothing for a list-and-forms screen: turn it
+/// off, as `WEBKIT_DISABLE_COMPOSITING_MODE=1` would, unless that variable says otherwise.
+fn lighten_webview<R: Runtime>(app: &tauri::App<R>) {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none()
+        && let Some(window) = app.get_webview_window("main")
+    {
+        let _ = window.with_webview(|webview| {
+            use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+            if let Some(settings) = webview.inner().settings() {
+                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
 }
 
 /// Runs the desktop app.
