@@ -670,10 +670,11 @@ export class MockHost implements Host {
     const s = this.requireRecording();
     const list = this.parseBibs(bibs, false);
     const waiting = (this.bySession.get(s.id) ?? []).filter((p) => p.source === "manual" && p.eff_bib === null && !p.voided);
-    if (waiting.length === 0) throw err("invalid", "No stamped time is waiting for a bib");
+    // The backend answers `conflict` here (the input is fine; the state does not allow it).
+    if (waiting.length === 0) throw err("conflict", "No stamped time is waiting for a bib");
     if (list.length > waiting.length)
       throw err(
-        "invalid",
+        "conflict",
         `${list.length} bibs typed but only ${waiting.length} stamped time${waiting.length === 1 ? " is" : "s are"} waiting`,
       );
     const warnings = this.warningsFor(s, list);

@@ -139,7 +139,7 @@ describe("mode 2: time first", () => {
   it("says so when there is no stamp waiting and gives the typed bib back", async () => {
     typeAndEnter("5");
     await manual.settled();
-    expect(manual.error?.code).toBe("invalid");
+    expect(manual.error?.code).toBe("conflict");
     expect(manual.input).toBe("5");
   });
 });
