@@ -57,6 +57,7 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut signalled = false;
+    let mut settled = 0;
     loop {
         tokio::select! {
             () = &mut shutdown => {
@@ -75,28 +76,26 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
                         Err(e) => eprintln!("error: source {name} stopped: {e}"),
                     }
                 }
-                status_line(&engine, Some(&station)).await;
-                if args.exit_when_done && station.all_sources_ended() {
+                let pending = status_line(&engine, Some(&station)).await;
+                // --exit-when-done: once every source ended, everything it delivered is
+                // committed, and the outbox is empty — re-homing included, so the upkeep above
+                // keeps running until then.
+                let done = args.exit_when_done
+                    && station.all_sources_ended()
+                    && station.capture().queued() == 0
+                    && pending == 0
+                    && engine.stranded_sessions().await.is_ok_and(|s| s.is_empty());
+                // Twice in a row: a batch the committer had already taken shows up by then.
+                settled = if done { settled + 1 } else { 0 };
+                if settled >= 2 {
                     break;
                 }
             }
         }
     }
     station.shutdown().await; // stops sources, commits everything queued
-    if !signalled {
-        // --exit-when-done: keep syncing until the outbox is empty (or a signal ends the wait).
-        let sync = tokio::spawn(engine.sync().clone().run());
-        loop {
-            tokio::select! {
-                () = &mut shutdown => break,
-                _ = tick.tick() => {
-                    if status_line(&engine, None).await == 0 {
-                        break;
-                    }
-                }
-            }
-        }
-        sync.abort();
+    if signalled {
+        eprintln!("signal received");
     }
     status_line(&engine, None).await;
     eprintln!("stopped cleanly");

@@ -200,6 +200,11 @@ impl Capture {
         self.sink.clone()
     }
 
+    /// Reads delivered by sources and not yet taken for commit.
+    pub fn queued(&self) -> usize {
+        QUEUE_CAPACITY.saturating_sub(self.sink.tx.capacity())
+    }
+
     /// Sets the session reads are recorded into (None: reads are stored without a passing).
     pub fn set_session(&self, session: Option<SessionId>) {
         self.session.send_replace(session);

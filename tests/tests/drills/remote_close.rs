@@ -20,9 +20,11 @@ async fn pending_passings_of_a_remotely_closed_session_are_rehomed_not_lost() {
         sim.pause().await; // let a backlog build so something is pending when the close lands
         assert!(feed_lines(&mut stdin, &mut next, 200, 200).await);
         assert!(sim.close_session_elsewhere(&first_token));
-        sim.resume().await.unwrap();
-        assert!(feed_lines(&mut stdin, &mut next, 200, 200).await);
+        // The input ends before the cloud is back: the close is found while draining, and the
+        // console must still re-home and sync before it exits.
         drop(stdin);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sim.resume().await.unwrap();
         console.wait_exit(&mut child).await;
 
         let tokens = console.tokens().await;
@@ -32,7 +34,7 @@ async fn pending_passings_of_a_remotely_closed_session_are_rehomed_not_lost() {
             .values()
             .map(|t| sim.snapshot().session(t).map_or(0, |s| s.passings.len()))
             .sum();
-        assert_eq!(in_cloud, 600, "every line reached the cloud once, across the two sessions");
+        assert_eq!(in_cloud, 400, "every line reached the cloud once, across the two sessions");
     })
     .await
     .unwrap();

@@ -89,7 +89,13 @@ impl Console {
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        // Every event line (errors, notes, re-homing), then the last status lines.
+        let events: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| !l.starts_with("sync:") && !l.starts_with("capture:"))
+            .collect();
+        format!("{}\n…\n{}", events.join("\n"), lines[lines.len().saturating_sub(5)..].join("\n"))
     }
 
     /// Waits for `run` to exit on its own (bounded); fails with its log otherwise.
