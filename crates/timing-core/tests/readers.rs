@@ -51,15 +51,15 @@ async fn wait_reads(station: &Station, n: u64) {
     panic!("only {} of {n} reads arrived", station.capture().stats().borrow().raw_reads);
 }
 
-async fn wait_connected(station: &Station) {
-    for _ in 0..100 {
-        if station
+/// Waits until the supervisor is connected and the emulated reader is sending (it was told
+/// to start where its protocol needs that).
+async fn wait_connected(station: &Station, emulator: &Emulator) {
+    for _ in 0..200 {
+        let up = station
             .sources()
             .iter()
-            .all(|s| matches!(s.state.as_str(), "connected" | "reading" | "quiet"))
-        {
-            // The supervisor has connected; give it a moment to send its start command.
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            .all(|s| matches!(s.state.as_str(), "connected" | "reading" | "quiet"));
+        if up && emulator.stats().await.sending {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -84,7 +84,7 @@ async fn end_to_end(protocol: Protocol, serial: bool) {
         };
         let station = Station::start(engine.clone()).await.unwrap();
         station.add_reader("mat", emulator.config()).await.unwrap();
-        wait_connected(&station).await;
+        wait_connected(&station, &emulator).await;
         let emitted = emulator.emit_many(12, Duration::from_millis(30)).await;
         assert!(emitted.iter().all(|e| e.live), "{protocol}: the reader was reading");
         wait_reads(&station, 12).await;
@@ -182,7 +182,7 @@ async fn reads_made_while_the_link_was_down_arrive_exactly_once_even_across_a_re
             .unwrap();
         let station = Station::start(engine.clone()).await.unwrap();
         station.add_reader("ultra", emulator.config()).await.unwrap();
-        wait_connected(&station).await;
+        wait_connected(&station, &emulator).await;
         let mut emitted: Vec<EmittedRead> = emulator.emit_many(5, Duration::from_millis(20)).await;
         wait_reads(&station, 5).await;
 
@@ -196,7 +196,7 @@ async fn reads_made_while_the_link_was_down_arrive_exactly_once_even_across_a_re
         station.shutdown().await;
         let station = Station::start(engine.clone()).await.unwrap();
         station.add_reader("ultra", emulator.config()).await.unwrap();
-        wait_connected(&station).await;
+        wait_connected(&station, &emulator).await;
         emitted.extend(emulator.emit_many(3, Duration::from_millis(20)).await);
         for _ in 0..100 {
             if engine.store().outbox_counts(None).await.unwrap().pending >= 13 {
