@@ -59,7 +59,10 @@ async fn wait_connected(station: &Station, emulator: &Emulator) {
             .sources()
             .iter()
             .all(|s| matches!(s.state.as_str(), "connected" | "reading" | "quiet"));
-        if up && emulator.stats().await.sending {
+        let stats = emulator.stats().await;
+        if up && stats.connected && stats.sending {
+            // The supervisor may still be talking to the reader (clock query, start).
+            tokio::time::sleep(Duration::from_millis(300)).await;
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
