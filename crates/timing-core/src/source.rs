@@ -11,7 +11,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use timing_readers::{ReaderConfig, ReaderHandle, ReaderSupervisor, Rssi, StampedRead};
+use timing_readers::lines::LinesDecoder;
+use timing_readers::{
+    Decoded, Decoder, ReaderConfig, ReaderHandle, ReaderSupervisor, Rssi, StampedRead, TagRead,
+};
 
 use crate::capture::ReadSink;
 use crate::domain::RawRead;
@@ -33,7 +36,7 @@ pub trait ReadSource: Send {
 pub enum SourceSpec {
     /// `sim:runners=500,rate=20[,unknown=0.02][,seed=7]`
     Sim(SimFinish),
-    /// `lines:-` (stdin), `lines:/path/file`, `lines:/dev/ttyUSB0?baud=9600` (serial port)
+    /// `lines:-` (stdin), `lines:/path/file` (`lines:/dev/ttyUSB0?baud=9600` is a [`Self::Reader`])
     Lines(LineInput),
     /// Timing hardware: `serial:/dev/ttyUSB0?protocol=ipico[&baud=9600]`,
     /// `tcp:192.168.1.20:23?protocol=ultra` (decoders, reconnect and rewind in timing-readers).
@@ -47,13 +50,6 @@ pub enum LineInput {
     Stdin,
     /// A file, read to its end.
     File(PathBuf),
-    /// A serial port carrying lines.
-    Serial {
-        /// Port path (`/dev/ttyUSB0`, `COM3`).
-        path: String,
-        /// Baud rate.
-        baud: u32,
-    },
 }
 
 impl SourceSpec {
@@ -76,13 +72,19 @@ impl SourceSpec {
                 }
                 let is_port =
                     baud.is_some() || path.starts_with("/dev/") || path.starts_with("COM");
-                Ok(SourceSpec::Lines(match (path, is_port) {
-                    ("-", _) => LineInput::Stdin,
+                match (path, is_port) {
+                    ("-", _) => Ok(SourceSpec::Lines(LineInput::Stdin)),
+                    // A serial port carrying lines is timing hardware like any other: the
+                    // readers' serial transport and supervisor (reconnect after an unplug).
                     (p, true) => {
-                        LineInput::Serial { path: p.to_owned(), baud: baud.unwrap_or(9600) }
+                        let spec =
+                            format!("serial:{p}?protocol=lines&baud={}", baud.unwrap_or(9600));
+                        ReaderConfig::from_spec(&spec)
+                            .map(|c| SourceSpec::Reader(Box::new(c)))
+                            .map_err(|e| CoreError::Invalid(e.to_string()))
                     }
-                    (p, false) => LineInput::File(PathBuf::from(p)),
-                }))
+                    (p, false) => Ok(SourceSpec::Lines(LineInput::File(PathBuf::from(p)))),
+                }
             }
             "serial" | "tcp" => ReaderConfig::from_spec(spec)
                 .map(|c| SourceSpec::Reader(Box::new(c)))
@@ -352,11 +354,9 @@ impl ReadSource for HardwareSource {
 
 // ------------------------------------------------------------------------ lines
 
-/// Longest line accepted; anything longer is garbage, not a chip or a bib.
-const MAX_LINE: usize = 256;
-
-/// One chip or bib per line (CR, LF or CRLF), as keypads, keyboard wedges and simple readers
-/// send them. Empty lines are ignored; over-long lines are dropped with a warning.
+/// One chip or bib per line (CR, LF or CRLF) from stdin or a file, as keypads, keyboard wedges
+/// and simple readers send them, decoded by the readers' `lines` decoder (empty lines ignored,
+/// over-long or non-text lines rejected with a warning).
 #[derive(Debug)]
 pub struct LineSource {
     /// Where the lines come from.
@@ -373,78 +373,47 @@ impl LineSource {
         match &self.input {
             LineInput::Stdin => "lines:-".into(),
             LineInput::File(p) => format!("lines:{}", p.display()),
-            LineInput::Serial { path, .. } => format!("lines:{path}"),
         }
     }
 }
 
-/// Splits a byte stream into lines, bounded.
-#[derive(Debug, Default)]
-pub struct LineSplitter {
-    buf: Vec<u8>,
-    overflow: bool,
-}
-
-impl LineSplitter {
-    /// Feeds bytes; returns the complete non-empty lines, trimmed.
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
-        let mut lines = Vec::new();
-        for &b in bytes {
-            if b == b'\n' || b == b'\r' {
-                if !self.overflow {
-                    let text = String::from_utf8_lossy(&self.buf).trim().to_owned();
-                    if !text.is_empty() {
-                        lines.push(text);
-                    }
-                }
-                self.buf.clear();
-                self.overflow = false;
-            } else if self.buf.len() < MAX_LINE {
-                self.buf.push(b);
-            } else if !self.overflow {
-                tracing::warn!("line longer than {MAX_LINE} bytes dropped");
-                self.overflow = true;
-            }
-        }
-        lines
-    }
-
-    /// The last line at end of input, if it had no terminator.
-    pub fn finish(&mut self) -> Option<String> {
-        let text = String::from_utf8_lossy(&self.buf).trim().to_owned();
-        self.buf.clear();
-        (!self.overflow && !text.is_empty()).then_some(text)
-    }
-}
-
-fn line_read(source: &str, line: String, sink: &ReadSink) -> RawRead {
+fn line_read(source: &str, read: TagRead, sink: &ReadSink) -> RawRead {
     RawRead {
         source: source.to_owned(),
         protocol: "lines".into(),
-        raw: line.as_bytes().to_vec(),
-        chip: line,
-        bib: None,
+        chip: read.chip,
+        bib: read.bib,
         antenna: None,
         rssi: None,
         reader_time: None,
         host_time: sink.now(),
         clock_offset_ms: None,
+        raw: read.raw,
         replay_key: None,
     }
 }
 
 async fn pump_lines(name: String, mut input: impl AsyncRead + Unpin, sink: ReadSink) -> Result<()> {
-    let mut splitter = LineSplitter::default();
+    let mut decoder = LinesDecoder::new();
+    let mut decoded = Vec::new();
     let mut buf = vec![0_u8; 4096];
     loop {
         let n = input.read(&mut buf).await.map_err(|e| CoreError::io(format!("read {name}"), e))?;
-        let lines = match n {
-            0 => splitter.finish().into_iter().collect(),
-            n => splitter.feed(buf.get(..n).unwrap_or_default()),
-        };
-        for line in lines {
-            if sink.send(line_read(&name, line, &sink)).await.is_err() {
-                return Ok(());
+        match n {
+            0 => decoder.finish(&mut decoded),
+            n => decoder.feed(buf.get(..n).unwrap_or_default(), &mut decoded),
+        }
+        for d in decoded.drain(..) {
+            match d {
+                Decoded::Read(read) => {
+                    if sink.send(line_read(&name, read, &sink)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Decoded::Rejected(r) => {
+                    tracing::warn!(source = %name, reason = %r.reason, "line rejected")
+                }
+                Decoded::Control(_) => {}
             }
         }
         if n == 0 {
@@ -469,43 +438,8 @@ impl ReadSource for LineSource {
                         .map_err(|e| CoreError::io(format!("open {}", path.display()), e))?;
                     pump_lines(name, file, sink).await
                 }
-                LineInput::Serial { path, baud } => {
-                    tokio::task::spawn_blocking(move || serial_lines(&name, &path, baud, &sink))
-                        .await
-                        .map_err(|e| CoreError::Invalid(format!("serial reader stopped: {e}")))?
-                }
             }
         })
-    }
-}
-
-/// Reads lines from a serial port on a blocking thread until the port fails or the pipeline
-/// stops. (Reconnection and hardware protocols live in the readers layer.)
-fn serial_lines(name: &str, path: &str, baud: u32, sink: &ReadSink) -> Result<()> {
-    let mut port = serialport::new(path, baud)
-        .timeout(Duration::from_millis(200))
-        .open()
-        .map_err(|e| CoreError::Invalid(format!("open serial port {path}: {e}")))?;
-    let mut splitter = LineSplitter::default();
-    let mut buf = [0_u8; 1024];
-    loop {
-        match port.read(&mut buf) {
-            Ok(0) if sink.is_stopping() => return Ok(()),
-            Ok(0) => {}
-            Ok(n) => {
-                for line in splitter.feed(buf.get(..n).unwrap_or_default()) {
-                    if sink.blocking_send(line_read(name, line, sink)).is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                if sink.is_stopping() {
-                    return Ok(());
-                }
-            }
-            Err(e) => return Err(CoreError::io(format!("read serial port {path}"), e)),
-        }
     }
 }
 
@@ -520,10 +454,18 @@ mod tests {
             SourceSpec::Sim(SimFinish { runners: 500, rate: 20.0, ..SimFinish::default() })
         );
         assert_eq!(SourceSpec::parse("lines:-").unwrap(), SourceSpec::Lines(LineInput::Stdin));
-        assert_eq!(
-            SourceSpec::parse("lines:/dev/ttyUSB0?baud=9600").unwrap(),
-            SourceSpec::Lines(LineInput::Serial { path: "/dev/ttyUSB0".into(), baud: 9600 })
-        );
+        match SourceSpec::parse("lines:/dev/ttyUSB0?baud=115200").unwrap() {
+            SourceSpec::Reader(c) => {
+                assert_eq!(c.protocol, timing_readers::Protocol::Lines);
+                match &c.link {
+                    timing_readers::Link::Serial { path, baud, .. } => {
+                        assert_eq!((path.as_str(), *baud), ("/dev/ttyUSB0", 115_200));
+                    }
+                    other => panic!("a serial link: {other:?}"),
+                }
+            }
+            other => panic!("a serial port carrying lines is a reader: {other:?}"),
+        }
         assert_eq!(
             SourceSpec::parse("lines:/tmp/reads.txt").unwrap(),
             SourceSpec::Lines(LineInput::File("/tmp/reads.txt".into()))
@@ -551,21 +493,5 @@ mod tests {
         assert!((1..=30).contains(&unknown), "some unknown chips: {unknown}");
         let span = script.last().unwrap().0.as_secs_f64();
         assert!((10.0..40.0).contains(&span), "about 200 runners / 10 per s: {span}");
-    }
-
-    #[test]
-    fn lines_split_on_any_terminator_and_drop_garbage() {
-        let mut s = LineSplitter::default();
-        assert_eq!(s.feed(b"12\r\n3"), vec!["12"]);
-        assert_eq!(s.feed(b"4\n\n  56 \r"), vec!["34", "56"]);
-        let long = vec![b'x'; MAX_LINE + 10];
-        assert!(s.feed(&long).is_empty());
-        assert_eq!(
-            s.feed(b"\n78\n"),
-            vec!["78"],
-            "the over-long line is dropped, the next one kept"
-        );
-        assert_eq!(s.feed(b"99"), Vec::<String>::new());
-        assert_eq!(s.finish().as_deref(), Some("99"));
     }
 }
