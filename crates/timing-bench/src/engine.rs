@@ -30,6 +30,7 @@ async fn engine(
         device_type: "custom".into(),
         alias: None,
         firmware: None,
+        take_over: false,
     };
     engine.bind_device(bind).await.map_err(|e| e.to_string())?;
     engine.open_session(Some("bench")).await.map_err(|e| e.to_string())?;
@@ -60,6 +61,7 @@ pub async fn pipeline(reads: usize) -> Result<Vec<Figure>, String> {
             host_time: now,
             clock_offset_ms: None,
             replay_key: None,
+            repeated: false,
         })
         .collect();
     let total = prepared.len() as u64;

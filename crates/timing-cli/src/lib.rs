@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use timing_core::clock::{SystemClock, parse_utc};
 use timing_core::corrections::Change;
 use timing_core::domain::{DeviceId, SessionId};
+use timing_core::lock::InstanceLock;
 use timing_core::{BindRequest, CoreError, Engine, EngineConfig};
 
 use crate::output::Out;
@@ -58,6 +59,9 @@ enum Command {
         /// When they crossed (UTC, RFC 3339), default now.
         #[arg(long, value_name = "TIMESTAMP")]
         at: Option<String>,
+        /// Confirm an entry of more than 50 bibs.
+        #[arg(long)]
+        yes: bool,
     },
     /// Stamp a runner crossing now; the bib comes later with `assign`.
     Stamp,
@@ -65,11 +69,17 @@ enum Command {
     Assign {
         /// Bib(s).
         bibs: String,
+        /// Confirm an entry of more than 50 bibs.
+        #[arg(long)]
+        yes: bool,
     },
     /// Type bibs ahead of runners; `stamp-next` records the first.
     Queue {
         /// Bib(s).
         bibs: String,
+        /// Confirm an entry of more than 50 bibs.
+        #[arg(long)]
+        yes: bool,
     },
     /// Record the first typed-ahead bib crossing now.
     StampNext,
@@ -80,8 +90,15 @@ enum Command {
     /// Push what is pending to RUFUS.
     Sync {
         /// Push once and exit: 0 when nothing is left, non-zero with the reason otherwise.
+        /// Refused while a console captures on this data directory (it syncs for you).
         #[arg(long)]
         once: bool,
+        /// Put passings the cloud rejected back into the outbox (after fixing the cause).
+        #[arg(long)]
+        retry_parked: bool,
+        /// End a backoff or a pause now (also of a console running on this data directory).
+        #[arg(long)]
+        retry_now: bool,
     },
     /// Pending, sent, parked, last error, session and device.
     Status,
@@ -126,6 +143,11 @@ enum DeviceCmd {
         alias: Option<String>,
         #[arg(long)]
         firmware: Option<String>,
+        /// Continue the device's active session when another console has one open in RUFUS
+        /// (a spare laptop taking over); without it, binding such a device refuses and says
+        /// what that session is.
+        #[arg(long)]
+        take_over: bool,
     },
     /// Devices bound on this console.
     List,
@@ -274,13 +296,17 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Device(cmd) => device(&engine, &out, cmd).await?,
         Command::Session(cmd) => session(&engine, &out, cmd).await?,
         Command::Run(args) => return run::run(engine, args).await,
-        Command::Mark { bibs, at } => {
+        Command::Mark { bibs, at, yes } => {
             let at = at.as_deref().map(parse_time).transpose()?.unwrap_or(now);
-            out.entry(&engine.manual().await?.mark(&bibs, at, now).await?);
+            out.entry(&engine.manual().await?.confirm_many(yes).mark(&bibs, at, now).await?);
         }
         Command::Stamp => out.entry(&engine.manual().await?.stamp(now, now).await?),
-        Command::Assign { bibs } => out.entry(&engine.manual().await?.assign(&bibs, now).await?),
-        Command::Queue { bibs } => out.entry(&engine.manual().await?.queue(&bibs, now).await?),
+        Command::Assign { bibs, yes } => {
+            out.entry(&engine.manual().await?.confirm_many(yes).assign(&bibs, now).await?);
+        }
+        Command::Queue { bibs, yes } => {
+            out.entry(&engine.manual().await?.confirm_many(yes).queue(&bibs, now).await?);
+        }
         Command::StampNext => out.entry(&engine.manual().await?.stamp_queued(now, now).await?),
         Command::Undo => out.entry(&engine.manual().await?.undo(now).await?),
         Command::Correct(args) => {
@@ -292,14 +318,26 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CoreError> {
             };
             out.corrected(&engine.correct(None, args.num, change, args.reason).await?);
         }
-        Command::Sync { once } => {
-            if !once {
+        Command::Sync { once, retry_parked, retry_now } => {
+            if !(once || retry_parked || retry_now) {
                 return Err(CoreError::Invalid(
-                    "use `sync --once` (continuous sync runs inside `run`)".into(),
+                    "use `sync --once`, `--retry-parked` or `--retry-now` \
+                     (continuous sync runs inside `run`)"
+                        .into(),
                 ));
             }
-            let round = engine.sync().sync_once().await?;
-            out.status(&engine, Some(round.confirmed)).await?;
+            if retry_parked {
+                let n = engine.retry_parked(None).await?;
+                eprintln!("{n} parked passing(s) back in the outbox");
+            }
+            if retry_now || retry_parked {
+                engine.request_retry().await?;
+            }
+            if once {
+                let _lock = sync_lock(&engine)?;
+                let round = engine.sync().sync_once().await?;
+                out.status(&engine, Some(round.confirmed)).await?;
+            }
         }
         Command::Status => out.status(&engine, None).await?,
         Command::Export { what, out: file } => {
@@ -338,9 +376,15 @@ async fn export(
 
 async fn device(engine: &Engine, out: &Out, cmd: DeviceCmd) -> Result<(), CoreError> {
     match cmd {
-        DeviceCmd::Bind { serial, model, device_type, alias, firmware } => {
-            let request =
-                BindRequest { serial_number: serial, model, device_type, alias, firmware };
+        DeviceCmd::Bind { serial, model, device_type, alias, firmware, take_over } => {
+            let request = BindRequest {
+                serial_number: serial,
+                model,
+                device_type,
+                alias,
+                firmware,
+                take_over,
+            };
             out.device(&engine.bind_device(request).await?);
         }
         DeviceCmd::List => out.devices(&engine.devices().await?),
@@ -367,21 +411,45 @@ async fn device(engine: &Engine, out: &Out, cmd: DeviceCmd) -> Result<(), CoreEr
     Ok(())
 }
 
+/// What a command says when another process captures on this data directory.
+const CAPTURING: &str = "a console is capturing on this data directory; it syncs for you";
+
+/// The instance lock for a command that would sync: only one process sends from a data
+/// directory, or the same passings could travel twice.
+fn sync_lock(engine: &Engine) -> Result<InstanceLock, CoreError> {
+    InstanceLock::acquire(&engine.config().data_dir, "timing-cli")
+        .map_err(|_| CoreError::Conflict(CAPTURING.into()))
+}
+
 async fn session(engine: &Engine, out: &Out, cmd: SessionCmd) -> Result<(), CoreError> {
     match cmd {
         SessionCmd::Open { alias } => {
             let session = engine.open_session(alias.as_deref()).await?;
-            // Create it in the cloud now if the network allows; capture works either way.
-            if engine.sync().client().is_some()
-                && let Err(e) = engine.sync().sync_once().await
-            {
-                eprintln!("note: the session is open locally; RUFUS will get it later ({e})");
+            // Create it in the cloud now if the network allows; capture works either way. A
+            // console capturing here sees the new session at once and creates it itself.
+            match sync_lock(engine) {
+                Ok(_lock) => {
+                    if engine.sync().client().is_some()
+                        && let Err(e) = engine.sync().sync_once().await
+                    {
+                        eprintln!(
+                            "note: the session is open locally; RUFUS will get it later ({e})"
+                        );
+                    }
+                }
+                Err(e) => eprintln!("note: {e}"),
             }
             out.session(&engine.session(Some(session.id)).await?);
         }
         SessionCmd::Close => {
             let session = engine.close_session().await?;
-            let result = engine.sync().sync_once().await;
+            let result = match sync_lock(engine) {
+                Ok(_lock) => engine.sync().sync_once().await.map(|_| ()),
+                Err(e) => {
+                    eprintln!("note: {e}");
+                    Ok(())
+                }
+            };
             let session = engine.session(Some(session.id)).await?;
             out.session(&session);
             if let Err(e) = result {
@@ -398,6 +466,7 @@ async fn session(engine: &Engine, out: &Out, cmd: SessionCmd) -> Result<(), Core
             out.session_details(&session, &counts);
         }
         SessionCmd::Rehome { from } => {
+            let _lock = sync_lock(engine)?;
             let moved = engine.rehome_pending(SessionId(from)).await?;
             out.line(&format!("{moved} pending passing(s) moved into the open session"));
         }

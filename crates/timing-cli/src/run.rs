@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use timing_core::clock::ClockJumpDetector;
 use timing_core::lock::InstanceLock;
 use timing_core::source::SourceSpec;
 use timing_core::station::Station;
@@ -26,6 +27,9 @@ pub struct RunArgs {
     #[arg(long)]
     exit_when_done: bool,
 }
+
+/// A wall-clock move this much beyond the monotonic clock is a jump.
+const CLOCK_JUMP: Duration = Duration::from_secs(2);
 
 pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
     for spec in &args.sources {
@@ -54,6 +58,8 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
     }
 
     let mut tick = tokio::time::interval(Duration::from_secs_f64(args.status_every));
+    // The same warning as the app's: a jump of the OS clock makes host-stamped times suspect.
+    let mut jumps = ClockJumpDetector::new(engine.clock().as_ref(), CLOCK_JUMP);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut signalled = false;
@@ -75,6 +81,13 @@ pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
                         Ok(()) => eprintln!("source {name} ended"),
                         Err(e) => eprintln!("error: source {name} stopped: {e}"),
                     }
+                }
+                if let Some(jump_ms) = jumps.check(engine.clock().as_ref()) {
+                    eprintln!(
+                        "warning: this computer's clock jumped by {:+.1} s; times stamped by the \
+                         host around now may be off",
+                        jump_ms as f64 / 1000.0
+                    );
                 }
                 let pending = status_line(&engine, Some(&station)).await;
                 // --exit-when-done: once every source ended, everything it delivered is

@@ -18,6 +18,9 @@ use crate::store::{ReadToCommit, Store};
 
 /// Reads taken from the queue into one transaction at most.
 const MAX_COMMIT_BATCH: usize = 4096;
+/// After a restart, the chips passed within this span of a source's last passing are
+/// remembered again (longer than any sensible de-duplication window).
+const RELOAD_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 /// Capacity of the queue between sources and the committer (back-pressure beyond it).
 const QUEUE_CAPACITY: usize = 65_536;
 
@@ -64,11 +67,28 @@ pub struct SourceCounters {
 
 /// Per chip and session: a read within `window` of the chip's last passing is a duplicate.
 /// The window runs from the passing (first read wins), as a decoder's dead time does.
+///
+/// Times are crossing times (the reader's clock where it has one), and they are only ever
+/// compared with each other: never with the host clock. A reader 30 s behind the laptop, or a
+/// serial link that delivers reads seconds late, de-duplicates exactly like a punctual one.
+/// Memory stays bounded by pruning each entry against the latest crossing time the window has
+/// seen *from the same source* (clocks of different readers may disagree).
 #[derive(Debug)]
 pub struct DedupWindow {
     window: chrono::Duration,
-    last: HashMap<(SessionId, String), DateTime<Utc>>,
+    last: HashMap<(SessionId, String), Seen>,
+    /// Per source: the latest crossing time it brought.
+    latest: HashMap<Arc<str>, DateTime<Utc>>,
 }
+
+#[derive(Debug, Clone)]
+struct Seen {
+    at: DateTime<Utc>,
+    source: Arc<str>,
+}
+
+/// Entries above this count trigger a prune after a commit.
+const PRUNE_ABOVE: usize = 1024;
 
 impl DedupWindow {
     /// A window of `window` (0 disables de-duplication).
@@ -76,36 +96,97 @@ impl DedupWindow {
         Self {
             window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
             last: HashMap::new(),
+            latest: HashMap::new(),
         }
     }
 
-    /// Whether a read of `chip` at `at` repeats a passing; if not, it becomes the chip's passing.
-    pub fn is_duplicate(&mut self, session: SessionId, chip: &str, at: DateTime<Utc>) -> bool {
+    /// A changed window length (settings); what was seen stays.
+    pub fn set_window(&mut self, window: Duration) {
+        self.window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+    }
+
+    fn source(&mut self, source: &str) -> Arc<str> {
+        match self.latest.get_key_value(source) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(source),
+        }
+    }
+
+    fn saw(&mut self, source: &Arc<str>, at: DateTime<Utc>) {
+        let latest = self.latest.entry(source.clone()).or_insert(at);
+        if at > *latest {
+            *latest = at;
+        }
+    }
+
+    /// Whether a read of `chip` from `source` crossing at `at` repeats a passing; if not, it
+    /// becomes the chip's passing.
+    pub fn is_duplicate(
+        &mut self,
+        session: SessionId,
+        chip: &str,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> bool {
         if self.window.is_zero() {
             return false;
         }
+        let source = self.source(source);
+        self.saw(&source, at);
         let key = (session, chip.to_owned());
         if let Some(last) = self.last.get(&key)
-            && (at - *last).abs() < self.window
+            && (at - last.at).abs() < self.window
         {
             return true;
         }
-        self.last.insert(key, at);
+        self.last.insert(key, Seen { at, source });
         false
     }
 
     /// Remembers a passing made before (after a restart).
-    pub fn remember(&mut self, session: SessionId, chip: String, at: DateTime<Utc>) {
-        let entry = self.last.entry((session, chip)).or_insert(at);
-        if at > *entry {
-            *entry = at;
+    pub fn remember(&mut self, session: SessionId, chip: String, source: &str, at: DateTime<Utc>) {
+        let source = self.source(source);
+        self.saw(&source, at);
+        let entry = self.last.entry((session, chip)).or_insert(Seen { at, source });
+        if at > entry.at {
+            entry.at = at;
         }
     }
 
-    /// Forgets chips whose window ended before `now` (bounded memory on long races).
-    pub fn prune(&mut self, now: DateTime<Utc>) {
+    /// Forgets chips whose window ended before the latest crossing their source brought since
+    /// (bounded memory on long races). Reader time against reader time, never the host clock.
+    pub fn prune(&mut self) {
         let window = self.window;
-        self.last.retain(|_, t| now - *t < window);
+        let latest = &self.latest;
+        self.last.retain(|_, seen| match latest.get(&seen.source) {
+            Some(newest) => *newest - seen.at < window,
+            None => true,
+        });
+    }
+
+    /// Chips remembered now.
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+}
+
+/// Sets the session the pipeline records into, from another task.
+#[derive(Debug, Clone)]
+pub struct SessionSetter(watch::Sender<Option<SessionId>>);
+
+impl SessionSetter {
+    /// Records into `session` from the next commit on (only when it changes).
+    pub fn set(&self, session: Option<SessionId>) {
+        self.0.send_if_modified(|s| {
+            let changed = *s != session;
+            *s = session;
+            changed
+        });
     }
 }
 
@@ -159,6 +240,7 @@ impl ReadSink {
 pub struct Capture {
     sink: ReadSink,
     session: watch::Sender<Option<SessionId>>,
+    window: watch::Sender<Duration>,
     batches: broadcast::Sender<Arc<CommitBatch>>,
     stats: watch::Receiver<CaptureStats>,
     chips: Arc<ChipMap>,
@@ -176,12 +258,14 @@ impl Capture {
     ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (session, session_rx) = watch::channel(None);
+        let (window, window_rx) = watch::channel(dedup_window);
         let (batches, _) = broadcast::channel(1024);
         let (stats_tx, stats) = watch::channel(CaptureStats::default());
         let committer = Committer {
             store,
             clock: clock.clone(),
             dedup: DedupWindow::new(dedup_window),
+            window: window_rx,
             session: session_rx,
             loaded_session: None,
             chips: chips.clone(),
@@ -192,7 +276,7 @@ impl Capture {
         };
         let task = tokio::spawn(committer.run(rx));
         let sink = ReadSink { tx, clock, stopping: Arc::new(AtomicBool::new(false)) };
-        Self { sink, session, batches, stats, chips, task }
+        Self { sink, session, window, batches, stats, chips, task }
     }
 
     /// A handle sources use to deliver reads.
@@ -208,6 +292,16 @@ impl Capture {
     /// Sets the session reads are recorded into (None: reads are stored without a passing).
     pub fn set_session(&self, session: Option<SessionId>) {
         self.session.send_replace(session);
+    }
+
+    /// Changes the de-duplication window from the next commit on (capture keeps running).
+    pub fn set_dedup_window(&self, window: Duration) {
+        self.window.send_replace(window);
+    }
+
+    /// A handle that sets the session from another task.
+    pub fn session_setter(&self) -> SessionSetter {
+        SessionSetter(self.session.clone())
     }
 
     /// The session reads are recorded into.
@@ -247,6 +341,7 @@ struct Committer {
     store: Store,
     clock: SharedClock,
     dedup: DedupWindow,
+    window: watch::Receiver<Duration>,
     session: watch::Receiver<Option<SessionId>>,
     loaded_session: Option<SessionId>,
     chips: Arc<ChipMap>,
@@ -275,6 +370,10 @@ impl Committer {
 
     /// Commits the queued reads; on failure keeps them and retries (reads are never dropped).
     async fn commit(&mut self, queue: &mut Vec<RawRead>) {
+        if self.window.has_changed().unwrap_or(false) {
+            let window = *self.window.borrow_and_update();
+            self.dedup.set_window(window);
+        }
         let session = *self.session.borrow();
         if session != self.loaded_session {
             self.load_window(session).await;
@@ -301,10 +400,16 @@ impl Committer {
                     _ => false,
                 };
                 // An impulse with no chip (a photocell) is never a duplicate of another.
-                let duplicate = replayed
+                let duplicate = read.repeated
+                    || replayed
                     || (!read.chip.is_empty()
                         && session.is_some_and(|s| {
-                            self.dedup.is_duplicate(s, &read.chip, read.crossing_time())
+                            self.dedup.is_duplicate(
+                                s,
+                                &read.chip,
+                                &read.source,
+                                read.crossing_time(),
+                            )
                         }));
                 let bib = bib_for_read(&read, &self.chips);
                 ReadToCommit { read, session_id: session, duplicate, bib }
@@ -354,18 +459,19 @@ impl Committer {
                 }
             }
         }
-        self.dedup.prune(self.clock.now());
+        if self.dedup.len() > PRUNE_ABOVE {
+            self.dedup.prune();
+        }
     }
 
     /// Rebuilds the de-duplication window of a newly selected session from the store.
     async fn load_window(&mut self, session: Option<SessionId>) {
         self.loaded_session = session;
         let Some(session) = session else { return };
-        let since = self.clock.now() - chrono::Duration::minutes(10);
-        match self.store.recent_chip_passings(session, since).await {
+        match self.store.recent_chip_passings(session, RELOAD_WINDOW).await {
             Ok(recent) => {
-                for (chip, at) in recent {
-                    self.dedup.remember(session, chip, at);
+                for (chip, source, at) in recent {
+                    self.dedup.remember(session, chip, &source, at);
                 }
             }
             Err(e) => tracing::warn!(error = %e, "could not reload the de-duplication window"),
@@ -386,21 +492,43 @@ mod tests {
     fn first_read_wins_and_the_window_runs_from_the_passing() {
         let mut w = DedupWindow::new(Duration::from_secs(5));
         let s = SessionId(1);
-        assert!(!w.is_duplicate(s, "A", at("2026-05-03T09:00:00.000Z")));
-        assert!(w.is_duplicate(s, "A", at("2026-05-03T09:00:04.999Z")));
+        assert!(!w.is_duplicate(s, "A", "r", at("2026-05-03T09:00:00.000Z")));
+        assert!(w.is_duplicate(s, "A", "r", at("2026-05-03T09:00:04.999Z")));
         assert!(
-            !w.is_duplicate(s, "B", at("2026-05-03T09:00:01.000Z")),
+            !w.is_duplicate(s, "B", "r", at("2026-05-03T09:00:01.000Z")),
             "other chips are independent"
         );
-        assert!(!w.is_duplicate(s, "A", at("2026-05-03T09:00:05.000Z")), "window ended");
-        assert!(!w.is_duplicate(SessionId(2), "A", at("2026-05-03T09:00:05.100Z")), "per session");
+        assert!(!w.is_duplicate(s, "A", "r", at("2026-05-03T09:00:05.000Z")), "window ended");
+        assert!(
+            !w.is_duplicate(SessionId(2), "A", "r", at("2026-05-03T09:00:05.100Z")),
+            "per session"
+        );
     }
 
     #[test]
     fn a_zero_window_keeps_every_read() {
         let mut w = DedupWindow::new(Duration::ZERO);
         let t = at("2026-05-03T09:00:00.000Z");
-        assert!(!w.is_duplicate(SessionId(1), "A", t));
-        assert!(!w.is_duplicate(SessionId(1), "A", t));
+        assert!(!w.is_duplicate(SessionId(1), "A", "r", t));
+        assert!(!w.is_duplicate(SessionId(1), "A", "r", t));
+    }
+
+    #[test]
+    fn pruning_compares_reader_times_with_reader_times() {
+        // A reader whose clock is a day behind the host, next to a punctual one: pruning
+        // against what each source brought keeps the lagging reader's window intact.
+        let mut w = DedupWindow::new(Duration::from_secs(5));
+        let s = SessionId(1);
+        assert!(!w.is_duplicate(s, "LAG", "behind", at("2026-05-02T09:00:00.000Z")));
+        for i in 0..(PRUNE_ABOVE as u32 + 10) {
+            let t = at("2026-05-03T09:00:00.000Z") + chrono::Duration::milliseconds(i.into());
+            assert!(!w.is_duplicate(s, &format!("C{i}"), "punctual", t));
+        }
+        w.prune();
+        assert!(w.is_duplicate(s, "LAG", "behind", at("2026-05-02T09:00:01.000Z")));
+        // The punctual source's old chips go once its own time moved past their window.
+        assert!(!w.is_duplicate(s, "LATE", "punctual", at("2026-05-03T09:00:10.000Z")));
+        w.prune();
+        assert!(w.len() <= 3, "{} left", w.len());
     }
 }

@@ -52,11 +52,41 @@ pub struct Corrected {
 
 /// The values a passing shows after its corrections.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Effective {
-    bib: Option<String>,
-    timestamp: DateTime<Utc>,
-    void: bool,
-    corrected: bool,
+pub(crate) struct Effective {
+    pub(crate) bib: Option<String>,
+    pub(crate) timestamp: DateTime<Utc>,
+    pub(crate) void: bool,
+    pub(crate) corrected: bool,
+}
+
+/// The verbs a carrier's `status` starts with. The cloud reads a carrier as "passing #N of this
+/// session (or of session TOKEN) now has these values" (`correction of`, `restore`) or "is void"
+/// (`void`); the last carrier of a passing wins.
+pub const CARRIER_VERBS: [&str; 3] = ["correction of", "void", "restore"];
+
+/// A carrier's `status`: `"correction of #12"`, or `"void #12 in session TOKEN"` when the
+/// passing it corrects lives in another session (re-homed carriers).
+pub fn carrier_status(verb: &str, num: i64, in_session: Option<&str>) -> String {
+    match in_session {
+        Some(token) => format!("{verb} #{num} in session {token}"),
+        None => format!("{verb} #{num}"),
+    }
+}
+
+/// The verb of a carrier's `status`, if it is one.
+pub fn carrier_verb(status: &str) -> Option<&'static str> {
+    CARRIER_VERBS
+        .into_iter()
+        .find(|v| status.strip_prefix(v).is_some_and(|rest| rest.trim_start().starts_with('#')))
+}
+
+/// A passing's effective values, read inside a transaction.
+pub(crate) async fn effective_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    passing: &Passing,
+) -> Result<Effective> {
+    let corrections = corrections_tx(tx, passing.id).await?;
+    Ok(effective(passing, &corrections))
 }
 
 fn effective(passing: &Passing, corrections: &[Correction]) -> Effective {
@@ -150,29 +180,7 @@ pub(crate) async fn apply_change(
             .execute(&mut **tx)
             .await?;
     } else if passing.sync_state != SyncState::Moved {
-        let mut after = now.clone();
-        let status = match change {
-            Change::SetBib(_) => {
-                after.bib = new_value.clone();
-                format!("correction of #{}", passing.num_passing)
-            }
-            Change::SetTime(t) => {
-                after.timestamp = *t;
-                format!("correction of #{}", passing.num_passing)
-            }
-            Change::Void => format!("void #{}", passing.num_passing),
-            Change::Restore => format!("restore #{}", passing.num_passing),
-        };
-        let new = NewPassing {
-            bib: after.bib,
-            chip: passing.chip.clone(),
-            timestamp: after.timestamp,
-            source: passing.source,
-            status: Some(status),
-            corrects_id: Some(passing_id),
-            moved_from_id: None,
-        };
-        carrier = commit_passings_tx(tx, passing.session_id, &[new], at).await?.into_iter().next();
+        carrier = Some(carry(tx, &passing, &now, change, new_value.clone(), at).await?);
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO corrections(passing_id, action, old_value, new_value, operator, station, reason, at, carrier_id)
@@ -202,6 +210,74 @@ pub(crate) async fn apply_change(
         carrier_id: carrier.as_ref().map(|c| c.id),
     };
     Ok(Corrected { correction, carrier })
+}
+
+/// Sends a change of a passing the cloud may hold as a carrier passing with the passing's whole
+/// effective state after the change: a bib-less state (an undone assignment) travels as a void
+/// until it has a bib again. A carrier of the same passing that is still pending and was never
+/// attempted is brought up to date instead of adding another, so the cloud gets one carrier with
+/// the final values (undo + assign → one correction with the right bib).
+async fn carry(
+    tx: &mut Transaction<'static, Sqlite>,
+    passing: &Passing,
+    before: &Effective,
+    change: &Change,
+    new_value: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<Passing> {
+    let mut after = before.clone();
+    match change {
+        Change::SetBib(_) => after.bib = new_value,
+        Change::SetTime(t) => after.timestamp = *t,
+        Change::Void => after.void = true,
+        Change::Restore => after.void = false,
+    }
+    let num = passing.num_passing;
+    let has_id = after.bib.is_some() || passing.chip.is_some();
+    let (verb, bib) = if after.void || !has_id {
+        // RUFUS needs a bib: a void carries the one the cloud knows.
+        ("void", after.bib.clone().or_else(|| before.bib.clone()).or_else(|| passing.bib.clone()))
+    } else if matches!(change, Change::Restore) {
+        ("restore", after.bib.clone())
+    } else {
+        ("correction of", after.bib.clone())
+    };
+    let status = carrier_status(verb, num, None);
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM passings WHERE corrects_id = ? AND sync_state = 'pending' AND sync_attempts = 0
+         ORDER BY num_passing DESC LIMIT 1",
+    )
+    .bind(passing.id.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = open {
+        sqlx::query("UPDATE passings SET bib = ?, timestamp = ?, status = ? WHERE id = ?")
+            .bind(&bib)
+            .bind(format_utc(after.timestamp))
+            .bind(&status)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let row = sqlx::query("SELECT * FROM passings WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        return passing_from_row(&row);
+    }
+    let new = NewPassing {
+        bib,
+        chip: passing.chip.clone(),
+        timestamp: after.timestamp,
+        source: passing.source,
+        status: Some(status),
+        corrects_id: Some(passing.id),
+        moved_from_id: None,
+    };
+    commit_passings_tx(tx, passing.session_id, &[new], at)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CoreError::Invalid("the correction passing was not made".into()))
 }
 
 async fn corrections_tx(

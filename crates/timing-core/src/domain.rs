@@ -226,6 +226,10 @@ pub struct RawRead {
     /// The reader's own key for this read (stable across rewinds and restarts), if it has one.
     #[serde(default)]
     pub replay_key: Option<String>,
+    /// The reader's supervisor recognised it as a read it already delivered (a rewind, a doubled
+    /// frame): stored, flagged duplicate, never a second passing.
+    #[serde(default)]
+    pub repeated: bool,
 }
 
 impl RawRead {

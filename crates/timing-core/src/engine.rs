@@ -6,19 +6,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rufus_api::{ApiKey, ClientConfig, NewDevice, RufusClient};
 use tokio::sync::Notify;
 
 use crate::capture::Capture;
 use crate::clock::SharedClock;
 use crate::corrections::{self, Author, Change, Corrected};
-use crate::domain::{
-    CorrectionKind, Device, DeviceId, FeedEntry, PassingId, Session, SessionId, SessionState,
-};
+use crate::domain::{Device, DeviceId, FeedEntry, PassingId, Session, SessionId, SessionState};
 use crate::error::{CoreError, Result};
 use crate::manual::ManualEntry;
 use crate::participants::{ChipMap, ImportReport, parse_participants};
-use crate::store::{NewPassing, Store, commit_passings_tx};
+use crate::store::Store;
 use crate::sync::{SyncConfig, SyncEngine};
 
 /// Settings the engine starts with.
@@ -55,6 +54,53 @@ impl EngineConfig {
     }
 }
 
+/// A manual stamp's key press may be this old when the engine sees it (a bunch finish, a slow
+/// disk); older is not trusted.
+pub const KEY_PRESS_PAST: chrono::Duration = chrono::Duration::minutes(2);
+/// …and this far ahead of the host clock (the front and the engine read one clock).
+pub const KEY_PRESS_FUTURE: chrono::Duration = chrono::Duration::seconds(2);
+
+/// What a settings change asks for; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Reconfigure {
+    /// A new key (`Some(None)`: remove it; nothing syncs).
+    pub api_key: Option<Option<String>>,
+    /// A new RUFUS API base URL.
+    pub api_url: Option<String>,
+    /// A new operator name (empty: "console").
+    pub operator: Option<String>,
+    /// A new station name (`Some(None)` or empty: none).
+    pub station: Option<Option<String>>,
+}
+
+/// Checks an API key before anything uses or stores it (the client's rules are the only copy).
+pub fn validate_api_key(key: &str) -> Result<ApiKey> {
+    let key = ApiKey::new(key.to_owned());
+    RufusClient::new(
+        ClientConfig::new(key.clone()).with_base_url(rufus_api::PRODUCTION_BASE_URL.to_owned()),
+    )
+    .map_err(|e| CoreError::Invalid(format!("api_key: {e}")))?;
+    Ok(key)
+}
+
+/// Checks a RUFUS API base URL: http(s), a host, https for anything but this computer.
+pub fn validate_api_url(url: &str) -> Result<String> {
+    let url = url.trim().trim_end_matches('/').to_owned();
+    RufusClient::new(ClientConfig::new(ApiKey::new("check".to_owned())).with_base_url(url.clone()))
+        .map_err(|e| CoreError::Invalid(format!("api_url: {e}")))?;
+    Ok(url)
+}
+
+fn validate_name(field: &str, name: &str) -> Result<Option<String>> {
+    let name = name.trim();
+    if name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(CoreError::Invalid(format!(
+            "{field}: at most 64 characters, no control characters"
+        )));
+    }
+    Ok(Some(name.to_owned()).filter(|n| !n.is_empty()))
+}
+
 /// Device ids of the stand-in device a console records under before its first bind.
 pub const LOCAL_DEVICE_PREFIX: &str = "local-";
 
@@ -71,6 +117,23 @@ pub struct BindRequest {
     pub alias: Option<String>,
     /// Firmware.
     pub firmware: Option<String>,
+    /// Continue the device's active session if another console has one open.
+    pub take_over: bool,
+}
+
+/// "In use by another console: session S, N passings, last at T — take over?"
+fn in_use_message(active: &rufus_api::Session) -> String {
+    let name = active.alias.as_deref().map_or(String::new(), |a| format!(" ({a})"));
+    let count = active.passings.map_or("?".to_owned(), |n| n.to_string());
+    let last = active
+        .last
+        .as_ref()
+        .map_or_else(|| "no passing yet".to_owned(), |t| format!("last at {}", t.raw()));
+    format!(
+        "in use by another console: session {}{name}, {count} passings, {last} — take over \
+         to continue it on this console (it numbers after the cloud's last passing)",
+        active.token_session.as_str()
+    )
 }
 
 /// A raw frame as stored, for the readers screen.
@@ -110,7 +173,10 @@ pub struct Engine {
     clock: SharedClock,
     chips: Arc<ChipMap>,
     config: Arc<EngineConfig>,
-    api_url: String,
+    api_url: Arc<std::sync::RwLock<String>>,
+    api_key: Arc<std::sync::RwLock<Option<ApiKey>>>,
+    /// Operator and station, changeable while running.
+    who: Arc<std::sync::RwLock<(String, Option<String>)>>,
     sync: SyncEngine,
     wake: Arc<Notify>,
 }
@@ -142,7 +208,19 @@ impl Engine {
             wake.clone(),
         );
         sync.refresh_counts().await;
-        Ok(Self { store, clock, chips, config: Arc::new(config), api_url, sync, wake })
+        let who = (config.operator.clone(), config.station.clone());
+        let api_key = config.api_key.clone().filter(|k| !k.is_empty());
+        Ok(Self {
+            store,
+            clock,
+            chips,
+            config: Arc::new(config),
+            api_url: Arc::new(std::sync::RwLock::new(api_url)),
+            api_key: Arc::new(std::sync::RwLock::new(api_key)),
+            who: Arc::new(std::sync::RwLock::new(who)),
+            sync,
+            wake,
+        })
     }
 
     /// The store.
@@ -171,8 +249,8 @@ impl Engine {
     }
 
     /// The RUFUS API base URL in use.
-    pub fn api_url(&self) -> &str {
-        &self.api_url
+    pub fn api_url(&self) -> String {
+        self.api_url.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Starts the capture pipeline, recording into the current device's open session.
@@ -221,25 +299,108 @@ impl Engine {
         Ok(self.current_session().await?.filter(|s| s.state.accepts_passings()).map(|s| s.id))
     }
 
-    fn client(&self) -> Result<&RufusClient> {
+    fn client(&self) -> Result<RufusClient> {
         self.sync.client().ok_or(CoreError::NoApiKey)
     }
 
     fn author(&self, reason: Option<String>) -> Author {
-        Author {
-            operator: self.config.operator.clone(),
-            station: self.config.station.clone(),
-            reason,
+        let who = self.who.read().unwrap_or_else(|p| p.into_inner());
+        Author { operator: who.0.clone(), station: who.1.clone(), reason }
+    }
+
+    /// Changes the key, the URL, the operator or the station while the console runs: validated
+    /// first (nothing is saved or changed on a bad value), then applied in place — capture and
+    /// readers never stop, and no network call is made.
+    pub async fn reconfigure(&self, change: Reconfigure) -> Result<()> {
+        let url = match &change.api_url {
+            Some(url) => validate_api_url(url)?,
+            None => self.api_url(),
+        };
+        let key = match &change.api_key {
+            Some(Some(key)) => Some(validate_api_key(key)?),
+            Some(None) => None,
+            None => self.api_key.read().unwrap_or_else(|p| p.into_inner()).clone(),
+        };
+        let operator = match &change.operator {
+            Some(op) => validate_name("operator", op)?.unwrap_or_else(|| "console".to_owned()),
+            None => self.author(None).operator,
+        };
+        let station = match &change.station {
+            Some(st) => validate_name("station", st.as_deref().unwrap_or(""))?,
+            None => self.author(None).station,
+        };
+        let client = match &key {
+            Some(key) => {
+                Some(RufusClient::new(ClientConfig::new(key.clone()).with_base_url(url.clone()))?)
+            }
+            None => None,
+        };
+        *self.who.write().unwrap_or_else(|p| p.into_inner()) = (operator, station);
+        let client_changed = change.api_key.is_some() || change.api_url.is_some();
+        *self.api_url.write().unwrap_or_else(|p| p.into_inner()) = url;
+        *self.api_key.write().unwrap_or_else(|p| p.into_inner()) = key;
+        if client_changed {
+            self.sync.set_client(client);
+        }
+        Ok(())
+    }
+
+    /// Puts the parked passings of a session (or of all) back into the outbox after the cause
+    /// was fixed; they are reconciled before they go again. Returns how many.
+    pub async fn retry_parked(&self, session: Option<SessionId>) -> Result<u64> {
+        let n = self.store.unpark(session).await?;
+        self.sync.retry_now();
+        Ok(n)
+    }
+
+    /// Asks the console that syncs this data directory (this process or another one) to retry
+    /// now: ends a backoff, a Retry-After wait or a pause.
+    pub async fn request_retry(&self) -> Result<()> {
+        let at = crate::clock::format_utc(self.clock.now());
+        self.store.set_setting("retry_requested", &at).await?;
+        self.sync.retry_now();
+        Ok(())
+    }
+
+    /// The time of a manual stamp: the instant the key was pressed (taken by the front), when
+    /// it is plausible against the host clock — at most [`KEY_PRESS_PAST`] old and not more than
+    /// [`KEY_PRESS_FUTURE`] ahead; otherwise the host's time now, with the reason.
+    pub fn key_press_time(
+        &self,
+        pressed_at: Option<DateTime<Utc>>,
+    ) -> (DateTime<Utc>, Option<String>) {
+        let now = self.clock.now();
+        match pressed_at {
+            None => (now, None),
+            Some(t) if t > now + KEY_PRESS_FUTURE => (
+                now,
+                Some(format!(
+                    "the key press time {} is ahead of this computer's clock; stamped now",
+                    crate::clock::format_utc(t)
+                )),
+            ),
+            Some(t) if now - t > KEY_PRESS_PAST => (
+                now,
+                Some(format!(
+                    "the key press time {} is too old to trust; stamped now",
+                    crate::clock::format_utc(t)
+                )),
+            ),
+            Some(t) => (t, None),
         }
     }
 
     // ------------------------------------------------------------------ devices
 
     /// Binds a device: reuses the account's device with the same serial number if there is
-    /// one, otherwise binds a new one.
+    /// one, otherwise binds a new one. A reused device whose session is active in RUFUS is in
+    /// use by another console (or was, before its laptop died): binding refuses with what that
+    /// session is, unless `request.take_over`, which continues the session here, numbering
+    /// after the highest `num_passing` the cloud holds.
     pub async fn bind_device(&self, request: BindRequest) -> Result<Device> {
         let client = self.client()?;
         let serial = request.serial_number.trim().to_owned();
+        let mut take_over = None;
         if serial.is_empty() || request.model.trim().is_empty() {
             return Err(CoreError::Invalid(
                 "a serial number and a model are needed to bind".into(),
@@ -251,7 +412,26 @@ impl Engine {
             .into_iter()
             .find(|d| d.serial_number.as_deref() == Some(serial.as_str()));
         let deviceid = match existing {
-            Some(d) => d.deviceid,
+            Some(d) => {
+                if let Some(active) = client.active_session(&d.deviceid).await? {
+                    let known = self
+                        .store
+                        .sessions(Some(&DeviceId(d.deviceid.as_str().to_owned())))
+                        .await?
+                        .into_iter()
+                        .any(|s| {
+                            s.token_session.as_deref() == Some(active.token_session.as_str())
+                                && s.state.accepts_passings()
+                        });
+                    if !known && !request.take_over {
+                        return Err(CoreError::ConfirmationRequired(in_use_message(&active)));
+                    }
+                    if !known {
+                        take_over = Some(active);
+                    }
+                }
+                d.deviceid
+            }
             None => {
                 let new = NewDevice {
                     model: request.model.clone(),
@@ -274,11 +454,25 @@ impl Engine {
             device_type: Some(request.device_type),
             alias: request.alias,
             firmware: request.firmware,
-            api_base_url: self.api_url.clone(),
+            api_base_url: self.api_url(),
             bound_at: self.clock.now(),
         };
         self.store.upsert_device(&device).await?;
-        self.store.set_setting("api_url", &self.api_url).await?;
+        self.store.set_setting("api_url", &self.api_url()).await?;
+        if let Some(active) = take_over {
+            let max = client.max_num_passing(&active.token_session).await?.unwrap_or(0);
+            self.store
+                .take_over_session(
+                    &device.deviceid,
+                    active.token_session.as_str(),
+                    active.alias.as_deref(),
+                    max,
+                    self.clock.now(),
+                )
+                .await?;
+            self.store.set_setting("current_device", &device.deviceid.0).await?;
+            self.sync.wake();
+        }
         let current = self.store.setting("current_device").await?.unwrap_or_default();
         if current.starts_with(LOCAL_DEVICE_PREFIX) {
             // What was recorded before the first bind now belongs to the bound device: those
@@ -457,6 +651,8 @@ impl Engine {
 
     /// Moves the pending passings of a session the cloud closed to the current open session:
     /// they get new `num_passing` values there, and each move is recorded as a correction.
+    /// Passings that were sent before (any attempt) are first looked up in the old session —
+    /// closed sessions stay readable — and what landed there stays there, sent.
     pub async fn rehome_pending(&self, from: SessionId) -> Result<usize> {
         let source = self.session(Some(from)).await?;
         if source.state != SessionState::ClosedRemotely {
@@ -468,51 +664,21 @@ impl Engine {
         if target.id == from || !target.state.accepts_passings() {
             return Err(CoreError::Conflict("open a new session to move the passings into".into()));
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
-        let rows = sqlx::query(
-            "SELECT * FROM passings WHERE session_id = ? AND sync_state = 'pending' ORDER BY num_passing",
-        )
-        .bind(from.0)
-        .fetch_all(&mut *tx)
-        .await?;
-        let old: Vec<_> = rows.iter().map(crate::store::passing_from_row).collect::<Result<_>>()?;
-        let new: Vec<NewPassing> = old
-            .iter()
-            .map(|p| NewPassing {
-                bib: p.bib.clone(),
-                chip: p.chip.clone(),
-                timestamp: p.timestamp,
-                source: p.source,
-                status: p.status.clone(),
-                corrects_id: None,
-                moved_from_id: Some(p.id),
-            })
-            .collect();
-        let moved = commit_passings_tx(&mut tx, target.id, &new, now).await?;
-        let author = self.author(Some("session closed from elsewhere".into()));
-        for (o, n) in old.iter().zip(&moved) {
-            sqlx::query("UPDATE passings SET sync_state = 'moved' WHERE id = ?")
-                .bind(o.id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO corrections(passing_id, action, old_value, new_value, operator, station, reason, at, carrier_id)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(o.id.0)
-            .bind(CorrectionKind::Move.as_str())
-            .bind(format!("session {} #{}", from, o.num_passing))
-            .bind(format!("session {} #{}", target.id, n.num_passing))
-            .bind(&author.operator)
-            .bind(&author.station)
-            .bind(&author.reason)
-            .bind(crate::clock::format_utc(now))
-            .bind(n.id.0)
-            .execute(&mut *tx)
-            .await?;
+        let pending = self.store.all_pending(from).await?;
+        if pending.iter().any(|p| p.sync_attempts > 0) {
+            self.sync.settle_attempted(&source, &pending).await?;
         }
-        tx.commit().await?;
+        let pending = self.store.all_pending(from).await?;
+        let author = self.author(Some("session closed from elsewhere".into()));
+        let moved = crate::rehome::move_passings(
+            &self.store,
+            &source,
+            &target,
+            &pending,
+            &author,
+            self.clock.now(),
+        )
+        .await?;
         self.sync.wake();
         Ok(moved.len())
     }

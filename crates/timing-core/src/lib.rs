@@ -21,6 +21,7 @@ pub mod feed;
 pub mod lock;
 pub mod manual;
 pub mod participants;
+pub(crate) mod rehome;
 pub mod source;
 pub mod station;
 pub mod store;

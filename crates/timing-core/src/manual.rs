@@ -44,6 +44,9 @@ pub struct Entry {
     pub queued: Vec<String>,
 }
 
+/// More bibs than this in one entry (a paste gone wrong) asks for a confirmation first.
+pub const CONFIRM_ABOVE: usize = 50;
+
 /// Splits what was typed into bibs ("7, 12 33" → 7, 12, 33), refusing anything that is not one.
 pub fn parse_bibs(typed: &str) -> Result<Vec<String>> {
     let bibs: Vec<String> = typed
@@ -64,18 +67,37 @@ pub struct ManualEntry<'a> {
     chips: &'a ChipMap,
     session: SessionId,
     author: Author,
+    many_confirmed: bool,
 }
 
 impl<'a> ManualEntry<'a> {
     /// Manual entry into `session` by `author`.
     pub fn new(store: &'a Store, chips: &'a ChipMap, session: SessionId, author: Author) -> Self {
-        Self { store, chips, session, author }
+        Self { store, chips, session, author, many_confirmed: false }
+    }
+
+    /// The person confirmed an entry of more than [`CONFIRM_ABOVE`] bibs.
+    pub fn confirm_many(mut self, confirmed: bool) -> Self {
+        self.many_confirmed = confirmed;
+        self
+    }
+
+    /// The typed bibs, refusing more than [`CONFIRM_ABOVE`] at once unless confirmed.
+    fn bibs(&self, typed: &str) -> Result<Vec<String>> {
+        let bibs = parse_bibs(typed)?;
+        if bibs.len() > CONFIRM_ABOVE && !self.many_confirmed {
+            return Err(CoreError::ConfirmationRequired(format!(
+                "{} bibs in one entry: confirm to record them all",
+                bibs.len()
+            )));
+        }
+        Ok(bibs)
     }
 
     /// Mode 1: the typed bibs cross now (or at `at`). Several bibs at one time are allowed;
     /// an empty entry stamps a bib-less time.
     pub async fn mark(&self, typed: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Entry> {
-        let bibs = parse_bibs(typed)?;
+        let bibs = self.bibs(typed)?;
         if bibs.is_empty() {
             return self.stamp(at, now).await;
         }
@@ -102,16 +124,29 @@ impl<'a> ManualEntry<'a> {
     /// Mode 2: gives typed bibs to the oldest stamps still waiting for one, in finish order
     /// (stamped by hand, or photocell impulses).
     pub async fn assign(&self, typed: &str, now: DateTime<Utc>) -> Result<Entry> {
-        let bibs = parse_bibs(typed)?;
+        let bibs = self.bibs(typed)?;
         if bibs.is_empty() {
             return Err(CoreError::Invalid("type the bib to assign".into()));
         }
         let warnings = self.warnings(&bibs).await?;
         let mut tx = self.store.begin_write().await?;
+        // Waiting means: no bib *as people see it* (corrections applied), not void — so a stamp
+        // whose assignment was undone after it was sent is back at the head of the queue.
         let waiting: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM passings WHERE session_id = ? AND bib IS NULL AND chip IS NULL
-               AND corrects_id IS NULL AND sync_state = 'pending' AND COALESCE(status, '') <> 'void'
-             ORDER BY timestamp, num_passing LIMIT ?",
+            "SELECT p.id FROM passings p
+             WHERE p.session_id = ? AND p.chip IS NULL AND p.corrects_id IS NULL
+               AND p.sync_state IN ('pending', 'sent')
+               AND (CASE WHEN EXISTS (SELECT 1 FROM corrections c
+                                      WHERE c.passing_id = p.id AND c.action = 'set_bib')
+                         THEN (SELECT c.new_value FROM corrections c
+                               WHERE c.passing_id = p.id AND c.action = 'set_bib'
+                               ORDER BY c.id DESC LIMIT 1)
+                         ELSE p.bib END) IS NULL
+               AND COALESCE((SELECT c.action FROM corrections c
+                             WHERE c.passing_id = p.id AND c.action IN ('void', 'restore')
+                             ORDER BY c.id DESC LIMIT 1),
+                            CASE WHEN p.status = 'void' THEN 'void' ELSE 'restore' END) <> 'void'
+             ORDER BY p.timestamp, p.num_passing LIMIT ?",
         )
         .bind(self.session.0)
         .bind(bibs.len() as i64)
@@ -138,7 +173,7 @@ impl<'a> ManualEntry<'a> {
 
     /// Mode 3: bibs of runners approaching, queued in order.
     pub async fn queue(&self, typed: &str, now: DateTime<Utc>) -> Result<Entry> {
-        let bibs = parse_bibs(typed)?;
+        let bibs = self.bibs(typed)?;
         let warnings = self.warnings(&bibs).await?;
         let mut tx = self.store.begin_write().await?;
         for bib in bibs {

@@ -63,7 +63,8 @@ fn normalise_chip(chip: &str) -> String {
 /// text typed on a plain line input (keypad, wedge) when it looks like a bib, else a RUFUS FREE
 /// tag's code.
 pub fn bib_for_read(read: &RawRead, chips: &ChipMap) -> Option<String> {
-    if let Some(bib) = read.bib.as_ref().filter(|b| !b.trim().is_empty()) {
+    // A bib the device sent (a keypad, a wedge) passes the same check as a typed one.
+    if let Some(bib) = read.bib.as_ref().filter(|b| looks_like_bib(b.trim())) {
         return Some(bib.trim().to_owned());
     }
     if let Some((bib, _)) = chips.get(&read.chip) {
@@ -126,12 +127,31 @@ pub struct ImportReport {
     pub rejected: Vec<(u64, String)>,
 }
 
+/// A text file from a spreadsheet, whatever it was saved as: a BOM says UTF-8 or UTF-16;
+/// otherwise valid UTF-8 is UTF-8, and anything else is given to a detector (Windows-1252 /
+/// Latin-1 and the other legacy encodings Excel writes).
+pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(bytes.get(bom..).unwrap_or_default());
+        return text;
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    let (text, _, _) = detector.guess(None, true).decode(bytes);
+    text
+}
+
 /// Reads a participants CSV with a header row naming at least `bib` and `chip` (any order, any
 /// case; also `name`, or `first_name`/`last_name`; other columns ignored). `;` or `,` separated.
+/// Any text encoding a spreadsheet writes ([`decode_text`]).
 pub fn parse_participants(input: impl Read) -> Result<(Vec<Participant>, ImportReport), String> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     let mut input = input;
-    input.read_to_string(&mut text).map_err(|e| format!("cannot read the file: {e}"))?;
+    input.read_to_end(&mut bytes).map_err(|e| format!("cannot read the file: {e}"))?;
+    let text = decode_text(&bytes);
     let text = text.trim_start_matches('\u{feff}');
     let first_line = text.lines().next().unwrap_or("");
     let delimiter =
@@ -264,6 +284,7 @@ mod tests {
             host_time: chrono::DateTime::UNIX_EPOCH,
             clock_offset_ms: None,
             replay_key: None,
+            repeated: false,
             raw: Vec::new(),
         };
         assert_eq!(bib_for_read(&read("X", "cloudbox", Some("55")), &chips).as_deref(), Some("55"));

@@ -282,6 +282,7 @@ impl ReadSource for NamedSim {
                     host_time: sink.now(),
                     clock_offset_ms: None,
                     replay_key: None,
+                    repeated: false,
                 };
                 if sink.send(read).await.is_err() {
                     break; // the pipeline is shutting down
@@ -324,6 +325,7 @@ pub fn raw_read_from(s: StampedRead) -> RawRead {
         clock_offset_ms: s.clock_offset_ms,
         raw: s.read.raw,
         replay_key: s.replay_key,
+        repeated: s.repeated,
     }
 }
 
@@ -390,6 +392,7 @@ fn line_read(source: &str, read: TagRead, sink: &ReadSink) -> RawRead {
         clock_offset_ms: None,
         raw: read.raw,
         replay_key: None,
+        repeated: false,
     }
 }
 

@@ -10,6 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;
 
+use crate::capture::SessionSetter;
+
 use crate::capture::Capture;
 use crate::domain::SessionId;
 use crate::engine::Engine;
@@ -86,15 +88,21 @@ pub struct Station {
     engine: Engine,
     capture: Capture,
     sync: JoinHandle<()>,
+    watch: JoinHandle<()>,
     sources: Mutex<BTreeMap<String, RunningSource>>,
 }
+
+/// How often the station looks for session changes made by another process on the same data
+/// directory (`timing-cli session open` from a second shell) and for "retry now" requests.
+pub const WATCH_EVERY: Duration = Duration::from_millis(50);
 
 impl Station {
     /// Starts capture (into the current session) and continuous sync.
     pub async fn start(engine: Engine) -> Result<Self> {
         let capture = engine.start_capture().await?;
         let sync = tokio::spawn(engine.sync().clone().run());
-        Ok(Self { engine, capture, sync, sources: Mutex::new(BTreeMap::new()) })
+        let watch = tokio::spawn(watch_store(engine.clone(), capture.session_setter()));
+        Ok(Self { engine, capture, sync, watch, sources: Mutex::new(BTreeMap::new()) })
     }
 
     /// The engine.
@@ -395,7 +403,8 @@ impl Station {
 
     /// Stops the sources, commits what they delivered, stops sync.
     pub async fn shutdown(self) {
-        let Station { capture, sync, sources, .. } = self;
+        let Station { capture, sync, watch, sources, .. } = self;
+        watch.abort();
         let sources = sources.into_inner().unwrap_or_else(|p| p.into_inner());
         for (_, s) in sources {
             let handle = s
@@ -410,5 +419,36 @@ impl Station {
         }
         capture.shutdown().await;
         sync.abort();
+    }
+}
+
+/// Follows the data directory: when a session is opened, closed or changes state — here or in
+/// another process — capture points at the right session within [`WATCH_EVERY`] and the sync
+/// engine looks at once; a "retry now" written by another process ends a backoff.
+async fn watch_store(engine: Engine, capture: SessionSetter) {
+    let mut seen: Option<String> = None;
+    let mut retry_seen: Option<Option<String>> = None;
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Ok(version) = engine.store().sessions_version().await else { continue };
+        if seen.as_deref() == Some(version.as_str()) {
+            continue;
+        }
+        let retry = version.split('|').nth(1).map(str::to_owned);
+        if retry_seen.as_ref().is_some_and(|r| *r != retry) {
+            engine.sync().retry_now();
+        }
+        retry_seen = Some(retry);
+        match engine.capture_target().await {
+            Ok(target) => capture.set(target),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not follow the session");
+                continue;
+            }
+        }
+        engine.sync().wake();
+        seen = Some(version);
     }
 }

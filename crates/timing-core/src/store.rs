@@ -494,23 +494,39 @@ impl Store {
         row.as_ref().map(passing_from_row).transpose()
     }
 
-    /// The latest reader passing per chip in a session at or after `since` (rebuilds the
-    /// de-duplication window after a restart).
+    /// The latest reader passing per chip in a session, with the source that read it, for the
+    /// chips passed within `span` of that source's last passing (rebuilds the de-duplication
+    /// window after a restart; reader time against reader time, never the host clock).
     pub async fn recent_chip_passings(
         &self,
         session: SessionId,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+        span: chrono::Duration,
+    ) -> Result<Vec<(String, String, DateTime<Utc>)>> {
         let rows = sqlx::query(
-            "SELECT chip, MAX(timestamp) AS t FROM passings
-             WHERE session_id = ? AND source = 'reader' AND chip IS NOT NULL AND timestamp >= ?
-             GROUP BY chip",
+            "SELECT p.chip, r.source, MAX(p.timestamp) AS t FROM passings p
+               JOIN raw_reads r ON r.id = p.raw_read_id
+             WHERE p.session_id = ? AND p.source = 'reader' AND p.chip IS NOT NULL
+             GROUP BY p.chip, r.source",
         )
         .bind(session.0)
-        .bind(format_utc(since))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((r.try_get::<String, _>("chip")?, time_col(r, "t")?))).collect()
+        let all: Vec<(String, String, DateTime<Utc>)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get("chip")?, r.try_get("source")?, time_col(r, "t")?)))
+            .collect::<Result<_>>()?;
+        let mut newest: std::collections::HashMap<&str, DateTime<Utc>> = Default::default();
+        for (_, source, t) in &all {
+            let e = newest.entry(source.as_str()).or_insert(*t);
+            if t > e {
+                *e = *t;
+            }
+        }
+        let keep: Vec<bool> = all
+            .iter()
+            .map(|(_, source, t)| newest.get(source.as_str()).is_none_or(|n| *n - *t <= span))
+            .collect();
+        Ok(all.into_iter().zip(keep).filter_map(|(row, k)| k.then_some(row)).collect())
     }
 
     /// Every replay key a source's reads carried (to recognise rewound reads).
@@ -557,6 +573,174 @@ impl Store {
     /// so that after a crash the engine knows their fate is unknown and reconciles first).
     pub async fn mark_attempt(&self, ids: &[PassingId]) -> Result<()> {
         self.update_pending("sync_attempts = sync_attempts + 1", None, ids).await
+    }
+
+    /// Every pending passing of a session (stamps waiting for a bib included), in order.
+    pub async fn all_pending(&self, session: SessionId) -> Result<Vec<Passing>> {
+        let rows = sqlx::query(
+            "SELECT * FROM passings WHERE session_id = ? AND sync_state = 'pending' ORDER BY num_passing",
+        )
+        .bind(session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(passing_from_row).collect()
+    }
+
+    /// Starts a send: counts an attempt on the passings still pending among `ids` and returns
+    /// them exactly as committed at that moment, in `num_passing` order — one transaction, so
+    /// what is sent is what was marked. A correction committed after this sees the attempt and
+    /// travels as a correction passing; one committed before is in the snapshot.
+    pub async fn begin_attempt(&self, ids: &[PassingId]) -> Result<Vec<Passing>> {
+        let mut tx = self.write().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "UPDATE passings SET sync_attempts = sync_attempts + 1
+                 WHERE sync_state = 'pending' AND (bib IS NOT NULL OR chip IS NOT NULL) AND id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            list.push_unseparated(") RETURNING *");
+            for row in q.build().fetch_all(&mut *tx).await? {
+                out.push(passing_from_row(&row)?);
+            }
+        }
+        tx.commit().await?;
+        out.sort_by_key(|p| p.num_passing);
+        Ok(out)
+    }
+
+    /// Puts parked passings back into the outbox (after the cause was fixed). They were sent
+    /// before, so they are reconciled before they go again. Returns how many.
+    pub async fn unpark(&self, session: Option<SessionId>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE passings SET sync_state = 'pending', sync_error = NULL,
+               sync_attempts = MAX(sync_attempts, 1)
+             WHERE sync_state = 'parked' AND (?1 IS NULL OR session_id = ?1)",
+        )
+        .bind(session.map(|s| s.0))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Records that a create of the session in the cloud is about to be sent (so a lost answer
+    /// is recognised later: only a session created after this instant can be ours).
+    pub async fn mark_create_attempt(&self, id: SessionId, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET create_attempted_at = COALESCE(create_attempted_at, ?) WHERE id = ?",
+        )
+        .bind(format_utc(at))
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// When the first create of a session in the cloud was sent, if ever.
+    pub async fn create_attempted_at(&self, id: SessionId) -> Result<Option<DateTime<Utc>>> {
+        let row = sqlx::query("SELECT create_attempted_at FROM sessions WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => opt_time_col(&r, "create_attempted_at"),
+            None => Ok(None),
+        }
+    }
+
+    /// Continues a session this console did not create (a spare laptop taking over a device,
+    /// a restored database): recorded as active with the cloud's token, numbering after the
+    /// highest `num_passing` the cloud holds.
+    pub async fn take_over_session(
+        &self,
+        deviceid: &DeviceId,
+        token: &str,
+        alias: Option<&str>,
+        cloud_max_num: u64,
+        at: DateTime<Utc>,
+    ) -> Result<Session> {
+        let next =
+            i64::try_from(cloud_max_num).ok().and_then(|n| n.checked_add(1)).ok_or_else(|| {
+                CoreError::Invalid(format!("num_passing {cloud_max_num} is too large"))
+            })?;
+        let mut tx = self.write().await?;
+        if let Some(id) =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM sessions WHERE token_session = ?")
+                .bind(token)
+                .fetch_optional(&mut *tx)
+                .await?
+        {
+            // Known here already (taken over before, or our own): continue it, numbering
+            // after whatever the cloud holds.
+            sqlx::query(
+                "UPDATE sessions SET state = 'active', closed_at = NULL,
+                   next_num_passing = MAX(next_num_passing, ?) WHERE id = ?",
+            )
+            .bind(next)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return self
+                .session(SessionId(id))
+                .await?
+                .ok_or_else(|| CoreError::NotFound(format!("session {id}")));
+        }
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
+        )
+        .bind(&deviceid.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = open {
+            return Err(CoreError::Conflict(format!(
+                "session {id} is still open on device {deviceid}: close it before taking over"
+            )));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sessions(deviceid, token_session, alias, state, opened_at, next_num_passing, note)
+             VALUES (?, ?, ?, 'active', ?, ?, 'taken over from another console') RETURNING id",
+        )
+        .bind(&deviceid.0)
+        .bind(token)
+        .bind(alias)
+        .bind(format_utc(at))
+        .bind(next)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.session(SessionId(id))
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("session {id}")))
+    }
+
+    /// Makes sure the session numbers after `cloud_max_num` (the cloud holds passings this
+    /// console did not number).
+    pub async fn number_after(&self, session: SessionId, cloud_max_num: u64) -> Result<()> {
+        let next = i64::try_from(cloud_max_num).unwrap_or(i64::MAX - 1).saturating_add(1);
+        sqlx::query("UPDATE sessions SET next_num_passing = MAX(next_num_passing, ?) WHERE id = ?")
+            .bind(next)
+            .bind(session.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A change of the sessions table or a request from another process, as one cheap value to
+    /// poll: it changes whenever a session is opened, closed or changes state, or when another
+    /// process asks the running console to retry now.
+    pub async fn sessions_version(&self) -> Result<String> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE((SELECT group_concat(id || ':' || state || ':' || COALESCE(token_session, ''), ',')
+                                FROM sessions WHERE state IN ('opening','active','closing')), '')
+                    || '|' || COALESCE((SELECT value FROM settings WHERE key = 'retry_requested'), '')
+                    || '|' || COALESCE((SELECT value FROM settings WHERE key = 'current_device'), '')",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Marks pending passings as held by the cloud.

@@ -3,7 +3,7 @@
 //! batch whose earlier send may have landed (any attempt recorded, even before a crash) is first
 //! reconciled against the cloud (P2), so nothing is sent twice and nothing is skipped.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,11 +17,19 @@ use crate::domain::{DeviceId, Passing, PassingId, Session, SessionId, SessionSta
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 
+/// The longest a server's Retry-After is honoured: a "come back tomorrow" from a proxy must not
+/// stop a finish line's sync for a day ("retry now" ends any wait sooner).
+pub const MAX_WAIT: Duration = Duration::from_secs(300);
+
 /// Default passings per request (the contract allows up to 5000).
 pub const DEFAULT_BATCH: usize = 500;
 
 /// How often the outbox counters are refreshed while a backlog drains.
 const COUNT_EVERY: Duration = Duration::from_millis(250);
+
+/// While sync is paused for a person (a wrong key, a missing permission), how often it tries
+/// again on its own; a changed key or "retry now" tries at once.
+pub const PAUSED_RETRY: Duration = Duration::from_secs(60);
 
 /// How the sync engine paces itself.
 #[derive(Debug, Clone)]
@@ -88,10 +96,13 @@ enum Halt {
 pub struct SyncEngine {
     store: Store,
     clock: SharedClock,
-    client: Option<RufusClient>,
+    /// Replaced in place when the key or the URL changes (capture never stops for it).
+    client: Arc<std::sync::RwLock<Option<RufusClient>>>,
     config: SyncConfig,
     status: watch::Sender<SyncStatus>,
     wake: Arc<Notify>,
+    /// "Retry now": cuts a backoff or a pause short (new passings do not).
+    retry: Arc<Notify>,
     sent_log: Arc<std::sync::Mutex<VecDeque<(Duration, u64)>>>,
     confirmed: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -119,10 +130,11 @@ impl SyncEngine {
         Self {
             store,
             clock,
-            client,
+            client: Arc::new(std::sync::RwLock::new(client)),
             config,
             status,
             wake,
+            retry: Arc::default(),
             sent_log: Arc::default(),
             confirmed: Arc::default(),
         }
@@ -139,8 +151,25 @@ impl SyncEngine {
     }
 
     /// The client, when a key is set.
-    pub fn client(&self) -> Option<&RufusClient> {
-        self.client.as_ref()
+    pub fn client(&self) -> Option<RufusClient> {
+        self.client.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Swaps the client (a new key or URL) without stopping anything, and tries at once.
+    pub fn set_client(&self, client: Option<RufusClient>) {
+        let offline = client.is_none();
+        *self.client.write().unwrap_or_else(|p| p.into_inner()) = client;
+        self.status.send_modify(|s| {
+            s.offline = offline;
+            s.stopped = None;
+        });
+        self.retry_now();
+    }
+
+    /// "Retry now": ends a backoff, a Retry-After wait or a pause at once.
+    pub fn retry_now(&self) {
+        self.retry.notify_one();
+        self.wake.notify_one();
     }
 
     /// Runs until the task is aborted: works through every open session, backs off on failure,
@@ -162,13 +191,16 @@ impl SyncEngine {
                 }
                 Err(Halt::Backoff(floor)) => {
                     // New passings do not shorten a backoff: a failing cloud is not hammered.
+                    // "Retry now" does.
                     failures = failures.saturating_add(1);
-                    tokio::time::sleep(self.backoff(failures).max(floor)).await;
+                    let wait = self.backoff(failures).max(floor.min(MAX_WAIT));
+                    let _ = tokio::time::timeout(wait, self.retry.notified()).await;
                 }
                 Err(Halt::Stop(_)) => {
-                    // Until a person acts (resume() wakes it), or an hour passes.
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(3600), self.wake.notified()).await;
+                    // Paused with a visible reason; tried again every minute, and at once when
+                    // the key changes or a person says "retry now".
+                    let _ = tokio::time::timeout(PAUSED_RETRY, self.retry.notified()).await;
+                    self.status.send_modify(|s| s.stopped = None);
                 }
             }
         }
@@ -204,13 +236,10 @@ impl SyncEngine {
 
     /// One pass over every open session.
     async fn round(&self) -> Result<Round, Halt> {
-        let Some(client) = self.client.clone() else {
+        let Some(client) = self.client() else {
             self.refresh_counts().await;
             return Err(Halt::Stop("no RUFUS API key is set: nothing is syncing".into()));
         };
-        if let Some(stopped) = self.status.borrow().stopped.clone() {
-            return Err(Halt::Stop(stopped));
-        }
         let sessions = self.store.sessions_to_sync().await.map_err(|e| self.store_failed(&e))?;
         let mut total = Round::default();
         let mut halt = None;
@@ -293,20 +322,34 @@ impl SyncEngine {
         session: &Session,
     ) -> Result<SessionToken, Halt> {
         let deviceid = rufus_api::DeviceId::new(session.deviceid.0.clone());
-        let active = client.active_session(&deviceid).await.map_err(|e| self.cloud_failed(&e))?;
-        if let Some(active) = active {
-            let known = self
-                .store
-                .sessions(Some(&session.deviceid))
-                .await
-                .map_err(|e| self.store_failed(&e))?
-                .into_iter()
-                .any(|s| s.token_session.as_deref() == Some(active.token_session.as_str()));
-            if !known {
-                self.adopt_token(session.id, active.token_session.as_str()).await?;
-                return Ok(active.token_session);
+        let attempted =
+            self.store.create_attempted_at(session.id).await.map_err(|e| self.store_failed(&e))?;
+        if let Some(attempted) = attempted {
+            // An earlier create may have landed without an answer. The device's active session
+            // is ours only if the cloud created it after that attempt and it carries our alias;
+            // anything else belongs to another console and is never adopted silently.
+            let active =
+                client.active_session(&deviceid).await.map_err(|e| self.cloud_failed(&e))?;
+            if let Some(active) = active
+                && created_by_us(&active, session, attempted)
+            {
+                let known = self
+                    .store
+                    .sessions(Some(&session.deviceid))
+                    .await
+                    .map_err(|e| self.store_failed(&e))?
+                    .into_iter()
+                    .any(|s| s.token_session.as_deref() == Some(active.token_session.as_str()));
+                if !known {
+                    self.adopt_token(session.id, active.token_session.as_str()).await?;
+                    return Ok(active.token_session);
+                }
             }
         }
+        self.store
+            .mark_create_attempt(session.id, self.clock.now())
+            .await
+            .map_err(|e| self.store_failed(&e))?;
         let token = client
             .create_session(&deviceid, session.alias.as_deref())
             .await
@@ -358,7 +401,7 @@ impl SyncEngine {
     ) -> Result<Round, SendError> {
         let mut round = Round::default();
         let batch = if batch.iter().any(|p| p.sync_attempts > 0) {
-            let (landed, rest) = self.reconcile(client, token, batch).await?;
+            let (landed, rest) = self.reconcile(client, session, token, batch).await?;
             round.confirmed += landed;
             rest
         } else {
@@ -371,12 +414,35 @@ impl SyncEngine {
         let mut todo: Vec<Vec<Passing>> = vec![batch];
         while let Some(part) = todo.pop() {
             let ids: Vec<PassingId> = part.iter().map(|p| p.id).collect();
-            self.store
-                .mark_attempt(&ids)
+            // What goes on the wire is the snapshot taken with the attempt mark, never the
+            // copy read before it (a correction may have landed in between).
+            let part = self
+                .store
+                .begin_attempt(&ids)
                 .await
                 .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+            if part.is_empty() {
+                continue;
+            }
+            let ids: Vec<PassingId> = part.iter().map(|p| p.id).collect();
             let wire: Vec<rufus_api::Passing> = part.iter().map(to_wire).collect();
             match client.insert_passings(token, &wire).await {
+                Ok(outcome) if outcome.inserted_count < ids.len() as u64 => {
+                    // The cloud kept fewer than it got (it de-duplicated some, or another
+                    // console numbered into this session): ask it what it holds, by content.
+                    tracing::warn!(
+                        sent = ids.len(),
+                        inserted = outcome.inserted_count,
+                        "the cloud inserted fewer passings than sent; reconciling"
+                    );
+                    let (landed, rest) = self.reconcile(client, session, token, part).await?;
+                    round.confirmed += landed;
+                    self.record_sent(landed);
+                    if !rest.is_empty() {
+                        // Neither held nor collided: the next round sends them again.
+                        tracing::warn!(count = rest.len(), "passings not held after a send");
+                    }
+                }
                 Ok(_) => {
                     self.store
                         .mark_sent(&ids, self.clock.now())
@@ -413,9 +479,13 @@ impl SyncEngine {
     }
 
     /// Asks the cloud which of `batch` it already holds; marks those sent and returns the rest.
+    /// A number the cloud holds with other content is a collision (another console numbered
+    /// into this session): those passings are renumbered after the cloud's highest number, so
+    /// nothing of ours is lost and no number is used twice.
     async fn reconcile(
         &self,
         client: &RufusClient,
+        session: &Session,
         token: &SessionToken,
         batch: Vec<Passing>,
     ) -> Result<(u64, Vec<Passing>), SendError> {
@@ -423,24 +493,39 @@ impl SyncEngine {
             return Ok((0, batch));
         };
         let (first, last) = (num(first), num(last));
-        let held: HashSet<u64> = client
+        let cloud = client
             .all_passings_by_range(token, first, last)
             .await
-            .map_err(|e| SendError::Halt(self.cloud_failed(&e)))?
-            .into_iter()
-            .filter_map(|p| p.num_passing)
-            .collect();
-        let (landed, rest): (Vec<Passing>, Vec<Passing>) =
-            batch.into_iter().partition(|p| held.contains(&num(p)));
-        if !landed.is_empty() {
-            let ids: Vec<PassingId> = landed.iter().map(|p| p.id).collect();
+            .map_err(|e| SendError::Halt(self.cloud_failed(&e)))?;
+        let verdict = Verdict::of(batch, &cloud);
+        if !verdict.landed.is_empty() {
+            let ids: Vec<PassingId> = verdict.landed.iter().map(|p| p.id).collect();
             tracing::info!(count = ids.len(), "reconciled: already in the cloud");
             self.store
                 .mark_sent(&ids, self.clock.now())
                 .await
                 .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
         }
-        Ok((landed.len() as u64, rest))
+        if !verdict.collided.is_empty() {
+            let max = client
+                .max_num_passing(token)
+                .await
+                .map_err(|e| SendError::Halt(self.cloud_failed(&e)))?
+                .unwrap_or(last);
+            tracing::warn!(
+                count = verdict.collided.len(),
+                cloud_max = max,
+                "the cloud holds other passings under these numbers; renumbering ours after {max}"
+            );
+            self.store
+                .number_after(session.id, max)
+                .await
+                .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+            crate::rehome::renumber(&self.store, session, &verdict.collided, self.clock.now())
+                .await
+                .map_err(|e| SendError::Halt(self.store_failed(&e)))?;
+        }
+        Ok((verdict.landed.len() as u64, verdict.rest))
     }
 
     async fn closed_remotely(&self, session: &Session, message: &str) -> Halt {
@@ -478,7 +563,7 @@ impl SyncEngine {
             s.last_error_code = Some(error.code().to_owned());
         });
         match error.retry() {
-            Retry::After(d) => Halt::Backoff(d),
+            Retry::After(d) => Halt::Backoff(d.min(MAX_WAIT)),
             Retry::Safe | Retry::Reconcile => Halt::Backoff(Duration::ZERO),
             Retry::Never => match error {
                 ApiError::Unauthorized { .. } => Halt::Stop(message),
@@ -539,20 +624,46 @@ impl SyncEngine {
     /// Checks an active session against the cloud (on start-up): if the cloud no longer has it
     /// active, it was closed from elsewhere. Returns whether it is still active.
     pub async fn check_session(&self, session: &Session) -> Result<bool> {
-        let (Some(client), Some(token)) = (&self.client, &session.token_session) else {
+        let (Some(client), Some(token)) = (self.client(), &session.token_session) else {
             return Ok(true);
         };
-        let deviceid = rufus_api::DeviceId::new(session.deviceid.0.clone());
-        let active = client.active_session(&deviceid).await?;
-        if active.as_ref().is_some_and(|a| a.token_session.as_str() == token) {
-            return Ok(true);
+        // Only a definite answer closes a session: S5 saying `active: false`, or "not found".
+        // A 5xx, a timeout or a reset says nothing about the session.
+        match client.session(&SessionToken::new(token.clone())).await {
+            Ok(info) if info.active == Some(false) => {}
+            Ok(_) => return Ok(true),
+            Err(ApiError::NotFound { .. } | ApiError::SessionClosed { .. }) => {}
+            Err(e) => return Err(e.into()),
         }
-        let info = client.session(&SessionToken::new(token.clone())).await;
-        if matches!(info, Ok(ref s) if s.active == Some(true)) {
-            return Ok(true);
-        }
-        let _ = self.closed_remotely(session, "it is no longer the device's active session").await;
+        let _ = self.closed_remotely(session, "RUFUS says the session is closed").await;
         Ok(false)
+    }
+
+    /// Before passings that were sent to `session` (any attempt) move elsewhere: asks the
+    /// session — closed ones stay readable — which of them landed, and marks those sent.
+    /// Fails when the cloud cannot say (nothing may move on a guess).
+    pub async fn settle_attempted(&self, session: &Session, passings: &[Passing]) -> Result<u64> {
+        let attempted: Vec<Passing> =
+            passings.iter().filter(|p| p.sync_attempts > 0).cloned().collect();
+        let (Some(first), Some(last)) = (attempted.first(), attempted.last()) else {
+            return Ok(0);
+        };
+        let Some(token) = &session.token_session else {
+            return Ok(0); // never in the cloud: nothing could have landed
+        };
+        let client = self.client().ok_or(CoreError::NoApiKey)?;
+        let token = SessionToken::new(token.clone());
+        let cloud =
+            client.all_passings_by_range(&token, num(first), num(last)).await.map_err(|e| {
+                CoreError::Conflict(format!(
+                    "RUFUS could not say which passings of session {} landed, so none moved: {e}",
+                    session.id
+                ))
+            })?;
+        let verdict = Verdict::of(attempted, &cloud);
+        let ids: Vec<PassingId> = verdict.landed.iter().map(|p| p.id).collect();
+        self.store.mark_sent(&ids, self.clock.now()).await?;
+        Ok(ids.len() as u64)
     }
 
     /// Whether a device's sessions may be synced (a device must be bound to have sessions).
@@ -580,4 +691,57 @@ pub fn to_wire(p: &Passing) -> rufus_api::Passing {
     wire.status = p.status.clone();
     wire.timezone = Some("UTC".into());
     wire
+}
+
+/// Whether the device's active session is the one our lost create made: created after the
+/// attempt (with a minute's grace for clock differences) and carrying our alias.
+fn created_by_us(active: &rufus_api::Session, session: &Session, attempted: DateTime<Utc>) -> bool {
+    let after_attempt = active
+        .creation_date
+        .as_ref()
+        .and_then(|t| t.utc())
+        .is_some_and(|created| created >= attempted - chrono::Duration::minutes(1));
+    let alias = |a: Option<&str>| a.map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    after_attempt && alias(active.alias.as_deref()) == alias(session.alias.as_deref())
+}
+
+/// What the cloud's answer says about a batch, passing by passing.
+#[derive(Debug, Default)]
+struct Verdict {
+    /// Held by the cloud with the same content.
+    landed: Vec<Passing>,
+    /// Their number is held by the cloud with other content.
+    collided: Vec<Passing>,
+    /// Not in the cloud.
+    rest: Vec<Passing>,
+}
+
+impl Verdict {
+    fn of(batch: Vec<Passing>, cloud: &[rufus_api::PassingOut]) -> Self {
+        let mut held: std::collections::HashMap<u64, Vec<&rufus_api::PassingOut>> =
+            std::collections::HashMap::new();
+        for p in cloud {
+            if let Some(n) = p.num_passing {
+                held.entry(n).or_default().push(p);
+            }
+        }
+        let mut v = Verdict::default();
+        for p in batch {
+            match held.get(&num(&p)) {
+                None => v.rest.push(p),
+                Some(there) if there.iter().any(|c| same_content(&p, c)) => v.landed.push(p),
+                Some(_) => v.collided.push(p),
+            }
+        }
+        v
+    }
+}
+
+/// Whether the cloud's passing is ours: same bib (as sent) and the same instant.
+fn same_content(p: &Passing, cloud: &rufus_api::PassingOut) -> bool {
+    let wire = to_wire(p);
+    let same_time =
+        cloud.timestamp.as_ref().and_then(|t| t.utc()).is_none_or(|t| t == wire.timestamp);
+    let same_bib = cloud.bib.as_deref().is_none_or(|b| b == wire.bib);
+    same_time && same_bib
 }

@@ -35,6 +35,7 @@ async fn engine(dir: &tempfile::TempDir, sim: &Sim) -> Engine {
         device_type: "custom".into(),
         alias: None,
         firmware: None,
+        take_over: false,
     };
     engine.bind_device(bind).await.unwrap();
     engine.open_session(Some("readers")).await.unwrap();

@@ -127,7 +127,8 @@ pub enum ReplayKey {
         /// `Some(true)` first seen, `Some(false)` last seen, `None` raw mode.
         first_seen: Option<bool>,
     },
-    /// Ultra / Joey: the per-reader log id.
+    /// Ultra / Joey: the per-reader log id, and the read's reader time, which tells the log ids
+    /// of one numbering run (the reader's log restarts from 1 after a reset) from another.
     Ultra {
         /// Box id (field 8).
         ultra_id: u8,
@@ -135,6 +136,9 @@ pub enum ReplayKey {
         reader: u8,
         /// Log id (field 11), gap = missed reads.
         log_id: u64,
+        /// The read's reader-local time (fields 2 and 3, ms). `None` only in keys stored by older
+        /// versions (`ultra:<id>:<reader>:<log>`).
+        at: Option<NaiveDateTime>,
     },
     /// RACE RESULT: (BoxId, FileNumber, PassingNo).
     RaceResult {
@@ -145,10 +149,13 @@ pub enum ReplayKey {
         /// Passing number, 1-based per file.
         passing: u64,
     },
-    /// CloudBox: the session's passing number.
+    /// CloudBox: the session's passing number, and the passing's timestamp, which tells the
+    /// numbers of one session or file (numbering restarts from 1 with a new one) from another.
     CloudBox {
         /// `passingNumber`.
         passing_number: u64,
+        /// `timestamp` (UTC). `None` only in keys stored by older versions (`cloudbox:<n>`).
+        at: Option<DateTime<Utc>>,
     },
     /// ALGE Timy: the impulse's number, channel and time (unique per impulse in the timer).
     Timy {

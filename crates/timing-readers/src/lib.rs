@@ -71,9 +71,11 @@
 //!   [`ReaderHandle::shutdown`], when the handle is dropped, or when the reads channel closes.
 //! * **Reconnect bound.** Back-off between attempts grows from 100 ms to 1 s, so a port that
 //!   comes back is open again within about a second (the tests measure < 2 s).
-//! * **Once per lifetime, stable keys.** Reads with a replay key are delivered at most once per
-//!   supervisor, rewinds included; the key's text form is a function of the read alone, so the
-//!   engine can de-duplicate across restarts.
+//! * **Each read delivered, repeats flagged, stable keys.** Every read reaches the channel; one
+//!   whose replay key the supervisor already delivered (a rewind, a doubled frame) comes with
+//!   [`StampedRead::repeated`] set. The key's text form is a function of the read alone and
+//!   names the reader's numbering run, so the engine can de-duplicate across restarts and a
+//!   reader that numbers from 1 again makes new keys.
 //! * **Time is injected.** Host receive times, round trips and rates come from the
 //!   [`Clock`](clock::Clock) given to the supervisor; waiting uses tokio's timers.
 //! * **Bounded memory.** Status counters, the frame log, the rate meter, the replay-key memory

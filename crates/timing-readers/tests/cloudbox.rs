@@ -39,7 +39,7 @@ fn passing_decodes_to_the_documented_fields() {
             antenna: Some(2),
             rssi: Some(Rssi::Dbm(-61)),
             reader_time: Some(ReaderTime::Utc(at_456())),
-            replay_key: Some(ReplayKey::CloudBox { passing_number: 42 }),
+            replay_key: Some(ReplayKey::CloudBox { passing_number: 42, at: Some(at_456()) }),
             flags: ReadFlags::default(),
             details: ReadDetails::CloudBox(CloudBoxDetails {
                 passing_number: Some(42),
@@ -61,7 +61,14 @@ fn semicolon_timestamp_and_numeric_strings() {
         read.reader_time,
         Some(ReaderTime::Utc(Utc.with_ymd_and_hms(2025, 6, 14, 10, 2, 34).unwrap()))
     );
-    assert_eq!(read.replay_key, Some(ReplayKey::CloudBox { passing_number: 43 }));
+    assert_eq!(
+        read.replay_key,
+        Some(ReplayKey::CloudBox {
+            passing_number: 43,
+            at: Some(Utc.with_ymd_and_hms(2025, 6, 14, 10, 2, 34).unwrap()),
+        })
+    );
+    assert_eq!(read.replay_key.unwrap().to_string(), "cloudbox:43:20250614T100234.000Z");
     assert_eq!(read.antenna, None);
     assert_eq!(read.rssi, None);
 }

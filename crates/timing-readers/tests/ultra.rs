@@ -46,7 +46,12 @@ fn chip_line_decodes_to_the_documented_fields() {
             antenna: Some(2),
             rssi: Some(Rssi::Dbm(-61)),
             reader_time: Some(ReaderTime::Local(at(9, 30, 15, 450))),
-            replay_key: Some(ReplayKey::Ultra { ultra_id: 1, reader: 1, log_id: 1187 }),
+            replay_key: Some(ReplayKey::Ultra {
+                ultra_id: 1,
+                reader: 1,
+                log_id: 1187,
+                at: Some(at(9, 30, 15, 450)),
+            }),
             flags: ReadFlags::default(),
             details: ReadDetails::Ultra(UltraDetails {
                 record_type: 0,
@@ -68,7 +73,9 @@ fn chip_line_decodes_to_the_documented_fields() {
 fn rewound_and_gun_reads_are_flagged() {
     let read = single_read(decoder(), REWOUND);
     assert_eq!(read.flags, ReadFlags { from_memory: true, ..ReadFlags::default() });
-    assert_eq!(read.replay_key, Some(ReplayKey::Ultra { ultra_id: 1, reader: 1, log_id: 1187 }));
+    let live = single_read(decoder(), CHIP);
+    assert_eq!(read.replay_key, live.replay_key, "a rewound read has the live read's key");
+    assert_eq!(read.replay_key.unwrap().to_string(), "ultra:1:1:1187:20250614T093015.450");
 
     let gun = single_read(decoder(), GUN);
     assert_eq!(gun.flags, ReadFlags { gun: true, ..ReadFlags::default() });

@@ -63,6 +63,7 @@ async fn bench() -> Result<(), String> {
         device_type: "custom".into(),
         alias: None,
         firmware: None,
+        take_over: false,
     };
     engine.bind_device(bind).await.map_err(|e| e.to_string())?;
     engine.open_session(Some("bench")).await.map_err(|e| e.to_string())?;

@@ -52,6 +52,7 @@ async fn take() -> Result<(), String> {
         device_type: "custom".into(),
         alias: Some("Finish line".into()),
         firmware: Some(env!("CARGO_PKG_VERSION").into()),
+        take_over: false,
     };
     engine.bind_device(bind).await.map_err(|e| e.to_string())?;
     engine.open_session(Some("City 10K")).await.map_err(|e| e.to_string())?;

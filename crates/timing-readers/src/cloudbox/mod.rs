@@ -10,7 +10,8 @@
 //! Passing fields: `epc` (required), `timestamp` (required, ISO 8601 UTC), `seenCount`,
 //! `antenna`, `rssi` (dBm, rounded to whole dBm), `passingNumber` (the replay key), `tagStr`,
 //! `latitude`, `longitude`, `chksum` (algorithm undocumented: kept, not checked). Numbers may
-//! also come as numeric strings. ⚠ readers.md: one copy of the docs shows `;` instead of `T` in
+//! also come as numeric strings. The replay key is the passing number with the timestamp: a frame
+//! names no session or file, and a new one numbers from 1 again. ⚠ readers.md: one copy of the docs shows `;` instead of `T` in
 //! the timestamp; both are accepted.
 
 pub mod command;
@@ -493,7 +494,8 @@ fn passing(object: &Map<String, Value>) -> Result<TagRead, RejectReason> {
         antenna,
         rssi,
         reader_time: Some(ReaderTime::Utc(at)),
-        replay_key: passing_number.map(|passing_number| ReplayKey::CloudBox { passing_number }),
+        replay_key: passing_number
+            .map(|passing_number| ReplayKey::CloudBox { passing_number, at: Some(at) }),
         flags: ReadFlags::default(),
         details: ReadDetails::CloudBox(CloudBoxDetails {
             passing_number,

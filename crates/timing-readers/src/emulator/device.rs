@@ -1,6 +1,7 @@
 //! The insides of an emulated reader, independent of the wire it hangs on: its clock (host time
-//! plus a skew, in its own zone), its memory of every read it made (for rewinds), the tags
-//! waiting in its field (polled readers), how it encodes reads, and how it answers commands.
+//! plus a skew, in its own zone), its memory of every read it made (for rewinds), its numbering
+//! run (restarted with [`Device::restart_numbering`]), the tags waiting in its field (polled
+//! readers), how it encodes reads, and how it answers commands.
 //!
 //! Everything here is synchronous and takes the host time as an argument, so the same model
 //! produces [`sample_stream`](super::sample_stream) and drives the live emulators.
@@ -25,7 +26,7 @@ const COMMAND_LOG: usize = 64;
 const INPUT_LIMIT: usize = 4096;
 /// Tags per Chafon inventory reply frame.
 const CHAFON_TAGS_PER_FRAME: usize = 16;
-/// RACE RESULT box id and file of the emulated decoder.
+/// RACE RESULT box id and first file of the emulated decoder (each numbering run is a new file).
 pub(crate) const RR_BOX: &str = "D-50123";
 const RR_FILE: u32 = 1;
 
@@ -71,8 +72,10 @@ pub(crate) enum Outgoing {
 #[derive(Debug, Clone)]
 struct Stored {
     read: EmittedRead,
-    /// Log id / passing number / impulse number / running count.
+    /// Log id / passing number / impulse number, counted from 1 in each numbering run.
     seq: u64,
+    /// The numbering run it was made in (0 = the first).
+    run: u32,
     /// Reader time, UTC (already cut to the protocol's resolution).
     at: DateTime<Utc>,
 }
@@ -83,7 +86,12 @@ pub(crate) struct Device {
     pub(crate) protocol: Protocol,
     skew: TimeDelta,
     utc_offset: FixedOffset,
+    /// Reads made over the device's life (generated chips are unique by it).
     made: u64,
+    /// Reads made in the current numbering run.
+    seq: u64,
+    /// The current numbering run (CloudBox session / file, Ultra log, RACE RESULT file − 1).
+    run: u32,
     memory: VecDeque<Stored>,
     field: VecDeque<Stored>,
     /// Reading (Ultra `R`), started (CloudBox `START`), pushing (RACE RESULT push mode).
@@ -114,6 +122,8 @@ impl Device {
             skew,
             utc_offset,
             made: 0,
+            seq: 0,
+            run: 0,
             memory: VecDeque::new(),
             field: VecDeque::new(),
             // Ultra waits for `R`, CloudBox for `START`, RACE RESULT for push mode; the others
@@ -128,6 +138,21 @@ impl Device {
             pending_replay: None,
             commands: VecDeque::new(),
         }
+    }
+
+    /// Starts numbering again (CloudBox: a new session / file, passing numbers from 1; Ultra: a
+    /// new log, ids from 1; RACE RESULT: a new file; Timy: impulse numbers from 1). Readers that
+    /// number nothing (IPICO, R2000, Chafon, lines) carry on as before. The memory keeps the
+    /// earlier runs (rewinds by time reach them; Ultra by log id and RACE RESULT by passing
+    /// number cover the current run).
+    pub(crate) fn restart_numbering(&mut self) {
+        self.run = self.run.saturating_add(1);
+        self.seq = 0;
+    }
+
+    /// The RACE RESULT file of a run.
+    fn rr_file(run: u32) -> u32 {
+        RR_FILE.saturating_add(run)
     }
 
     fn polled(&self) -> bool {
@@ -172,7 +197,9 @@ impl Device {
         linked: bool,
     ) -> (EmittedRead, Vec<u8>) {
         self.made += 1;
+        self.seq += 1;
         let n = self.made;
+        let seq = self.seq;
         let at = self.reader_now(now);
         let local = self.local(at);
         let epc = || {
@@ -193,21 +220,22 @@ impl Device {
             }
             Protocol::Ultra => (
                 chip.unwrap_or_else(|| (4_000_000 + n).to_string()),
-                Some(ReplayKey::Ultra { ultra_id: 1, reader: 1, log_id: n }),
+                Some(ReplayKey::Ultra { ultra_id: 1, reader: 1, log_id: seq, at: Some(local) }),
             ),
             Protocol::RaceResult => (
                 chip.unwrap_or_else(|| format!("RR{n:05}")),
                 Some(ReplayKey::RaceResult {
                     box_id: RR_BOX.into(),
-                    file: Some(RR_FILE),
-                    passing: n,
+                    file: Some(Self::rr_file(self.run)),
+                    passing: seq,
                 }),
             ),
-            Protocol::CloudBox => {
-                (chip.unwrap_or_else(epc), Some(ReplayKey::CloudBox { passing_number: n }))
-            }
+            Protocol::CloudBox => (
+                chip.unwrap_or_else(epc),
+                Some(ReplayKey::CloudBox { passing_number: seq, at: Some(at) }),
+            ),
             Protocol::Timy => {
-                let number = u32::try_from(n).unwrap_or(u32::MAX);
+                let number = u32::try_from(seq).unwrap_or(u32::MAX);
                 let channel = timy::TimyChannel { number: 1, manual: false };
                 (String::new(), Some(ReplayKey::Timy { number, channel, time: local.time() }))
             }
@@ -221,7 +249,7 @@ impl Device {
             replay_key: key.map(|k| k.to_string()),
             live,
         };
-        let stored = Stored { read: read.clone(), seq: n, at };
+        let stored = Stored { read: read.clone(), seq, run: self.run, at };
         let frame = if live && !self.polled() { self.encode(&stored, false) } else { Vec::new() };
         if live && self.polled() {
             self.field.push_back(stored.clone());
@@ -255,9 +283,10 @@ impl Device {
             }
             Protocol::RaceResult => {
                 let record = format!(
-                    "{};{chip};{};;5;1C;;0;1;1;0;;;;;Finish;{RR_FILE};1;{RR_BOX}",
+                    "{};{chip};{};;5;1C;;0;1;1;0;;;;;Finish;{};1;{RR_BOX}",
                     stored.seq,
                     local.format("%Y-%m-%d;%H:%M:%S%.3f"),
+                    Self::rr_file(stored.run),
                 );
                 if again { format!("{record}\r\n") } else { format!("#P;{record}\r\n") }.into_bytes()
             }
@@ -563,7 +592,9 @@ impl Device {
                         }
                         reply("SETTIME;OK\r\n".into())
                     }
-                    ["PASSINGS"] => reply(format!("PASSINGS;{};{RR_FILE}\r\n", self.made)),
+                    ["PASSINGS"] => {
+                        reply(format!("PASSINGS;{};{}\r\n", self.seq, Self::rr_file(self.run)))
+                    }
                     ["SETPUSHPASSINGS", on, ..] => {
                         self.sending = *on == "1";
                         reply("SETPUSHPASSINGS;OK\r\n".into())
@@ -574,11 +605,9 @@ impl Device {
                         let (from, count) =
                             (from.parse::<u64>().unwrap_or(0), count.parse::<u64>().unwrap_or(0));
                         let mut bytes = Vec::new();
-                        for stored in self
-                            .memory
-                            .iter()
-                            .filter(|s| s.seq >= from && s.seq < from.saturating_add(count))
-                        {
+                        for stored in self.memory.iter().filter(|s| {
+                            s.run == self.run && s.seq >= from && s.seq < from.saturating_add(count)
+                        }) {
                             bytes.extend(self.encode(stored, true));
                         }
                         bytes.extend_from_slice(b"\r\n");
@@ -699,7 +728,10 @@ impl Device {
                     Vec::new()
                 } else if let Some(rest) = command.strip_prefix(b"600") {
                     numbers(rest)
-                        .map(|(from, to)| resend(self, &|s| (from..=to).contains(&s.seq)))
+                        .map(|(from, to)| {
+                            let run = self.run;
+                            resend(self, &|s| s.run == run && (from..=to).contains(&s.seq))
+                        })
                         .unwrap_or_default()
                 } else if let Some(rest) = command.strip_prefix(b"800") {
                     numbers(rest).map(|range| by_time(self, range)).unwrap_or_default()
@@ -869,6 +901,102 @@ mod tests {
         assert_eq!(read.reader_time_utc, Some(start()), "set to 11:30 local = 09:30 UTC");
         let reply = device.on_input(b"r\n", start());
         assert_eq!(reply, vec![Outgoing::Reply(b"11:30:00 14-06-2025 (1)\n".to_vec())]);
+    }
+
+    /// Decodes `frame` (or, for polled readers, the stored read's frame) into its one read.
+    fn decode_one(device: &Device, frame: Vec<u8>) -> crate::TagRead {
+        let frame = if frame.is_empty() {
+            device.encode(device.memory.back().unwrap(), false)
+        } else {
+            frame
+        };
+        let decoded = decode_all(device.protocol.decoder().as_mut(), &frame);
+        decoded.iter().find_map(Decoded::as_read).cloned().unwrap()
+    }
+
+    #[test]
+    fn a_numbering_restart_reuses_numbers_with_new_keys() {
+        for protocol in Protocol::ALL {
+            let mut device = Device::new(protocol, TimeDelta::zero(), Utc.fix(), false);
+            device.sending = true;
+            let mut identities = Vec::new();
+            for i in 0..6 {
+                if i == 3 {
+                    device.restart_numbering();
+                }
+                let now = start() + TimeDelta::milliseconds(i * 40);
+                let (read, frame) = device.make_read(now, None, true);
+                let decoded = decode_one(&device, frame);
+                assert_eq!(
+                    identity(&decoded),
+                    read.identity(),
+                    "{protocol}: emitted = decoded key"
+                );
+                identities.push(read.identity());
+            }
+            let distinct: std::collections::BTreeSet<_> = identities.iter().collect();
+            assert_eq!(distinct.len(), 6, "{protocol}: {identities:?}");
+            if matches!(protocol, Protocol::Ultra | Protocol::CloudBox | Protocol::RaceResult) {
+                assert_eq!(
+                    device.memory.iter().map(|s| s.seq).collect::<Vec<_>>(),
+                    [1, 2, 3, 1, 2, 3]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rewinds_by_number_cover_the_current_run_and_by_time_all() {
+        let mut device = Device::new(Protocol::Ultra, TimeDelta::zero(), Utc.fix(), false);
+        for i in 0..4 {
+            if i == 2 {
+                device.restart_numbering();
+            }
+            device.make_read(start() + TimeDelta::seconds(i), None, false);
+        }
+        let lines = |out: Vec<Outgoing>| -> usize {
+            out.iter()
+                .map(|o| match o {
+                    Outgoing::Reply(b) | Outgoing::Frame(b) => {
+                        b.iter().filter(|b| **b == b'\n').count()
+                    }
+                })
+                .sum()
+        };
+        assert_eq!(lines(device.on_input(b"6001\r9\n", start())), 2, "log ids of the current log");
+        let from = crate::ultra::seconds_since_epoch(device.local(start()));
+        let by_time = format!("800{from}\r{}\n", from + 10);
+        assert_eq!(lines(device.on_input(by_time.as_bytes(), start())), 4, "every stored read");
+
+        let mut rr = Device::new(Protocol::RaceResult, TimeDelta::zero(), Utc.fix(), false);
+        rr.make_read(start(), None, false);
+        rr.restart_numbering();
+        let (read, _) = rr.make_read(start(), None, false);
+        assert_eq!(read.replay_key.as_deref(), Some("raceresult:D-50123:2:1"), "a new file");
+        assert_eq!(
+            rr.on_input(b"PASSINGS\r\n", start()),
+            vec![Outgoing::Reply(b"PASSINGS;1;2\r\n".to_vec())]
+        );
+    }
+
+    #[test]
+    fn the_skew_moves_every_reader_clock() {
+        let skew = TimeDelta::seconds(-30);
+        for protocol in Protocol::ALL.into_iter().filter(|p| p.carries_time()) {
+            let mut device = Device::new(protocol, skew, Utc.fix(), false);
+            device.sending = true;
+            let (read, frame) = device.make_read(start(), None, true);
+            assert_eq!(read.reader_time_utc, Some(start() + skew), "{protocol}");
+            let decoded = decode_one(&device, frame);
+            let expected = (start() + skew).naive_utc();
+            let carried = match decoded.reader_time.unwrap() {
+                crate::ReaderTime::Utc(at) => at.naive_utc(),
+                crate::ReaderTime::Local(at) => at,
+                crate::ReaderTime::TimeOfDay(time) => expected.date().and_time(time),
+                crate::ReaderTime::SinceStart { .. } => panic!("{protocol}: clock not set"),
+            };
+            assert_eq!(carried, expected, "{protocol}: the frame carries the skewed time");
+        }
     }
 
     #[test]

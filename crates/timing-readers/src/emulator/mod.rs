@@ -16,6 +16,13 @@
 //!   replay), inventory polls (R2000, Chafon).
 //! * [`Faults`] split frames at random points, put garbage between frames, insert frames with
 //!   bad checksums, double frames, and drop the link after N frames.
+//! * [`EmulatorOptions`] set the reader's clock (`skew` from the host, applied to every protocol
+//!   with a clock, and its zone) and a slow link (`link_delay`: every byte reaches the host that
+//!   long after the reader sent it, a backlog draining in order, so reader times lag arrival).
+//! * [`Emulator::restart_numbering`] makes the reader number from 1 again (a CloudBox session or
+//!   file, an Ultra log after a reset, a RACE RESULT file, Timy impulse numbers): later reads
+//!   reuse numbers of the earlier run with new times, and their
+//!   [`EmittedRead::replay_key`] is still what the supervisor reports.
 //! * [`sample_stream`] makes a valid byte stream of any length for benchmarks.
 //!
 //! Creating pseudo-terminal pairs is serialised inside this module (the call is not
@@ -56,6 +63,10 @@ pub struct EmulatorOptions {
     pub timy_checksum: bool,
     /// IPICO on TCP: also serve the Elite control and replay ports.
     pub ipico_elite: bool,
+    /// A slow link: everything the reader sends (reads, replies, keepalives) reaches the host
+    /// this long after it was sent, in order. `None` = at once. Bytes still on their way when
+    /// the link is cut are lost (the reader's memory keeps the reads).
+    pub link_delay: Option<Duration>,
 }
 
 impl EmulatorOptions {
@@ -69,6 +80,7 @@ impl EmulatorOptions {
             keepalive: Some(Duration::from_secs(2)),
             timy_checksum: false,
             ipico_elite: false,
+            link_delay: None,
         }
     }
 }
@@ -144,6 +156,7 @@ enum Control {
     DropLink(oneshot::Sender<()>),
     SendRaw(Vec<u8>, oneshot::Sender<()>),
     Stats(oneshot::Sender<EmulatorStats>),
+    RestartNumbering(oneshot::Sender<()>),
 }
 
 /// Where the emulator is reached.
@@ -335,6 +348,15 @@ impl Emulator {
         self.replug().await
     }
 
+    /// The reader starts numbering again: CloudBox a new session / file (passing numbers from 1),
+    /// Ultra a new log (log ids from 1, as after a reset), RACE RESULT a new file, Timy impulse
+    /// numbers from 1; IPICO, R2000, Chafon and lines number nothing and carry on. Later reads
+    /// reuse the numbers of the earlier run, with new times (and new generated chips). The link
+    /// stays up and the memory keeps the earlier run.
+    pub async fn restart_numbering(&self) {
+        let _ = self.ask(Control::RestartNumbering).await;
+    }
+
     /// Writes raw bytes on the link (to test the supervisor with arbitrary input).
     pub async fn send_raw(&self, bytes: &[u8]) {
         let bytes = bytes.to_vec();
@@ -402,6 +424,10 @@ struct Task {
     wire: Wire,
     conn: Option<Conn>,
     plugged: bool,
+    /// `link_delay`, when not zero.
+    link_delay: Option<Duration>,
+    /// Bytes on their way over a slow link, with when (host monotonic) they arrive; in order.
+    in_flight: std::collections::VecDeque<(Duration, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Task {
@@ -426,6 +452,8 @@ impl Task {
             wire,
             conn: None,
             plugged: true,
+            link_delay: options.link_delay.filter(|delay| !delay.is_zero()),
+            in_flight: std::collections::VecDeque::new(),
         }
     }
 
@@ -459,6 +487,9 @@ impl Task {
                         self.write(&line).await;
                     }
                 }
+                () = arrival(self.in_flight.front().map(|(due, _)| *due), &self.clock) => {
+                    self.deliver_arrived().await;
+                }
             }
         }
         self.unplug().await;
@@ -478,6 +509,7 @@ impl Task {
     }
 
     async fn close_conn(&mut self) {
+        self.in_flight.clear();
         if let Some(Conn { source, sink }) = self.conn.take() {
             drop(sink);
             source.close().await;
@@ -519,6 +551,10 @@ impl Task {
             }
             Control::SendRaw(bytes, reply) => {
                 self.write(&bytes).await;
+                let _ = reply.send(());
+            }
+            Control::RestartNumbering(reply) => {
+                lock(&self.device).restart_numbering();
                 let _ = reply.send(());
             }
             Control::Stats(reply) => {
@@ -591,8 +627,32 @@ impl Task {
         }
     }
 
-    /// Writes on the link (in random pieces when splitting); a failed write drops the link.
+    /// Writes on the link, or puts the bytes on their way over a slow link.
     async fn write(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() || self.conn.is_none() {
+            return;
+        }
+        match self.link_delay {
+            Some(delay) => {
+                let due = self.clock.monotonic().saturating_add(delay);
+                self.in_flight.push_back((due, bytes.to_vec()));
+            }
+            None => self.write_now(bytes).await,
+        }
+    }
+
+    /// Writes what a slow link has carried to the host by now, in order.
+    async fn deliver_arrived(&mut self) {
+        let now = self.clock.monotonic();
+        while self.in_flight.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, bytes)) = self.in_flight.pop_front() {
+                self.write_now(&bytes).await;
+            }
+        }
+    }
+
+    /// Writes on the link (in random pieces when splitting); a failed write drops the link.
+    async fn write_now(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
@@ -695,6 +755,14 @@ impl Task {
             let replay = tokio::spawn(elite_replay(replay, Arc::clone(&self.device)));
             *elite_tasks = Some((control, replay));
         }
+    }
+}
+
+/// Waits until `due` (host monotonic) has come; never when there is nothing on its way.
+async fn arrival(due: Option<Duration>, clock: &SharedClock) {
+    match due {
+        Some(due) => tokio::time::sleep(due.saturating_sub(clock.monotonic())).await,
+        None => std::future::pending().await,
     }
 }
 

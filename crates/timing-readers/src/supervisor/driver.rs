@@ -135,14 +135,14 @@ impl Driver {
         };
         if let Some(resume) = &config.resume_after {
             match resume.key() {
-                Some(ReplayKey::Ultra { ultra_id, reader, log_id }) => {
+                Some(ReplayKey::Ultra { ultra_id, reader, log_id, .. }) => {
                     driver.ultra_logs.insert((ultra_id, reader), log_id);
                 }
                 Some(ReplayKey::RaceResult { file, passing, .. }) => {
                     driver.rr_last = Some((file, passing));
                 }
-                Some(ReplayKey::CloudBox { passing_number }) => {
-                    driver.cloudbox_last = Some((passing_number, resume.at));
+                Some(ReplayKey::CloudBox { passing_number, at }) => {
+                    driver.cloudbox_last = Some((passing_number, at.or(resume.at)));
                 }
                 Some(ReplayKey::Ipico { at, .. }) => driver.ipico_last = Some(at),
                 Some(ReplayKey::Timy { .. }) => driver.timy_seen = true,
@@ -289,21 +289,25 @@ impl Driver {
             ReadDetails::CloudBox(d) => {
                 if let Some(n) = d.passing_number {
                     match self.cloudbox_last {
-                        Some((last, last_at)) if n > last => {
-                            if n > last.saturating_add(1)
-                                && let (Some(from), Some(to)) = (last_at, reader_utc)
-                            {
-                                outs.push(Out::Rewind(cloudbox::command::rewind(from, to)));
+                        Some((last, last_at)) => {
+                            // Not earlier than the newest passing seen: of the current run (a
+                            // rewind brings earlier ones, maybe of an earlier run).
+                            let newest = match (last_at, reader_utc) {
+                                (Some(last_at), Some(at)) => at >= last_at,
+                                _ => !read.flags.from_memory,
+                            };
+                            if n > last && newest {
+                                if n > last.saturating_add(1)
+                                    && let (Some(from), Some(to)) = (last_at, reader_utc)
+                                {
+                                    outs.push(Out::Rewind(cloudbox::command::rewind(from, to)));
+                                }
+                                self.cloudbox_last = Some((n, reader_utc.or(last_at)));
+                            } else if n < last && newest && !read.flags.from_memory {
+                                // A new session or file on the box: numbering restarted.
+                                self.cloudbox_last = Some((n, reader_utc.or(last_at)));
                             }
-                            self.cloudbox_last = Some((n, reader_utc.or(last_at)));
                         }
-                        Some((last, _))
-                            if n.saturating_add(1) < last && !read.flags.from_memory =>
-                        {
-                            // A new session on the box: numbering restarted.
-                            self.cloudbox_last = Some((n, reader_utc));
-                        }
-                        Some(_) => {}
                         None => self.cloudbox_last = Some((n, reader_utc)),
                     }
                 }

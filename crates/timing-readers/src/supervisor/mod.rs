@@ -1,7 +1,7 @@
 //! One task per reader that keeps it connected and turns its bytes into time-stamped reads: the
 //! [`ReaderSupervisor`]. It connects (serial or TCP), speaks the protocol's opening (clock query,
 //! start, rewind of what it missed), decodes, stamps every read with the host receive time and
-//! the reader's time in UTC, de-duplicates rewound reads, and sends them on a channel. When the
+//! the reader's time in UTC, flags rewound and doubled reads, and sends them on a channel. When the
 //! link fails — unplugged cable, EOF, read error, a reader that rebooted or stopped answering —
 //! it reconnects with back-off and asks the reader for what it stored meanwhile.
 //!
@@ -15,9 +15,14 @@
 //! * **Reconnect bound.** Waits between attempts grow from `backoff.min` (100 ms) to
 //!   `backoff.max` (1 s), so a port that returns is open again within about a second (tests
 //!   assert < 2 s).
-//! * **Exactly once per lifetime.** A read with a replay key is delivered at most once per
-//!   supervisor (the last [`DELIVERED_KEYS`] keys are remembered); reads without one (R2000,
-//!   Chafon, keyboard lines) are delivered as they come.
+//! * **Each read delivered; repeats flagged.** Every read decoded is delivered — raw reads are
+//!   never thrown away. One whose replay key was already delivered by this supervisor (a rewind
+//!   bringing it again, a doubled frame, the resume point's own read; the last
+//!   [`DELIVERED_KEYS`] keys are remembered) comes with [`StampedRead::repeated`] set and counts
+//!   in `counters.duplicates`, not `counters.reads`; the engine stores it flagged duplicate.
+//!   Replay keys name the reader's numbering run (see `replay.rs`), so a reader that numbers
+//!   from 1 again makes new keys, not repeats. Reads without a key (R2000, Chafon, keyboard
+//!   lines) are never repeats.
 //! * **Bounded memory.** Status counters, the frame log, the rate meter and the key memory all
 //!   have fixed caps; the reads channel applies back-pressure rather than buffering.
 
@@ -80,8 +85,12 @@ pub struct StampedRead {
     /// The reader's protocol.
     pub protocol: Protocol,
     /// The stable text form of the read's [`ReplayKey`](crate::ReplayKey): unique per reader and
-    /// read, the same when the read is rewound or the console restarts.
+    /// read (numbering runs included), the same when the read is rewound or the console restarts.
     pub replay_key: Option<String>,
+    /// The supervisor already delivered a read with this replay key (or was told the engine
+    /// holds it: the resume point): a rewound or doubled read. It is delivered anyway, for the
+    /// engine to store flagged duplicate; it makes no passing.
+    pub repeated: bool,
 }
 
 /// Why a command to a reader did not happen.
@@ -175,7 +184,7 @@ impl ReaderHandle {
     }
 
     /// Asks the reader to send again what it stored between `from` and `to`; reads already
-    /// delivered are not delivered again (Ultra by time, RACE RESULT the current file, CloudBox
+    /// delivered come again flagged [`repeated`](StampedRead::repeated) (Ultra by time, RACE RESULT the current file, CloudBox
     /// by time, Timy its whole memory, IPICO Elite from `from` on).
     pub async fn rewind(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), CommandError> {
         self.request(Command::Rewind { from, to }).await
@@ -281,8 +290,10 @@ impl ReaderSupervisor {
         let (status_tx, status_rx) = watch::channel(status.clone());
         // The engine already holds the read a previous run stopped at.
         let mut delivered = DeliveredKeys::default();
-        if let Some(key) = config.resume_after.as_ref().and_then(|r| r.replay_key.as_deref()) {
-            delivered.insert(key);
+        if let Some(resume) = &config.resume_after {
+            for key in resume.key_texts(config.reader_utc_offset) {
+                delivered.insert(&key);
+            }
         }
         let supervisor = ReaderSupervisor {
             source,
@@ -638,14 +649,10 @@ impl ReaderSupervisor {
         mono: Duration,
     ) -> Result<(), End> {
         let replay_key = read.replay_key.as_ref().map(ToString::to_string);
-        if let Some(key) = &replay_key
-            && !self.delivered.insert(key)
-        {
-            self.status.counters.duplicates += 1;
-            return Ok(());
-        }
+        let repeated = replay_key.as_deref().is_some_and(|key| !self.delivered.insert(key));
         if let Some(reader) = reader_time_utc
             && !read.flags.from_memory
+            && !repeated
         {
             self.reader_clock.observe_read(reader, at);
             self.status.clock_offset_ms = self.reader_clock.offset_ms();
@@ -659,11 +666,16 @@ impl ReaderSupervisor {
             source: self.source.clone(),
             protocol: self.config.protocol,
             replay_key,
+            repeated,
         };
         // The engine applies back-pressure here; a shutdown (or a dropped handle) still ends us.
         tokio::select! {
             sent = self.reads.send(stamped) => sent.map_err(|_| End::ReadsClosed)?,
             _ = self.stop.changed() => return Err(End::Shutdown),
+        }
+        if repeated {
+            self.status.counters.duplicates += 1;
+            return Ok(());
         }
         self.status.counters.reads += 1;
         self.status.last_read = Some(at);

@@ -59,10 +59,10 @@ pub struct Counters {
     pub bytes: u64,
     /// Items decoded (reads, control messages and rejected chunks).
     pub frames: u64,
-    /// Reads delivered on the reads channel.
+    /// Reads delivered on the reads channel, repeats not counted.
     pub reads: u64,
-    /// Reads not delivered because one with the same replay key already was (rewinds, doubled
-    /// frames).
+    /// Reads delivered flagged [`repeated`](crate::StampedRead::repeated) because one with the
+    /// same replay key already was (rewinds, doubled frames).
     pub duplicates: u64,
     /// Control messages (replies, banners, keepalives).
     pub controls: u64,

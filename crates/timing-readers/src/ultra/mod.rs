@@ -4,7 +4,9 @@
 //!
 //! Chip line: `type,chip,secs-since-1980-local,ms,port,rssi,is-rewind,reader,ultra-id,
 //! reader-time,start-time,log-id`. The timestamp is the reader's local clock (its TZ setting), so
-//! it is a [`ReaderTime::Local`]. The log id is the replay key: rewinds re-send with field 6 = 1.
+//! it is a [`ReaderTime::Local`]. The log id with the read's time is the replay key: rewinds
+//! re-send with field 6 = 1 and the same time, while a log that restarted (ids from 1 again)
+//! carries new times.
 //! Chip `0` on port `0` is the gun time ([`ReadFlags::gun`]).
 
 pub mod command;
@@ -278,7 +280,7 @@ fn chip_line(text: &[u8]) -> Result<TagRead, RejectReason> {
         antenna: Some(antenna),
         rssi: Some(Rssi::Dbm(rssi_dbm)),
         reader_time: Some(ReaderTime::Local(at)),
-        replay_key: Some(ReplayKey::Ultra { ultra_id, reader, log_id }),
+        replay_key: Some(ReplayKey::Ultra { ultra_id, reader, log_id, at: Some(at) }),
         flags: ReadFlags {
             from_memory: is_rewind,
             gun: chip_text == "0" && antenna == 0,

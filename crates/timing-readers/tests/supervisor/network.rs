@@ -206,9 +206,11 @@ async fn faults_are_rejected_counted_and_deduplicated() {
             })
             .await;
         let emitted = emulator.emit_many(30, Duration::from_millis(2)).await;
-        let mut got = collect(&mut reads, 30, Duration::from_secs(5)).await;
+        let mut got = collect(&mut reads, 37, Duration::from_secs(5)).await;
         got.extend(drain(&mut reads, Duration::from_millis(200)).await);
         assert_each_once(&emitted, &got);
+        // The doubled frames are delivered too, flagged (raw reads are never thrown away).
+        assert_eq!(got.iter().filter(|r| r.repeated).count(), 7);
 
         let status = handle.status().borrow().clone();
         let counters = &status.counters;
@@ -328,13 +330,14 @@ async fn commands_reach_the_reader() {
         let first = collect(&mut reads, 3, Duration::from_secs(2)).await;
         let now = clock.now();
         handle.rewind(now - TimeDelta::minutes(5), now + TimeDelta::minutes(5)).await.unwrap();
-        let rewound = collect(&mut reads, 1, Duration::from_secs(2)).await;
+        let rewound = collect(&mut reads, 4, Duration::from_secs(2)).await;
         let mut all = first;
         all.extend(rewound);
         all.extend(drain(&mut reads, Duration::from_millis(200)).await);
         let mut expected = vec![missed];
         expected.extend(live);
         assert_each_once(&expected, &all);
+        assert!(all.iter().filter(|r| r.repeated).count() >= 3, "the live reads came again");
         assert!(handle.status().borrow().counters.duplicates >= 3);
         let commands = emulator.stats().await.commands;
         assert!(commands.iter().any(|c| c.starts_with("800")), "{commands:?}");
@@ -421,10 +424,10 @@ async fn resumes_after_a_previous_run(protocol: Protocol) {
         got.extend(drain(&mut reads, Duration::from_millis(200)).await);
         if protocol == Protocol::CloudBox {
             // Rewind by time reaches a second before the point: earlier reads may come again
-            // (the engine drops them by replay key), the point itself does not.
+            // (the engine drops them by replay key), the point itself comes flagged repeated.
             let resume_key = stored[1].replay_key.clone();
-            assert!(got.iter().all(|r| r.replay_key != resume_key));
-            got.retain(|r| r.replay_key != stored[0].replay_key);
+            assert!(got.iter().filter(|r| r.replay_key == resume_key).all(|r| r.repeated));
+            got.retain(|r| r.replay_key != stored[0].replay_key && r.replay_key != resume_key);
         }
         assert_each_once(&stored[2..], &got);
         assert!(got.iter().all(|r| r.read.flags.from_memory || protocol != Protocol::Ultra));

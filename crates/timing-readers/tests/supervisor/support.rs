@@ -1,5 +1,6 @@
 //! Helpers shared by the supervisor tests: run a supervisor against an emulator, collect its
-//! reads with a deadline, wait for states, and check that every emitted read arrived once.
+//! reads with a deadline, wait for states, and check that every emitted read arrived once (and
+//! anything more is a flagged repeat).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -95,10 +96,13 @@ pub fn identity(read: &StampedRead) -> String {
     read.replay_key.clone().unwrap_or_else(|| read.read.chip.clone())
 }
 
-/// Every emitted read arrived exactly once, with the emulator's reader time.
+/// Every emitted read arrived exactly once unflagged, with the emulator's reader time; anything
+/// else delivered is a repeat ([`StampedRead::repeated`]) of a read delivered before it.
 pub fn assert_each_once(emitted: &[EmittedRead], got: &[StampedRead]) {
+    assert_repeats_follow_their_reads(got);
+    let fresh: Vec<&StampedRead> = got.iter().filter(|r| !r.repeated).collect();
     let mut counts: BTreeMap<String, Vec<&StampedRead>> = BTreeMap::new();
-    for read in got {
+    for read in &fresh {
         counts.entry(identity(read)).or_default().push(read);
     }
     for read in emitted {
@@ -107,14 +111,37 @@ pub fn assert_each_once(emitted: &[EmittedRead], got: &[StampedRead]) {
         assert_eq!(
             arrived.len(),
             1,
-            "read {id} arrived {} times (of {} delivered)",
+            "read {id} arrived {} times unflagged (of {} delivered)",
             arrived.len(),
             got.len()
         );
         assert_eq!(arrived[0].reader_time_utc, read.reader_time_utc, "reader time of {id}");
         assert_eq!(arrived[0].read.chip, read.chip, "chip of {id}");
     }
-    assert_eq!(got.len(), emitted.len(), "nothing else was delivered");
+    assert_eq!(fresh.len(), emitted.len(), "nothing else was delivered unflagged");
+}
+
+/// Each read flagged repeated has a replay key, and a read with that key, the same chip and
+/// reader time was delivered unflagged before it; no unflagged read repeats a key.
+pub fn assert_repeats_follow_their_reads(got: &[StampedRead]) {
+    let mut seen: BTreeMap<String, &StampedRead> = BTreeMap::new();
+    for read in got {
+        let Some(key) = &read.replay_key else {
+            assert!(!read.repeated, "a read without a key is never a repeat");
+            continue;
+        };
+        match (read.repeated, seen.get(key)) {
+            (true, Some(first)) => {
+                assert_eq!(first.read.chip, read.read.chip, "chip of repeated {key}");
+                assert_eq!(first.reader_time_utc, read.reader_time_utc, "time of repeated {key}");
+            }
+            (true, None) => panic!("{key} flagged repeated but not delivered before"),
+            (false, Some(_)) => panic!("{key} delivered twice unflagged"),
+            (false, None) => {
+                seen.insert(key.clone(), read);
+            }
+        }
+    }
 }
 
 /// Runs `test` within [`TEST_LIMIT`].

@@ -1,0 +1,206 @@
+//! Numbering runs and slow, skewed readers (issue 8): a reader that starts numbering again while
+//! connected (a CloudBox's new session or file, an Ultra log after a reset, a RACE RESULT file)
+//! makes new replay keys, so every read of the new run is delivered unflagged; a rewind after a
+//! reconnect brings the old reads again, delivered flagged `repeated` with the keys they had —
+//! never dropped; and a reader whose clock is 30 s behind, on a link that takes seconds, is
+//! stamped with the time the reader made the read, not the time it arrived.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::support::{
+    assert_each_once, assert_repeats_follow_their_reads, bounded, clock, collect, connected, drain,
+    stop, supervise, wait_for,
+};
+use chrono::TimeDelta;
+use timing_readers::clock::SharedClock;
+use timing_readers::emulator::{Emulator, EmulatorOptions};
+use timing_readers::{Protocol, ReplayKey, StampedRead};
+
+fn options(clock: &SharedClock) -> EmulatorOptions {
+    EmulatorOptions::new(clock.clone())
+}
+
+/// The number a key is built on (passing number, log id).
+fn number(key: &str) -> u64 {
+    match key.parse::<ReplayKey>().unwrap() {
+        ReplayKey::CloudBox { passing_number, .. } => passing_number,
+        ReplayKey::Ultra { log_id, .. } => log_id,
+        ReplayKey::RaceResult { passing, .. } => passing,
+        other => panic!("no number in {other:?}"),
+    }
+}
+
+fn keys(reads: &[StampedRead]) -> BTreeSet<String> {
+    reads.iter().filter_map(|r| r.replay_key.clone()).collect()
+}
+
+/// 20 reads, a numbering restart, 20 more: 40 keys, none flagged; then (Ultra, CloudBox) a
+/// reconnect and a rewind bring all 40 again, each flagged repeated with its key.
+async fn restart_then_rewind(protocol: Protocol, rewind_after_reconnect: bool) {
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::tcp(protocol, options(&clock)).await.unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        connected(&handle).await;
+
+        let mut emitted = emulator.emit_many(20, Duration::from_millis(2)).await;
+        let mut got = collect(&mut reads, 20, Duration::from_secs(5)).await;
+        emulator.restart_numbering().await;
+        let second = emulator.emit_many(20, Duration::from_millis(2)).await;
+        emitted.extend(second.iter().cloned());
+        got.extend(collect(&mut reads, 20, Duration::from_secs(5)).await);
+        got.extend(drain(&mut reads, Duration::from_millis(200)).await);
+
+        assert!(emitted.iter().all(|r| r.live), "{protocol}: the link stayed up");
+        assert_each_once(&emitted, &got);
+        assert!(got.iter().all(|r| !r.repeated), "{protocol}: nothing flagged repeated");
+        let delivered = keys(&got);
+        assert_eq!(delivered.len(), 40, "{protocol}: 40 distinct replay keys");
+        let numbers = |reads: &[StampedRead]| -> BTreeSet<u64> {
+            reads.iter().filter_map(|r| r.replay_key.as_deref()).map(number).collect()
+        };
+        assert_eq!(numbers(&got[..20]), numbers(&got[20..40]), "{protocol}: numbers were reused");
+        let status = handle.status().borrow().clone();
+        assert_eq!(status.counters.reads, 40);
+        assert_eq!(status.counters.duplicates, 0);
+
+        if rewind_after_reconnect {
+            let connects = status.counters.connects;
+            emulator.drop_link().await;
+            wait_for(&handle, Duration::from_secs(5), "reconnected", |s| {
+                s.counters.connects > connects && s.connected_since.is_some()
+            })
+            .await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = clock.now();
+            handle.rewind(now - TimeDelta::minutes(5), now + TimeDelta::minutes(5)).await.unwrap();
+            let mut again = Vec::new();
+            let deadline = clock.monotonic() + Duration::from_secs(5);
+            while keys(&again).len() < 40 && clock.monotonic() < deadline {
+                again.extend(collect(&mut reads, 1, Duration::from_millis(200)).await);
+            }
+            again.extend(drain(&mut reads, Duration::from_millis(300)).await);
+            assert!(again.iter().all(|r| r.repeated), "{protocol}: every old read flagged");
+            assert_eq!(keys(&again), delivered, "{protocol}: the same 40 keys as before");
+            let mut all = got.clone();
+            all.extend(again.iter().cloned());
+            assert_repeats_follow_their_reads(&all);
+            let status = handle.status().borrow().clone();
+            assert_eq!(status.counters.reads, 40, "{protocol}: repeats are not new reads");
+            assert_eq!(
+                status.counters.duplicates,
+                u64::try_from(again.len()).unwrap(),
+                "{protocol}: every repeat counted"
+            );
+        }
+        stop(handle, emulator).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_numbering_restart_makes_new_keys_and_a_rewind_flags_old_reads() {
+    tokio::join!(
+        restart_then_rewind(Protocol::CloudBox, true),
+        restart_then_rewind(Protocol::Ultra, true),
+        restart_then_rewind(Protocol::RaceResult, false),
+    );
+}
+
+/// A CloudBox whose new run starts while the console is away: the rewind after the reconnect
+/// brings the new run's reads unflagged and the old run's (same numbers) flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_during_an_outage_is_rewound_without_losing_the_new_run() {
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::tcp(Protocol::CloudBox, options(&clock)).await.unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        connected(&handle).await;
+        let mut emitted = emulator.emit_many(10, Duration::from_millis(2)).await;
+        let mut got = collect(&mut reads, 10, Duration::from_secs(5)).await;
+        emulator.unplug().await;
+        emulator.restart_numbering().await;
+        let during = emulator.emit_many(5, Duration::from_millis(2)).await;
+        assert!(during.iter().all(|r| !r.live));
+        emitted.extend(during);
+        emulator.replug().await.unwrap();
+        got.extend(collect(&mut reads, 5, Duration::from_secs(5)).await);
+        got.extend(drain(&mut reads, Duration::from_millis(300)).await);
+        assert_each_once(&emitted, &got);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
+
+/// Reader clock 30 s behind, link 1.5 s slow: the reader time is the time the read was made on
+/// the reader's clock, the host time is when it arrived, and the backlog arrives in order.
+async fn skewed_slow_link(protocol: Protocol) {
+    bounded(async {
+        let clock = clock();
+        let skew = TimeDelta::seconds(-30);
+        let delay = Duration::from_millis(1500);
+        let mut options = options(&clock);
+        options.skew = skew;
+        options.link_delay = Some(delay);
+        let emulator = Emulator::tcp(protocol, options).await.unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        connected(&handle).await;
+        let mut made = Vec::new();
+        let mut emitted = Vec::new();
+        for _ in 0..10 {
+            made.push(clock.now());
+            emitted.push(emulator.emit().await);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let got = collect(&mut reads, 10, Duration::from_secs(8)).await;
+        assert_each_once(&emitted, &got);
+        let order: Vec<_> = got.iter().map(|r| r.replay_key.clone()).collect();
+        let expected: Vec<_> = emitted.iter().map(|r| r.replay_key.clone()).collect();
+        assert_eq!(order, expected, "{protocol}: the backlog drains in order");
+        for ((read, emitted), made) in got.iter().zip(&emitted).zip(&made) {
+            let reader = read.reader_time_utc.expect("reader time");
+            assert_eq!(Some(reader), emitted.reader_time_utc);
+            let from_made = (reader - *made - skew).num_milliseconds();
+            assert!((-50..=100).contains(&from_made), "{protocol}: made {from_made} ms off");
+            let lag = (read.host_time - (reader - skew)).num_milliseconds();
+            assert!((1400..=2500).contains(&lag), "{protocol}: arrived {lag} ms after it was made");
+        }
+        stop(handle, emulator).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skewed_reader_on_a_slow_link_keeps_its_read_times() {
+    tokio::join!(skewed_slow_link(Protocol::CloudBox), skewed_slow_link(Protocol::Ultra));
+}
+
+/// A database of an older version holds `cloudbox:<n>` without the time: resuming from it, the
+/// rewound read of that point is still recognised (flagged), the reads after it are new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_versions_resume_key_is_still_recognised() {
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::tcp(Protocol::CloudBox, options(&clock)).await.unwrap();
+        let stored = emulator.emit_many(4, Duration::ZERO).await;
+        let mut config = emulator.config();
+        let point = stored[1].replay_key.as_deref().unwrap();
+        config.resume_after = Some(timing_readers::ResumePoint {
+            replay_key: Some(format!("cloudbox:{}", number(point))),
+            at: stored[1].reader_time_utc,
+        });
+        let (handle, mut reads) = supervise(config, &clock);
+        let mut got = collect(&mut reads, 3, Duration::from_secs(3)).await;
+        got.extend(drain(&mut reads, Duration::from_millis(300)).await);
+        let of = |key: &Option<String>| got.iter().filter(|r| &r.replay_key == key).count();
+        assert!(of(&stored[1].replay_key) >= 1, "the point's read was rewound");
+        assert!(got.iter().filter(|r| r.replay_key == stored[1].replay_key).all(|r| r.repeated));
+        got.retain(|r| {
+            r.replay_key != stored[0].replay_key && r.replay_key != stored[1].replay_key
+        });
+        assert_each_once(&stored[2..], &got);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
