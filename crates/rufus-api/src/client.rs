@@ -26,12 +26,17 @@ use crate::model::{
 use crate::time::format_timestamp;
 use crate::transport::{self, Answer};
 
-/// Page size RUFUS uses for passings (P2, P3).
+/// Page size RUFUS documents for passings (P2, P3). The helpers that read every page do not rely
+/// on it: they read until a page comes back empty (or `pagination` says there is no more).
 pub const PASSINGS_PAGE_SIZE: u64 = 5000;
 /// Largest `limit` D3 accepts; [`RufusClient::all_devices`] asks for it.
 pub const MAX_DEVICES_LIMIT: u32 = 5000;
 /// Safety stop for pagination helpers (a server that always says "more" must not loop forever).
-const MAX_PAGES: u32 = 10_000;
+pub const MAX_PAGES: u32 = 10_000;
+/// The `last` that [`RufusClient::max_num_passing`] asks P2 for: 2^53 − 1, the largest integer
+/// every JSON implementation (and a JavaScript server) reads exactly; the simulator accepts any
+/// `u64`.
+pub const MAX_NUM_PASSING_QUERY: u64 = (1 << 53) - 1;
 
 const API_KEY: HeaderName = HeaderName::from_static("api_key");
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
@@ -516,6 +521,13 @@ impl RufusClient {
 
     /// Every passing of a session in `first..=last`, fetching page after page. This is how the
     /// sync engine reconciles after an ambiguous failure.
+    ///
+    /// Pages are read until one comes back empty, or until the answer's `pagination` says there
+    /// is no more (`has_more: false`, or `total` reached), whatever the server's page size. A page
+    /// that repeats the previous one exactly comes from a server that ignores `page`: when that
+    /// page is shorter than the contract's [`PASSINGS_PAGE_SIZE`] it held everything and the
+    /// read ends; a full one could hide more and is [`ApiError::InvalidResponse`], and so is a
+    /// read that has not ended after [`MAX_PAGES`].
     pub async fn all_passings_by_range(
         &self,
         token: &SessionToken,
@@ -523,16 +535,68 @@ impl RufusClient {
         last: u64,
     ) -> Result<Vec<PassingOut>, ApiError> {
         let mut all = Vec::new();
+        self.each_passings_page(
+            Operation::PassingsByRange,
+            |page| self.passings_by_range_page(token, first, last, page),
+            |passings| all.extend_from_slice(passings),
+        )
+        .await?;
+        Ok(all)
+    }
+
+    /// The highest `num_passing` the cloud holds for a session (open or closed), `None` when it
+    /// holds none: P2 over `0..=`[`MAX_NUM_PASSING_QUERY`], every page (see
+    /// [`RufusClient::all_passings_by_range`] for how pages are followed).
+    pub async fn max_num_passing(&self, token: &SessionToken) -> Result<Option<u64>, ApiError> {
+        let mut max = None;
+        self.each_passings_page(
+            Operation::PassingsByRange,
+            |page| self.passings_by_range_page(token, 0, MAX_NUM_PASSING_QUERY, page),
+            |passings| {
+                let page_max = passings.iter().filter_map(|p| p.num_passing).max();
+                max = max.max(page_max);
+            },
+        )
+        .await?;
+        Ok(max)
+    }
+
+    /// Reads pages 1, 2, 3… of a passings read and hands each to `each`, until a page is empty
+    /// or `pagination` says there is no more; a page equal to the previous one is an error.
+    async fn each_passings_page<'s, Fut>(
+        &'s self,
+        op: Operation,
+        mut fetch: impl FnMut(u32) -> Fut,
+        mut each: impl FnMut(&[PassingOut]),
+    ) -> Result<(), ApiError>
+    where
+        Fut: Future<Output = Result<(Vec<PassingOut>, Option<Pagination>), ApiError>> + 's,
+    {
+        let mut previous: Vec<PassingOut> = Vec::new();
+        let mut seen = 0usize;
         for page in 1..=MAX_PAGES {
-            let (passings, pagination) =
-                self.passings_by_range_page(token, first, last, page).await?;
-            let got = passings.len();
-            all.extend(passings);
-            if !Pagination::more_after(pagination.as_ref(), got, all.len(), PASSINGS_PAGE_SIZE) {
-                return Ok(all);
+            let (passings, pagination) = fetch(page).await?;
+            seen = seen.saturating_add(passings.len());
+            let step = after_page(page, &passings, &previous, pagination.as_ref(), seen);
+            match step {
+                Err(detail) => {
+                    let e = ApiError::InvalidResponse { op, status: 200, detail };
+                    tracing::debug!(code = e.code(), error = %e, "paging stopped");
+                    return Err(e);
+                }
+                Ok(more) => {
+                    // A repeated page ends the read and is not counted twice.
+                    if passings != previous {
+                        each(&passings);
+                    }
+                    if !more {
+                        return Ok(());
+                    }
+                }
             }
+            previous = passings;
         }
-        Err(endless(Operation::PassingsByRange))
+        Err(endless(op))
     }
 
     /// P3 `GET /passings/device/{deviceid}?from=&to=&page=`: a device's passings between two
@@ -544,6 +608,16 @@ impl RufusClient {
         to: DateTime<Utc>,
         page: u32,
     ) -> Result<Vec<PassingOut>, ApiError> {
+        Ok(self.passings_by_datetime_page(deviceid, from, to, page).await?.0)
+    }
+
+    async fn passings_by_datetime_page(
+        &self,
+        deviceid: &DeviceId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        page: u32,
+    ) -> Result<(Vec<PassingOut>, Option<Pagination>), ApiError> {
         let op = Operation::PassingsByDatetime;
         self.run(op, async {
             let call = Call::new(op, Method::GET, &["passings", "device", deviceid.as_str()])
@@ -551,9 +625,27 @@ impl RufusClient {
                 .query("to", format_timestamp(to))
                 .query("page", page);
             let answer = self.send_ok(call).await?;
-            Ok(Self::list(op, &answer, "result")?.0)
+            Self::list(op, &answer, "result")
         })
         .await
+    }
+
+    /// Every passing of a device between two instants (across its sessions), fetching page
+    /// after page exactly as [`RufusClient::all_passings_by_range`] does.
+    pub async fn all_passings_by_datetime(
+        &self,
+        deviceid: &DeviceId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PassingOut>, ApiError> {
+        let mut all = Vec::new();
+        self.each_passings_page(
+            Operation::PassingsByDatetime,
+            |page| self.passings_by_datetime_page(deviceid, from, to, page),
+            |passings| all.extend_from_slice(passings),
+        )
+        .await?;
+        Ok(all)
     }
 
     /// P4 `GET /passings/device2/{deviceid}`: continuous polling; the server moves on to newer
@@ -604,6 +696,43 @@ impl RufusClient {
         })
         .await
     }
+}
+
+/// Whether another page follows a passings page (`Err`: the server misbehaves, and why).
+///
+/// An empty page ends the read; a page equal to the previous one means the server ignores
+/// `page`; otherwise `pagination`, when sent, decides (`has_more`, else `total` against the
+/// `seen` rows so far), and without it the next page is read: only an empty page proves the end,
+/// whatever the server's page size.
+fn after_page(
+    page: u32,
+    passings: &[PassingOut],
+    previous: &[PassingOut],
+    pagination: Option<&Pagination>,
+    seen: usize,
+) -> Result<bool, String> {
+    if passings.is_empty() {
+        return Ok(false);
+    }
+    if passings == previous {
+        if (previous.len() as u64) < PASSINGS_PAGE_SIZE {
+            // The server ignores `page`, and its one short page was the whole answer.
+            return Ok(false);
+        }
+        return Err(format!(
+            "page {page} repeats page {} exactly: the server seems to ignore `page`",
+            page.saturating_sub(1)
+        ));
+    }
+    if let Some(p) = pagination {
+        if let Some(more) = p.has_more {
+            return Ok(more);
+        }
+        if let Some(total) = p.total {
+            return Ok((seen as u64) < total);
+        }
+    }
+    Ok(true)
 }
 
 fn endless(op: Operation) -> ApiError {
@@ -657,6 +786,44 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.url(&["devices"], &[]).as_str(), "http://localhost:9/v0/devices");
+    }
+
+    fn rows(nums: std::ops::RangeInclusive<u64>) -> Vec<PassingOut> {
+        nums.map(|n| PassingOut { num_passing: Some(n), ..PassingOut::default() }).collect()
+    }
+
+    #[test]
+    fn paging_ends_on_an_empty_page_whatever_the_page_size() {
+        // A full page of the documented size and a short page alike ask for the next one.
+        assert_eq!(after_page(1, &rows(1..=5000), &[], None, 5000), Ok(true));
+        assert_eq!(after_page(1, &rows(1..=100), &[], None, 100), Ok(true));
+        assert_eq!(after_page(3, &rows(201..=250), &rows(101..=200), None, 250), Ok(true));
+        assert_eq!(after_page(4, &[], &rows(201..=250), None, 250), Ok(false));
+        assert_eq!(after_page(1, &[], &[], None, 0), Ok(false));
+    }
+
+    #[test]
+    fn paging_follows_the_pagination_object() {
+        let p = |has_more, total| Pagination { page: None, limit: None, total, has_more };
+        assert_eq!(after_page(1, &rows(1..=10), &[], Some(&p(Some(false), None)), 10), Ok(false));
+        assert_eq!(after_page(1, &rows(1..=10), &[], Some(&p(Some(true), Some(10))), 10), Ok(true));
+        assert_eq!(after_page(1, &rows(1..=10), &[], Some(&p(None, Some(10))), 10), Ok(false));
+        assert_eq!(after_page(1, &rows(1..=10), &[], Some(&p(None, Some(25))), 10), Ok(true));
+        assert_eq!(after_page(1, &rows(1..=10), &[], Some(&p(None, None)), 10), Ok(true));
+        // An empty page ends the read even when the server claims more.
+        assert_eq!(after_page(2, &[], &rows(1..=10), Some(&p(Some(true), None)), 10), Ok(false));
+    }
+
+    #[test]
+    fn a_repeated_full_page_is_an_error_and_a_repeated_short_page_the_end() {
+        let full = rows(1..=PASSINGS_PAGE_SIZE);
+        let e = after_page(2, &full, &full, None, 10_000).unwrap_err();
+        assert!(e.contains("page 2 repeats page 1"), "{e}");
+        let has_more = Pagination { has_more: Some(true), ..Pagination::default() };
+        assert_eq!(after_page(2, &rows(1..=3), &rows(1..=3), Some(&has_more), 6), Ok(false));
+        assert_eq!(after_page(2, &rows(1..=100), &rows(1..=100), None, 200), Ok(false));
+        // The same rows shifted are not a repetition.
+        assert_eq!(after_page(2, &rows(2..=101), &rows(1..=100), None, 200), Ok(true));
     }
 
     #[test]

@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use crate::ids::DeviceId;
 
+/// The longest wait a server's `Retry-After` can impose (5 minutes): a larger value, in either
+/// the delay-seconds or the HTTP-date form, is cut down to this, so that a misconfigured or
+/// hostile server cannot stall the sync engine for a day.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
 /// What a key must allow for an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
@@ -165,7 +170,8 @@ pub enum ApiError {
         /// The existing device.
         deviceid: DeviceId,
     },
-    /// 400 and other 4xx: the server refused this request for good; its description verbatim.
+    /// 400 and other 4xx (except 401/403, 404, 408, 413, 425, 429): the server refused this
+    /// request for good; its description verbatim.
     Rejected {
         /// The call.
         op: Operation,
@@ -187,6 +193,16 @@ pub enum ApiError {
         op: Operation,
         /// The server's `Retry-After`, when it sent one.
         retry_after: Option<Duration>,
+    },
+    /// 408 Request Timeout or 425 Too Early: the server did not process the request this time
+    /// and says so; sending it again is safe.
+    Transient {
+        /// The call.
+        op: Operation,
+        /// 408 or 425.
+        status: u16,
+        /// The server's description.
+        message: String,
     },
     /// 5xx.
     Server {
@@ -245,6 +261,7 @@ impl ApiError {
             | Self::TooLarge { op, .. }
             | Self::RateLimited { op, .. }
             | Self::Server { op, .. }
+            | Self::Transient { op, .. }
             | Self::Timeout { op }
             | Self::Connection { op, .. }
             | Self::Ambiguous { op, .. }
@@ -259,6 +276,7 @@ impl ApiError {
             Self::Unauthorized { status, .. }
             | Self::Rejected { status, .. }
             | Self::Server { status, .. }
+            | Self::Transient { status, .. }
             | Self::InvalidResponse { status, .. } => Some(*status),
             Self::NotFound { .. } => Some(404),
             Self::AlreadyBound { .. } => Some(409),
@@ -283,6 +301,7 @@ impl ApiError {
             Self::TooLarge { .. } => "too_large",
             Self::RateLimited { .. } => "rate_limited",
             Self::Server { .. } => "server",
+            Self::Transient { .. } => "transient",
             Self::Timeout { .. } => "timeout",
             Self::Connection { .. } => "connection",
             Self::Ambiguous { .. } => "ambiguous",
@@ -293,16 +312,21 @@ impl ApiError {
 
     /// Whether and how the same request may be sent again.
     ///
-    /// - `After(d)`: 429 with `Retry-After`; `Safe`: 429 without it, 5xx, could not connect,
-    ///   and a timeout or lost answer on a read;
+    /// - `After(d)`: 429 with `Retry-After` (at most [`MAX_RETRY_AFTER`]); `Safe`: 429 without
+    ///   it, 5xx (500, 502, 503, 504…), 408 and 425 ([`ApiError::Transient`]), could not
+    ///   connect, and a timeout or lost answer on a read;
     /// - `Reconcile`: a timeout or lost answer on a write, or a 2xx to a write whose body could
     ///   not be read (the write happened, the client just cannot tell the details);
-    /// - `Never`: every other 4xx, unauthorized, configuration, unreadable answers to reads.
+    /// - `Never`: every other 4xx, unauthorized (401/403: the caller pauses and retries
+    ///   slowly, once the key is fixed), configuration, unreadable answers to reads.
     pub fn retry(&self) -> Retry {
         match self {
-            Self::RateLimited { retry_after: Some(d), .. } => Retry::After(*d),
+            Self::RateLimited { retry_after: Some(d), .. } => {
+                Retry::After((*d).min(MAX_RETRY_AFTER))
+            }
             Self::RateLimited { retry_after: None, .. }
             | Self::Server { .. }
+            | Self::Transient { .. }
             | Self::Connection { .. } => Retry::Safe,
             Self::Timeout { op } | Self::Ambiguous { op, .. } => {
                 if op.is_write() {
@@ -361,6 +385,9 @@ impl ApiError {
             Self::TooLarge { op, message } => Self::TooLarge { op, message: clean(message) },
             Self::Server { op, status, message } => {
                 Self::Server { op, status, message: clean(message) }
+            }
+            Self::Transient { op, status, message } => {
+                Self::Transient { op, status, message: clean(message) }
             }
             Self::Connection { op, detail } => Self::Connection { op, detail: clean(detail) },
             Self::Ambiguous { op, detail } => Self::Ambiguous { op, detail: clean(detail) },
@@ -432,6 +459,15 @@ impl fmt::Display for ApiError {
                 write!(f, "{op}: server error (HTTP {status})")?;
                 server_said(f, message)
             }
+            Self::Transient { status, message, .. } => {
+                let what = match status {
+                    408 => "the server timed out waiting for the request",
+                    425 => "the server is not ready to process the request yet",
+                    _ => "the server did not process the request",
+                };
+                write!(f, "{op}: {what} (HTTP {status})")?;
+                server_said(f, message)
+            }
             Self::Timeout { .. } => {
                 write!(f, "{op}: no answer within the request timeout")?;
                 if op.is_write() { f.write_str("; it may have been applied") } else { Ok(()) }
@@ -487,6 +523,8 @@ mod tests {
             ApiError::RateLimited { op, retry_after: Some(Duration::from_secs(2)) },
             ApiError::RateLimited { op, retry_after: None },
             ApiError::Server { op, status: 503, message: String::new() },
+            ApiError::Transient { op, status: 408, message: "Request Timeout".into() },
+            ApiError::Transient { op, status: 425, message: String::new() },
             ApiError::Timeout { op },
             ApiError::Connection { op, detail: "connection refused".into() },
             ApiError::Ambiguous { op, detail: "connection reset".into() },
@@ -555,6 +593,16 @@ mod tests {
             (ApiError::Server { op: W, status: 500, message: String::new() }, Retry::Safe),
             (ApiError::RateLimited { op: W, retry_after: Some(d) }, Retry::After(d)),
             (ApiError::RateLimited { op: W, retry_after: None }, Retry::Safe),
+            (
+                ApiError::RateLimited { op: W, retry_after: Some(Duration::from_secs(86_400)) },
+                Retry::After(MAX_RETRY_AFTER),
+            ),
+            (ApiError::Server { op: W, status: 502, message: String::new() }, Retry::Safe),
+            (ApiError::Server { op: R, status: 503, message: String::new() }, Retry::Safe),
+            (ApiError::Server { op: R, status: 504, message: String::new() }, Retry::Safe),
+            (ApiError::Transient { op: W, status: 408, message: String::new() }, Retry::Safe),
+            (ApiError::Transient { op: R, status: 425, message: String::new() }, Retry::Safe),
+            (ApiError::Unauthorized { op: R, status: 403, message: String::new() }, Retry::Never),
             (ApiError::Connection { op: W, detail: String::new() }, Retry::Safe),
             (ApiError::Timeout { op: W }, Retry::Reconcile),
             (ApiError::Timeout { op: R }, Retry::Safe),

@@ -38,11 +38,13 @@ mod model;
 mod time;
 mod transport;
 
-pub use client::{MAX_DEVICES_LIMIT, PASSINGS_PAGE_SIZE, RufusClient};
+pub use client::{
+    MAX_DEVICES_LIMIT, MAX_NUM_PASSING_QUERY, MAX_PAGES, PASSINGS_PAGE_SIZE, RufusClient,
+};
 pub use config::{
     ApiKey, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, PRODUCTION_BASE_URL,
 };
-pub use error::{ApiError, Operation, Permission, Retry};
+pub use error::{ApiError, MAX_RETRY_AFTER, Operation, Permission, Retry};
 pub use ids::{DeviceId, SessionToken};
 pub use model::{
     Device, DevicePage, Event, EventPage, InsertOutcome, NewDevice, Pagination, Passing,

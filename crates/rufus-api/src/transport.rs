@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
 
 use crate::envelope;
-use crate::error::{ApiError, Operation};
+use crate::error::{ApiError, MAX_RETRY_AFTER, Operation};
 use crate::model::IdsAnswer;
 
 /// A complete HTTP answer, whatever its status.
@@ -109,6 +109,8 @@ pub(crate) fn status_error(op: Operation, answer: &Answer) -> ApiError {
         }
         413 => ApiError::TooLarge { op, message },
         429 => ApiError::RateLimited { op, retry_after: retry_after(&answer.headers) },
+        // The server did not process the request this time: not a rejection.
+        408 | 425 => ApiError::Transient { op, status, message },
         400..=499 => ApiError::Rejected { op, status, message },
         500..=599 => ApiError::Server { op, status, message },
         300..=399 => ApiError::InvalidResponse {
@@ -125,8 +127,13 @@ pub(crate) fn status_error(op: Operation, answer: &Answer) -> ApiError {
 }
 
 /// `Retry-After` as delay-seconds (fractions tolerated), or as an HTTP date measured against the
-/// answer's own `Date` header (the client has no clock of its own).
+/// answer's own `Date` header (the client has no clock of its own); either form is capped at
+/// [`MAX_RETRY_AFTER`].
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    uncapped_retry_after(headers).map(|d| d.min(MAX_RETRY_AFTER))
+}
+
+fn uncapped_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -186,6 +193,33 @@ mod tests {
     }
 
     #[test]
+    fn transient_and_server_statuses_are_retryable_and_not_rejections() {
+        use crate::Retry;
+        for op in [Operation::InsertPassings, Operation::PassingsByRange, Operation::CloseSession] {
+            for status in [408, 425] {
+                let e = status_error(op, &answer(status, r#"{"description":"later"}"#));
+                assert_eq!(e, ApiError::Transient { op, status, message: "later".into() });
+                assert_eq!(e.retry(), Retry::Safe, "{status}");
+            }
+            for status in [500, 502, 503, 504] {
+                let e = status_error(op, &answer(status, ""));
+                assert!(matches!(e, ApiError::Server { .. }), "{status}: {e:?}");
+                assert_eq!(e.retry(), Retry::Safe, "{status}");
+            }
+            for status in [401, 403] {
+                let e = status_error(op, &answer(status, ""));
+                assert!(matches!(e, ApiError::Unauthorized { .. }), "{status}: {e:?}");
+                assert_eq!(e.retry(), Retry::Never, "{status}");
+            }
+            for status in [400, 405, 409, 410, 422, 451] {
+                let e = status_error(op, &answer(status, ""));
+                assert!(matches!(e, ApiError::Rejected { .. }), "{status}: {e:?}");
+                assert_eq!(e.retry(), Retry::Never, "{status}");
+            }
+        }
+    }
+
+    #[test]
     fn bind_conflict_carries_the_existing_device() {
         let op = Operation::BindDevice;
         let e = status_error(
@@ -233,6 +267,19 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
         assert_eq!(retry_after(&h), None);
+        // A day, in either form, is cut down to five minutes.
+        h.insert(RETRY_AFTER, HeaderValue::from_static("86400"));
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        assert_eq!(MAX_RETRY_AFTER, Duration::from_secs(300));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("86400.5"));
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("299"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(299)));
+        h.insert(DATE, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Thu, 22 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:32:59 GMT"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(299)));
         let mut r = answer(429, "");
         r.headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         let op = Operation::InsertPassings;

@@ -9,6 +9,8 @@ mod auth;
 mod endpoints;
 #[path = "contract/faults.rs"]
 mod faults;
+#[path = "contract/paging.rs"]
+mod paging;
 #[path = "contract/secrecy.rs"]
 mod secrecy;
 #[path = "contract/support.rs"]

@@ -113,12 +113,7 @@ fn the_key_never_reaches_tracing_or_log_output() {
                         FaultKind::ResetBeforeCommit,
                         FaultKind::ResetAfterCommit,
                     ] {
-                        handle.push_fault(FaultRule {
-                            kind,
-                            route: Some("POST /passings".into()),
-                            times: Some(1),
-                            probability: 1.0,
-                        });
+                        handle.push_fault(FaultRule::once(kind, Some("POST /passings")));
                         admin.insert_passings(&token, &batch).await.unwrap_err();
                     }
                     handle.set_latency(Duration::from_millis(600));

@@ -13,6 +13,16 @@ pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// A monotonic instant (when a timed fault rule was armed, when it expires).
+pub(crate) type Instant = std::time::Instant;
+
+/// Now, on the monotonic clock.
+// The simulator's one monotonic read, for the same reason as [`now`].
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn monotonic() -> Instant {
+    std::time::Instant::now()
+}
+
 /// `YYYY-MM-DDTHH:mm:ss.sssZ`.
 pub(crate) fn format(time: DateTime<Utc>) -> String {
     time.format(FORMAT).to_string()

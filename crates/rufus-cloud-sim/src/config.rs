@@ -1,4 +1,5 @@
-//! How a simulator run is set up: envelope style, de-duplication, latency, faults, persistence.
+//! How a simulator run is set up: envelope style, de-duplication, latency, faults, persistence,
+//! and the quirks of real servers (page size, numbers written as strings, `page` ignored).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,7 +67,18 @@ pub struct SimConfig {
     pub state_file: Option<PathBuf>,
     /// Fixed READ_WRITE + unbind key; `None` keeps the one in the state file or makes `ror-` + 20 hex.
     pub admin_key: Option<String>,
+    /// Rows per page of the passing reads P2, P3 and P4 (default [`DEFAULT_PAGE_SIZE`]; 0 counts
+    /// as 1).
+    pub page_size: usize,
+    /// Write every JSON number of an API answer as a string (`"num_passing": "12"`,
+    /// `"inserted_count": "3"`, counts, pagination numbers), as some real servers do.
+    pub string_numbers: bool,
+    /// Serve page 1 of P2, P3 and P4 whatever `page` asks for (a server that ignores paging).
+    pub ignore_page: bool,
 }
+
+/// Rows per page of passing reads, as RUFUS documents.
+pub const DEFAULT_PAGE_SIZE: usize = 5000;
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -78,6 +90,9 @@ impl Default for SimConfig {
             faults: Vec::new(),
             state_file: None,
             admin_key: None,
+            page_size: DEFAULT_PAGE_SIZE,
+            string_numbers: false,
+            ignore_page: false,
         }
     }
 }

@@ -79,7 +79,8 @@ impl IntoResponse for Reply {
     }
 }
 
-/// Layer: serves every API answer in the envelope chosen for the run (see [`Envelope`]).
+/// Layer: serves every API answer in the envelope chosen for the run (see [`Envelope`]), with
+/// its numbers written as strings when the run says so.
 pub(crate) async fn apply(
     State(shared): State<Arc<Shared>>,
     request: Request,
@@ -89,15 +90,52 @@ pub(crate) async fn apply(
     let Some(ReplyBody(body)) = response.extensions_mut().remove::<ReplyBody>() else {
         return response;
     };
-    if shared.settings().envelope == Envelope::Plain {
+    let settings = shared.settings();
+    if settings.envelope == Envelope::Plain && !settings.string_numbers {
         return response;
     }
-    let wrapped = if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
-        json!({ "body": null })
-    } else {
-        json!({ "body": body })
+    let body = if settings.string_numbers { numbers_as_strings(body) } else { body };
+    let shaped = match settings.envelope {
+        Envelope::Plain => body,
+        Envelope::Wrapped if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
+            json!({ "body": null })
+        }
+        Envelope::Wrapped => json!({ "body": body }),
     };
-    *response.body_mut() = Body::from(serde_json::to_vec(&wrapped).unwrap_or_default());
+    *response.body_mut() = Body::from(serde_json::to_vec(&shaped).unwrap_or_default());
     response.headers_mut().remove(header::CONTENT_LENGTH);
     response
+}
+
+/// Every JSON number, at any depth, rewritten as its text: `12` becomes `"12"`.
+pub(crate) fn numbers_as_strings(value: Value) -> Value {
+    match value {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_strings).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, numbers_as_strings(v))).collect())
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_become_strings_at_any_depth() {
+        let value = json!({
+            "inserted_count": 3, "ok": true, "none": null, "text": "7",
+            "result": [{"num_passing": 12, "lat": 1.5}], "pagination": {"page": 1, "has_more": false}
+        });
+        assert_eq!(
+            numbers_as_strings(value),
+            json!({
+                "inserted_count": "3", "ok": true, "none": null, "text": "7",
+                "result": [{"num_passing": "12", "lat": "1.5"}],
+                "pagination": {"page": "1", "has_more": false}
+            })
+        );
+    }
 }

@@ -35,7 +35,8 @@
 //! 401 missing or unknown key, 403 missing access), then strict body validation
 //! (`validate.rs`: 400 naming the field) and the handler.
 //!
-//! Choices where the contract is silent: bind answers 201, a duplicate serial number 409 with
+//! Choices where the contract is silent: passing reads are paged by [`SimConfig::page_size`]
+//! (5000 unless set) and carry no `pagination` object; bind answers 201, a duplicate serial number 409 with
 //! the existing `deviceid`; S1 answers 201; closing a closed session answers 200; `duration` is
 //! the session's age (to its close) written as a timestamp from the epoch; P4's `resumed_from`
 //! is the `token_session` asked for when the poll moved to a newer session (else null), and a
@@ -46,8 +47,11 @@
 //! | Route | Does |
 //! |---|---|
 //! | `GET /_sim/state` | the [`Snapshot`] as JSON |
+//! | `GET /_sim/passings` | every stored passing of every session, each with its `token_session`, `deviceid` and `active` ([`SessionPassing`]) |
+//! | `GET /_sim/config` | the switchable settings: `envelope`, `dedup`, `latency_ms`, `max_batch`, `page_size`, `string_numbers`, `ignore_page` |
+//! | `POST /_sim/config` | changes any of those settings, given as a JSON object of the ones to change (`{"page_size": 100, "string_numbers": true}`); answers the new settings |
 //! | `GET /_sim/faults` | the armed rules, as JSON and as `--fault` specs |
-//! | `POST /_sim/faults` | arms a [`FaultRule`], given as JSON (`{"kind": {"ServerError": 503}, "route": "POST /passings", "times": 1, "probability": 1.0}`; `route`, `times` and `probability` may be left out) or as a JSON string in the `--fault` syntax (`"503,n=1@POST /passings"`) |
+//! | `POST /_sim/faults` | arms a [`FaultRule`], given as JSON (`{"kind": {"ServerError": 503}, "route": "POST /passings", "times": 1, "probability": 1.0, "active_for_ms": 5000}`; `route`, `times`, `probability` and `active_for_ms` may be left out) or as a JSON string in the `--fault` syntax (`"503,n=1@POST /passings"`) |
 //! | `DELETE /_sim/faults` | disarms every rule |
 //! | `POST /_sim/sessions/{token}/close` | closes a session "from elsewhere" |
 //!
@@ -76,9 +80,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{Access, Envelope, SimConfig};
+pub use config::{Access, DEFAULT_PAGE_SIZE, Envelope, SimConfig};
 pub use faults::{FaultKind, FaultRule, FaultSpecError};
-pub use snapshot::{DeviceState, SessionState, Snapshot, StoredPassing};
+pub use snapshot::{DeviceState, SessionPassing, SessionState, Snapshot, StoredPassing};
 
 use server::Listening;
 use shared::Shared;
@@ -203,6 +207,22 @@ impl Sim {
         self.inner.shared.change_settings(|s| s.envelope = envelope);
     }
 
+    /// Rows per page of the passing reads P2, P3 and P4 from the next request on (0 counts as 1).
+    pub fn set_page_size(&self, page_size: usize) {
+        self.inner.shared.change_settings(|s| s.page_size = page_size.max(1));
+    }
+
+    /// Writes every JSON number of API answers as a string (`"num_passing": "12"`) from the next
+    /// request on, as some real servers do.
+    pub fn set_string_numbers(&self, on: bool) {
+        self.inner.shared.change_settings(|s| s.string_numbers = on);
+    }
+
+    /// Makes P2, P3 and P4 serve page 1 whatever `page` asks for (a server that ignores paging).
+    pub fn set_ignore_page(&self, on: bool) {
+        self.inner.shared.change_settings(|s| s.ignore_page = on);
+    }
+
     /// Closes a session as if another device or a person had; `false` if the token is unknown.
     pub fn close_session_elsewhere(&self, token_session: &str) -> bool {
         let now = clock::now_text();
@@ -212,6 +232,12 @@ impl Sim {
     /// A copy of devices, sessions and passings.
     pub fn snapshot(&self) -> Snapshot {
         self.inner.shared.snapshot()
+    }
+
+    /// Every passing stored in any session (open or closed), with its `token_session`
+    /// (the same as [`Snapshot::all_passings`] of a fresh snapshot).
+    pub fn all_passings(&self) -> Vec<SessionPassing> {
+        self.snapshot().all_passings()
     }
 
     /// Stops listening and drops open connections: clients get "connection refused".

@@ -16,13 +16,19 @@ const FAULT_HELP: &str = "\
 FAULT SPECS (--fault, repeatable):
   SPEC   = KIND[:VALUE][,OPTION...][@ROUTE]
   KIND   = 5xx             answer 500
-         | 500..599        answer that status
+         | 400..599        answer that status (401, 403, 408, 425, 502, 503, 504, ...)
          | 429             answer 429 with Retry-After
          | reset-before    drop the connection (TCP RST, no answer), state untouched
          | reset-after     apply the request, then drop the connection (TCP RST, no answer)
+         | hang-before     hold the request, state untouched, then drop it (no answer)
+         | hang-after      apply the request, then hold the answer (the client times out)
          | close-session   close the request's session \"from elsewhere\" first
-  VALUE  = probability 0..1 (default 1); for 429 it is Retry-After seconds (default 1)
-  OPTION = p=PROBABILITY | n=TIMES (then the rule disappears) | retry=SECONDS (429)
+  VALUE  = probability 0..1 (default 1); for 429 it is Retry-After seconds (default 1);
+           for hang-before/hang-after the hold, a DURATION (default 30s)
+  OPTION = p=PROBABILITY | n=TIMES (then the rule disappears)
+         | for=DURATION (fires until that long after it was armed, then disappears)
+         | retry=SECONDS (429) | hold=DURATION (hang-before, hang-after)
+  DURATION = N followed by ms, s or m (500ms, 5s, 2m); a bare N is seconds
   ROUTE  = [METHOD ]/PATH  method and path prefix after /v0; no method = any method
 
   Examples:
@@ -33,9 +39,14 @@ FAULT SPECS (--fault, repeatable):
     --fault 'reset-after,n=1@POST /passings'
                                          the next insert is stored, then reset (ambiguous)
     --fault 'close-session,n=1@POST /passings'
+    --fault '503,for=5s'                 every API request answers 503 for 5 seconds
+    --fault '408,n=1@POST /passings'     the next insert answers 408 Request Timeout
+    --fault 'hang-after:30s,n=1@POST /passings'
+                                         the next insert is stored, its answer held 30 s
 
 ADMIN ENDPOINTS (admin key in api_key or x-api-key):
-  GET /_sim/state, GET|POST|DELETE /_sim/faults, POST /_sim/sessions/{token}/close";
+  GET /_sim/state, GET /_sim/passings, GET|POST /_sim/config,
+  GET|POST|DELETE /_sim/faults, POST /_sim/sessions/{token}/close";
 
 /// A RUFUS Cloud API v0 simulator (http://HOST:PORT/v0) with fault injection.
 #[derive(Debug, Parser)]
@@ -68,6 +79,17 @@ struct Args {
     /// Use this admin key (READ_WRITE + unbind) instead of a generated one.
     #[arg(long, value_name = "KEY")]
     key: Option<String>,
+    /// Rows per page of the passing reads (P2, P3, P4).
+    #[arg(long, default_value_t = rufus_cloud_sim::DEFAULT_PAGE_SIZE, value_name = "N",
+          value_parser = parse_page_size)]
+    page_size: usize,
+    /// Write every number in API answers as a JSON string ("num_passing": "12"), as some real
+    /// servers do.
+    #[arg(long)]
+    string_numbers: bool,
+    /// Serve page 1 of passing reads whatever `page` asks for (a server that ignores paging).
+    #[arg(long)]
+    ignore_page: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -81,6 +103,13 @@ fn parse_host(text: &str) -> Result<IpAddr, String> {
         return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
     text.parse().map_err(|_| format!("{text:?} is not an IP address (or localhost)"))
+}
+
+fn parse_page_size(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{text:?} is not a whole number of 1 or more")),
+    }
 }
 
 #[tokio::main]
@@ -104,6 +133,9 @@ async fn main() -> ExitCode {
         faults: args.faults,
         state_file: args.state_file,
         admin_key: args.key,
+        page_size: args.page_size,
+        string_numbers: args.string_numbers,
+        ignore_page: args.ignore_page,
     };
     let sim = match Sim::start_on(SocketAddr::new(args.host, args.port), config).await {
         Ok(sim) => sim,

@@ -17,6 +17,10 @@ pub(crate) struct Settings {
     pub(crate) dedup: bool,
     pub(crate) latency: Duration,
     pub(crate) max_batch: Option<usize>,
+    /// Rows per page of P2, P3, P4; at least 1.
+    pub(crate) page_size: usize,
+    pub(crate) string_numbers: bool,
+    pub(crate) ignore_page: bool,
 }
 
 /// The simulator's state. Its mutexes are never held across an `.await`.
@@ -46,6 +50,9 @@ impl Shared {
                 dedup: config.dedup,
                 latency: config.latency,
                 max_batch: config.max_batch,
+                page_size: config.page_size.max(1),
+                string_numbers: config.string_numbers,
+                ignore_page: config.ignore_page,
             }),
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
             refused_bibs: Mutex::new(std::collections::BTreeSet::new()),

@@ -68,6 +68,21 @@ pub struct StoredPassing {
     pub raw: serde_json::Value,
 }
 
+/// A stored passing together with the session and device it belongs to (see
+/// [`Snapshot::all_passings`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionPassing {
+    /// The session that holds the passing.
+    pub token_session: String,
+    /// The session's device.
+    pub deviceid: String,
+    /// Whether that session is still active.
+    pub active: bool,
+    /// The passing (its fields appear beside the three above in JSON).
+    #[serde(flatten)]
+    pub passing: StoredPassing,
+}
+
 impl SessionState {
     /// Stored num_passing values, in arrival order.
     pub fn num_passings(&self) -> Vec<u64> {
@@ -84,5 +99,21 @@ impl Snapshot {
     /// The device with this id, if any.
     pub fn device(&self, id: &str) -> Option<&DeviceState> {
         self.devices.iter().find(|d| d.deviceid == id)
+    }
+
+    /// Every stored passing of every session (open or closed), each with its `token_session`:
+    /// sessions in creation order, passings in arrival order.
+    pub fn all_passings(&self) -> Vec<SessionPassing> {
+        self.sessions
+            .iter()
+            .flat_map(|s| {
+                s.passings.iter().map(move |p| SessionPassing {
+                    token_session: s.token_session.clone(),
+                    deviceid: s.deviceid.clone(),
+                    active: s.active,
+                    passing: p.clone(),
+                })
+            })
+            .collect()
     }
 }

@@ -11,7 +11,7 @@ use rufus_cloud_sim::{Envelope, FaultKind, FaultRule, SimConfig};
 use crate::support::{batch, bounded, client, client_with, device_and_session, sim, sim_with};
 
 fn once(kind: FaultKind, route: &str) -> FaultRule {
-    FaultRule { kind, route: Some(route.to_owned()), times: Some(1), probability: 1.0 }
+    FaultRule::once(kind, Some(route))
 }
 
 #[tokio::test]
@@ -254,6 +254,108 @@ async fn plain_http_to_a_remote_host_is_a_config_error() {
                 ClientConfig::new(ApiKey::new("ror-0123456789abcdef0123")).with_base_url(url);
             assert!(RufusClient::new(config).is_ok(), "{url}");
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn transient_and_gateway_statuses_are_retryable() {
+    bounded(async {
+        let sim = sim_with(Envelope::Plain).await;
+        let c = client(&sim);
+        let (deviceid, token) = device_and_session(&c, "SN-TRANSIENT").await;
+        for status in [408u16, 425, 500, 502, 503, 504] {
+            let kind = FaultKind::for_status(status).unwrap();
+            sim.push_fault(once(kind.clone(), "POST /passings"));
+            let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
+            assert_eq!(e.status(), Some(status), "{e:?}");
+            assert!(!matches!(e, ApiError::Rejected { .. }), "{status} is no rejection: {e:?}");
+            assert_eq!(e.retry(), Retry::Safe, "{status}: {e:?}");
+            assert!(e.is_retryable());
+            sim.push_fault(once(kind, "GET /devices"));
+            let e = c.device(&deviceid).await.unwrap_err();
+            assert_eq!(e.retry(), Retry::Safe, "{status} on a read: {e:?}");
+        }
+        sim.push_fault(once(FaultKind::Status(408), "POST /passings"));
+        let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
+        assert!(
+            matches!(e, ApiError::Transient { status: 408, op: Operation::InsertPassings, .. }),
+            "{e:?}"
+        );
+        assert_eq!(e.code(), "transient");
+        assert!(e.to_string().starts_with("insert passings: "), "{e}");
+        // Nothing was handled: the retry stores the batch once.
+        assert!(sim.snapshot().session(token.as_str()).unwrap().received.is_empty());
+        assert_eq!(c.insert_passings(&token, &batch(1..=3)).await.unwrap().inserted_count, 3);
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unauthorized_and_forbidden_are_never_retried_blindly() {
+    bounded(async {
+        let sim = sim_with(Envelope::Wrapped).await;
+        let c = client(&sim);
+        let (_, token) = device_and_session(&c, "SN-401").await;
+        for status in [401u16, 403] {
+            sim.push_fault(once(FaultKind::Status(status), "POST /passings"));
+            let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
+            assert!(matches!(e, ApiError::Unauthorized { .. }), "{e:?}");
+            assert_eq!((e.status(), e.retry()), (Some(status), Retry::Never));
+        }
+        // Other 4xx stay rejections.
+        sim.push_fault(once(FaultKind::Status(422), "POST /passings"));
+        let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
+        assert!(matches!(e, ApiError::Rejected { status: 422, .. }), "{e:?}");
+        assert_eq!(e.retry(), Retry::Never);
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_retry_after_of_a_day_is_capped_at_five_minutes() {
+    bounded(async {
+        let sim = sim_with(Envelope::Plain).await;
+        let c = client(&sim);
+        let (_, token) = device_and_session(&c, "SN-429-DAY").await;
+        sim.push_fault("429:86400,n=1@POST /passings".parse().unwrap());
+        let e = c.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
+        assert_eq!(
+            e,
+            ApiError::RateLimited {
+                op: Operation::InsertPassings,
+                retry_after: Some(rufus_api::MAX_RETRY_AFTER)
+            }
+        );
+        assert_eq!(rufus_api::MAX_RETRY_AFTER, Duration::from_secs(300));
+        assert_eq!(e.retry(), Retry::After(Duration::from_secs(300)));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_held_answer_after_commit_is_a_timeout_and_reconciliation_finds_the_batch() {
+    bounded(async {
+        let sim = sim(SimConfig::default()).await;
+        let (_, token) = device_and_session(&client(&sim), "SN-HANG-AFTER").await;
+        let impatient = client_with(&sim, &sim.admin_key(), Duration::from_millis(300));
+        sim.push_fault("hang-after:2s,n=1@POST /passings".parse().unwrap());
+        let e = impatient.insert_passings(&token, &batch(1..=3)).await.unwrap_err();
+        assert_eq!(e, ApiError::Timeout { op: Operation::InsertPassings });
+        assert_eq!(e.retry(), Retry::Reconcile);
+        assert_eq!(impatient.max_num_passing(&token).await.unwrap(), Some(3));
+        let landed = impatient.all_passings_by_range(&token, 1, 3).await.unwrap();
+        assert_eq!(landed.len(), 3);
+
+        // Held before anything happens: a timeout too, and nothing landed.
+        sim.push_fault("hang-before:2s,n=1@POST /passings".parse().unwrap());
+        let e = impatient.insert_passings(&token, &batch(4..=6)).await.unwrap_err();
+        assert_eq!(e, ApiError::Timeout { op: Operation::InsertPassings });
+        assert_eq!(impatient.max_num_passing(&token).await.unwrap(), Some(3));
+        sim.shutdown().await;
     })
     .await;
 }

@@ -79,12 +79,7 @@ async fn the_key_never_appears_in_debug_output_or_error_messages() {
             FaultKind::ResetAfterCommit,
             FaultKind::CloseSessionFirst,
         ] {
-            sim.push_fault(FaultRule {
-                kind,
-                route: Some("POST /passings".into()),
-                times: Some(1),
-                probability: 1.0,
-            });
+            sim.push_fault(FaultRule::once(kind, Some("POST /passings")));
             errors.push(admin.insert_passings(&token, &batch(1..=2)).await.unwrap_err());
         }
         let (_, token) = device_and_session(&admin, "SN-SECRET-2").await;

@@ -1,8 +1,10 @@
 //! Latency and fault injection, applied to every API request before its key is checked:
-//! wait the run's latency, draw the armed faults for the request's route, then answer 5xx or
-//! 429, reset the connection before or after handling, or close the request's session first.
+//! wait the run's latency, draw the armed faults for the request's route, then answer a 4xx,
+//! 5xx or 429, reset the connection before or after handling, hold the request (and drop it)
+//! or hold the answer after handling, or close the request's session first.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -16,6 +18,17 @@ use crate::clock;
 use crate::envelope::Reply;
 use crate::faults::FaultKind;
 use crate::server::KillSwitch;
+
+/// What happens once the request has been handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    /// Send the answer.
+    Answer,
+    /// Drop the connection (RST) instead of answering.
+    Reset,
+    /// Hold the answer this long, then send it.
+    Hold(Duration),
+}
 
 /// The layer.
 pub(super) async fn inject(State(app): State<App>, request: Request, next: Next) -> Response {
@@ -31,7 +44,7 @@ pub(super) async fn inject(State(app): State<App>, request: Request, next: Next)
     }
     let (method, path) = (request.method().clone(), path.to_owned());
     let mut request = request;
-    let mut reset_after = false;
+    let mut then = Then::Answer;
     for fault in fired {
         tracing::info!("fault {fault:?} on {method} {path}");
         match fault {
@@ -42,13 +55,22 @@ pub(super) async fn inject(State(app): State<App>, request: Request, next: Next)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 return Reply::error(status, "Simulated server error").into_response();
             }
+            FaultKind::Status(status) => return status_reply(status).into_response(),
             FaultKind::RateLimited { retry_after_secs } => {
                 return Reply::error(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
                     .retry_after(retry_after_secs)
                     .into_response();
             }
             FaultKind::ResetBeforeCommit => return reset(request).await,
-            FaultKind::ResetAfterCommit => reset_after = true,
+            FaultKind::ResetAfterCommit => then = Then::Reset,
+            FaultKind::HangBeforeCommit { hold_ms } => {
+                // Nothing is handled: hold, then drop the connection without an answer.
+                tokio::time::sleep(Duration::from_millis(hold_ms)).await;
+                return reset(request).await;
+            }
+            FaultKind::HangAfterCommit { hold_ms } => {
+                then = Then::Hold(Duration::from_millis(hold_ms));
+            }
             FaultKind::CloseSessionFirst => {
                 request = match close_session_of(&app, request).await {
                     Ok(request) => request,
@@ -57,18 +79,37 @@ pub(super) async fn inject(State(app): State<App>, request: Request, next: Next)
             }
         }
     }
-    if !reset_after {
-        return next.run(request).await;
-    }
-    let switch = request.extensions().get::<Arc<KillSwitch>>().cloned();
-    let response = next.run(request).await;
-    match switch {
-        Some(switch) => {
-            drop(response);
-            pull(&switch).await
+    match then {
+        Then::Answer => next.run(request).await,
+        Then::Hold(hold) => {
+            // The request is applied now; only its answer is late.
+            let response = next.run(request).await;
+            tracing::info!("holding the answer to {method} {path} for {hold:?}");
+            tokio::time::sleep(hold).await;
+            response
         }
-        None => response,
+        Then::Reset => {
+            let switch = request.extensions().get::<Arc<KillSwitch>>().cloned();
+            let response = next.run(request).await;
+            match switch {
+                Some(switch) => {
+                    drop(response);
+                    pull(&switch).await
+                }
+                None => response,
+            }
+        }
     }
+}
+
+/// `{"description": "Simulated <status> <reason>"}` with that status (400..=599, else 500).
+fn status_reply(status: u16) -> Reply {
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let reason = status.canonical_reason().unwrap_or("error");
+    Reply::error(status, format!("Simulated {} {reason}", status.as_u16()))
 }
 
 /// Resets the request's connection: the peer gets a TCP RST and no answer.

@@ -9,9 +9,6 @@ use axum::http::Uri;
 use crate::clock;
 use crate::envelope::Reply;
 
-/// Rows per page of passing reads.
-pub(super) const PASSINGS_PER_PAGE: usize = 5000;
-
 #[derive(Debug)]
 pub(super) struct Params(HashMap<String, String>);
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use serde_json::{Value, json};
 
-use super::params::{PASSINGS_PER_PAGE, Params, page_of};
+use super::params::{Params, page_of};
 use super::{App, read_body};
 use crate::clock;
 use crate::envelope::Reply;
@@ -68,7 +68,8 @@ pub(super) async fn insert(State(app): State<App>, body: Body) -> Reply {
     }
 }
 
-/// P2: passings whose num_passing is in `first..=last`, ordered by num_passing, 5000 a page.
+/// P2: passings whose num_passing is in `first..=last`, ordered by num_passing, a page of the
+/// run's page size (5000 unless set). Closed sessions stay readable.
 pub(super) async fn by_range(State(app): State<App>, Path(token): Path<String>, uri: Uri) -> Reply {
     let query = (|| {
         let params = Params::of(&uri)?;
@@ -82,6 +83,7 @@ pub(super) async fn by_range(State(app): State<App>, Path(token): Path<String>, 
         Ok(query) => query,
         Err(reply) => return reply,
     };
+    let (page, per_page) = paging(&app, page);
     app.read(|world| {
         let Some(session) = world.session(&token) else {
             return Reply::not_found("Session not found", "token_session", &token);
@@ -93,16 +95,14 @@ pub(super) async fn by_range(State(app): State<App>, Path(token): Path<String>, 
             .filter(|p| (first..=last).contains(&p.num_passing))
             .collect();
         rows.sort_by_key(|p| p.num_passing);
-        let result: Vec<Value> = page_of(rows, page, PASSINGS_PER_PAGE)
-            .into_iter()
-            .map(|p| passing_out(p, session))
-            .collect();
+        let result: Vec<Value> =
+            page_of(rows, page, per_page).into_iter().map(|p| passing_out(p, session)).collect();
         Reply::ok(json!({ "description": "Passings found", "result": result }))
     })
 }
 
 /// P3: passings of every session of the device with `from <= timestamp <= to`, ordered by
-/// timestamp, 5000 a page.
+/// timestamp, a page of the run's page size (5000 unless set).
 pub(super) async fn by_datetime(
     State(app): State<App>,
     Path(deviceid): Path<String>,
@@ -116,6 +116,7 @@ pub(super) async fn by_datetime(
         Ok(query) => query,
         Err(reply) => return reply,
     };
+    let (page, per_page) = paging(&app, page);
     app.read(|world| {
         if world.device(&deviceid).is_none() {
             return Reply::not_found("Device not found", "deviceid", &deviceid);
@@ -127,10 +128,8 @@ pub(super) async fn by_datetime(
             .collect();
         // Stable: equal timestamps keep session order, then arrival order.
         rows.sort_by(|a, b| a.0.timestamp.cmp(&b.0.timestamp));
-        let result: Vec<Value> = page_of(rows, page, PASSINGS_PER_PAGE)
-            .into_iter()
-            .map(|(p, s)| passing_out(p, s))
-            .collect();
+        let result: Vec<Value> =
+            page_of(rows, page, per_page).into_iter().map(|(p, s)| passing_out(p, s)).collect();
         Reply::ok(json!({ "description": "Passings found", "result": result }))
     })
 }
@@ -155,6 +154,7 @@ pub(super) async fn continuous(
         Ok(query) => query,
         Err(reply) => return reply,
     };
+    let (page, per_page) = paging(&app, page);
     app.read(|world| {
         if world.device(&deviceid).is_none() {
             return Reply::not_found("Device not found", "deviceid", &deviceid);
@@ -203,10 +203,8 @@ pub(super) async fn continuous(
             .filter(|p| window.contains(p) && after.is_none_or(|l| p.num_passing > l))
             .collect();
         rows.sort_by_key(|p| p.num_passing);
-        let passings: Vec<Value> = page_of(rows, page, PASSINGS_PER_PAGE)
-            .into_iter()
-            .map(|p| passing_out(p, session))
-            .collect();
+        let passings: Vec<Value> =
+            page_of(rows, page, per_page).into_iter().map(|p| passing_out(p, session)).collect();
         Reply::ok(json!({
             "description": "Passings found",
             "deviceid": deviceid,
@@ -216,6 +214,13 @@ pub(super) async fn continuous(
             "passings": passings,
         }))
     })
+}
+
+/// The page to serve and the run's page size: page 1 whatever was asked when the run ignores
+/// `page`.
+fn paging(app: &App, page: usize) -> (usize, usize) {
+    let settings = app.settings();
+    (if settings.ignore_page { 1 } else { page }, settings.page_size.max(1))
 }
 
 /// The `from` / `to` bounds of a read, inclusive, in the API's timestamp format.

@@ -96,10 +96,33 @@ async fn binary_options_reach_the_server() {
     .await;
 }
 
-#[test]
-fn binary_refuses_a_bad_fault_spec() {
+#[tokio::test]
+async fn binary_page_size_and_string_numbers() {
+    bounded(async {
+        let (_running, base, key) = start(&["--page-size", "2", "--string-numbers"]);
+        let api = Api { base, key, http: http() };
+        let (_, token) = api.device_and_session().await;
+        let answer = api.post("/passings", &seed_body(&token)).await;
+        assert_eq!(answer.body["inserted_count"], json!("2"));
+        let seed = api.post("/passings", &crate::common::batch(&token, 3..=5)).await;
+        assert_eq!(seed.status, 201);
+        let page = api.get(&format!("/passings/session/{token}?page=2")).await;
+        let nums: Vec<&str> = page.body["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["num_passing"].as_str().unwrap())
+            .collect();
+        assert_eq!(nums, ["3", "4"]);
+    })
+    .await;
+}
+
+/// Whether the binary exits with a failure, given these arguments (it must exit within 10 s).
+fn refuses(args: &[&str]) -> bool {
     let mut child = Command::new(BIN)
-        .args(["--port", "0", "--fault", "404:0.5"])
+        .args(["--port", "0"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -107,12 +130,22 @@ fn binary_refuses_a_bad_fault_spec() {
         .unwrap();
     for _ in 0..200 {
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(!status.success());
-            return;
+            return !status.success();
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("the binary accepted a bad --fault spec");
+    false
+}
+
+#[test]
+fn binary_refuses_a_bad_fault_spec() {
+    assert!(refuses(&["--fault", "600:0.5"]), "the binary accepted a bad --fault spec");
+    assert!(refuses(&["--fault", "503,for=soon"]), "the binary accepted a bad --fault spec");
+}
+
+#[test]
+fn binary_refuses_a_zero_page_size() {
+    assert!(refuses(&["--page-size", "0"]), "the binary accepted --page-size 0");
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::common::{Api, batch, bounded, http, is_reset, sim};
 
 fn once(kind: FaultKind, route: &str) -> FaultRule {
-    FaultRule { kind, route: Some(route.to_owned()), times: Some(1), probability: 1.0 }
+    FaultRule::once(kind, Some(route))
 }
 
 #[tokio::test]
@@ -223,6 +223,138 @@ async fn admin_endpoints_arm_inspect_and_close() {
         assert_eq!(reader.get("/_sim/state").await.status, 403);
         let anonymous = http().get(format!("{}/_sim/state", admin.base)).send().await.unwrap();
         assert_eq!(anonymous.status(), 401);
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn any_status_from_400_to_599_can_be_injected() {
+    bounded(async {
+        let sim = sim().await;
+        let api = Api::new(&sim);
+        let (_, token) = api.device_and_session().await;
+        for status in [400u16, 401, 403, 404, 408, 409, 422, 425, 500, 502, 503, 504, 599] {
+            sim.push_fault(format!("{status},n=1@POST /passings").parse().unwrap());
+            let answer = api.post("/passings", &batch(&token, [1])).await;
+            assert_eq!(answer.status, status);
+            assert!(!answer.description().is_empty(), "{status}: {answer:?}");
+            assert!(answer.headers.get("retry-after").is_none(), "{status}");
+        }
+        sim.push_fault(FaultRule::once(FaultKind::Status(425), Some("GET /devices")));
+        assert_eq!(api.get("/devices").await.status, 425);
+        assert!(sim.snapshot().session(&token).unwrap().received.is_empty(), "nothing handled");
+        // 429 keeps its Retry-After.
+        sim.push_fault("429:9,n=1".parse().unwrap());
+        let limited = api.get("/devices").await;
+        assert_eq!((limited.status, &limited.headers["retry-after"]), (429, &"9".parse().unwrap()));
+        assert_eq!(api.post("/passings", &batch(&token, [1])).await.status, 201);
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_timed_rule_fires_until_it_expires() {
+    bounded(async {
+        let sim = sim().await;
+        let api = Api::new(&sim);
+        let admin = Api { base: sim.base_url().trim_end_matches("/v0").to_owned(), ..api.clone() };
+        sim.push_fault("503,for=400ms@GET /devices".parse().unwrap());
+        sim.push_fault(
+            FaultRule::always(FaultKind::Status(401), Some("GET /events"))
+                .lasting(Duration::from_millis(400)),
+        );
+        assert_eq!(api.get("/devices").await.status, 503);
+        assert_eq!(api.get("/devices").await.status, 503, "not used up by firing");
+        assert_eq!(api.get("/events").await.status, 401);
+        let listed = admin.get("/_sim/faults").await;
+        assert_eq!(
+            listed.body["specs"],
+            json!(["503,for=400ms@GET /devices", "401,for=400ms@GET /events"])
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(api.get("/devices").await.status, 200);
+        assert_eq!(api.get("/events").await.status, 200);
+        assert_eq!(admin.get("/_sim/faults").await.body["specs"], json!([]));
+        // Armed through the admin endpoint as JSON, with a count as well: whichever ends first.
+        let rule = json!({"kind": {"Status": 408}, "times": 1, "active_for_ms": 60_000});
+        assert_eq!(admin.post("/_sim/faults", &rule).await.status, 201);
+        assert_eq!(api.get("/devices").await.status, 408);
+        assert_eq!(api.get("/devices").await.status, 200);
+        let out_of_range = json!({"kind": {"Status": 302}});
+        assert_eq!(admin.post("/_sim/faults", &out_of_range).await.status, 400);
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+fn impatient(timeout_ms: u64) -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(timeout_ms))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hang_after_commit_applies_then_holds_the_answer() {
+    bounded(async {
+        let sim = sim().await;
+        let api = Api::new(&sim);
+        let (_, token) = api.device_and_session().await;
+        sim.push_fault("hang-after:2s,n=1@POST /passings".parse().unwrap());
+        let error = impatient(300)
+            .post(format!("{}/passings", api.base))
+            .header("api_key", &api.key)
+            .json(&batch(&token, [1, 2]))
+            .send()
+            .await
+            .expect_err("the answer is held past the client's timeout");
+        assert!(error.is_timeout(), "{error:?}");
+        assert_eq!(sim.snapshot().session(&token).unwrap().num_passings(), vec![1, 2]);
+
+        // A patient client gets the late answer.
+        sim.push_fault("hang-after:300ms,n=1@POST /passings".parse().unwrap());
+        #[allow(clippy::disallowed_methods)] // measuring the hold itself
+        let started = std::time::Instant::now();
+        let late = api.post("/passings", &batch(&token, [3])).await;
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!(late.status, 201);
+        assert_eq!(late.body["inserted_count"], json!(1));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hang_before_commit_holds_then_drops_without_touching_state() {
+    bounded(async {
+        let sim = sim().await;
+        let api = Api::new(&sim);
+        let (_, token) = api.device_and_session().await;
+        sim.push_fault(FaultRule::once(
+            FaultKind::HangBeforeCommit { hold_ms: 2000 },
+            Some("POST /passings"),
+        ));
+        let error = impatient(300)
+            .post(format!("{}/passings", api.base))
+            .header("api_key", &api.key)
+            .json(&batch(&token, [1]))
+            .send()
+            .await
+            .expect_err("no answer within the client's timeout");
+        assert!(error.is_timeout(), "{error:?}");
+
+        sim.push_fault("hang-before:200ms,n=1@POST /passings".parse().unwrap());
+        let error = api
+            .try_send(Method::POST, "/passings", Some(&batch(&token, [1])))
+            .await
+            .expect_err("the connection is dropped after the hold, with no answer");
+        assert!(!error.is_timeout(), "{error:?}");
+        // Give the first request's hold time to pass: it still must not land.
+        tokio::time::sleep(Duration::from_millis(1900)).await;
+        assert!(sim.snapshot().session(&token).unwrap().received.is_empty());
         sim.shutdown().await;
     })
     .await;

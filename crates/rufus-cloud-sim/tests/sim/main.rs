@@ -13,5 +13,6 @@ mod envelope;
 mod faults;
 mod lifecycle;
 mod paging;
+mod quirks;
 mod session_hop;
 mod validation;
