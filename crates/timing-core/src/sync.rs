@@ -17,9 +17,9 @@ use crate::domain::{DeviceId, Passing, PassingId, Session, SessionId, SessionSta
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 
-/// The longest a server's Retry-After is honoured: a "come back tomorrow" from a proxy must not
-/// stop a finish line's sync for a day ("retry now" ends any wait sooner).
-pub const MAX_WAIT: Duration = Duration::from_secs(300);
+/// The longest any wait lasts (a server's Retry-After included): a "come back tomorrow" from a
+/// proxy must not stop a finish line's sync for a day ("retry now" ends any wait sooner).
+pub const MAX_WAIT: Duration = rufus_api::MAX_RETRY_AFTER;
 
 /// Default passings per request (the contract allows up to 5000).
 pub const DEFAULT_BATCH: usize = 500;

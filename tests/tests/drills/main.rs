@@ -6,6 +6,13 @@
 
 mod bad_input;
 mod crash;
+mod healing;
+mod manual;
+mod one_sender;
 mod outage;
+mod readers;
+mod reconcile;
 mod remote_close;
+mod settings;
+mod spare_laptop;
 mod support;

@@ -72,7 +72,10 @@ impl Console {
 
     /// `run --source lines:-` with stdin piped.
     pub fn spawn_run(&self, extra: &[&str]) -> Child {
-        let mut args = vec!["run", "--source", "lines:-", "--status-every", "0.2"];
+        let mut args = vec!["run", "--source", "lines:-"];
+        if !extra.contains(&"--status-every") {
+            args.extend(["--status-every", "0.2"]);
+        }
         args.extend_from_slice(extra);
         let mut cmd = self.command(&args);
         let log =
@@ -227,4 +230,72 @@ pub async fn assert_exactly_once(console: &Console, sim: &Sim) -> usize {
     let unique: HashSet<&str> = chips.iter().copied().collect();
     assert_eq!(unique.len(), chips.len(), "a chip made two live passings");
     checked
+}
+
+impl Console {
+    /// `run` on the given reader specs (no stdin), its stderr appended to the console's log.
+    pub fn spawn_run_readers(&self, specs: &[String], extra: &[&str]) -> Child {
+        let mut args: Vec<&str> = vec!["run", "--status-every", "0.2"];
+        for spec in specs {
+            args.push("--source");
+            args.push(spec);
+        }
+        args.extend_from_slice(extra);
+        let mut cmd = self.command(&args);
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        cmd.stdout(Stdio::null()).stderr(log);
+        cmd.spawn().unwrap()
+    }
+
+    /// Stops `run` as Ctrl-C does and waits for it (bounded).
+    pub async fn interrupt(&self, child: &mut Child) {
+        if let Some(pid) = child.id() {
+            let _ = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status();
+        }
+        match tokio::time::timeout(Duration::from_secs(30), child.wait()).await {
+            Ok(status) => assert!(status.unwrap().success(), "run failed:\n{}", self.log_tail()),
+            Err(_) => panic!("run did not stop:\n{}", self.log_tail()),
+        }
+    }
+
+    /// Raw reads stored (with or without a session), and of those flagged duplicate.
+    pub async fn raw_read_counts(&self) -> (i64, i64) {
+        let url = format!("sqlite://{}?mode=ro", self.dir.path().join("timing.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let (raw, dup): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(duplicate), 0) FROM raw_reads")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        (raw, dup)
+    }
+}
+
+/// Every passing the cloud holds for the console's sessions.
+pub async fn cloud_passings(console: &Console, sim: &Sim) -> Vec<rufus_cloud_sim::StoredPassing> {
+    let snapshot = sim.snapshot();
+    console
+        .tokens()
+        .await
+        .values()
+        .filter_map(|t| snapshot.session(t))
+        .flat_map(|s| s.passings.clone())
+        .collect()
+}
+
+/// Waits until `check` holds (bounded), polling every 100 ms.
+pub async fn eventually<F, Fut>(what: &str, console: &Console, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} never happened:\n{}", console.log_tail());
 }
