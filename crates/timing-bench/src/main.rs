@@ -5,7 +5,9 @@
 //! - capture pipeline: simulated reads → de-duplication → SQLite commit → broadcast, reads/s;
 //! - sync backlog: 100,000 pending passings to the local simulator, in batches, seconds;
 //! - one passing per request (as the only public RUFUS client sends them), measured on 5,000
-//!   passings and scaled per passing, for the ratio.
+//!   passings and scaled per passing, for the ratio;
+//! - how fast RUFUS sees a passing: commit → acknowledged, p50/p99 at 200 passings/s with 50 ms
+//!   of latency per request, alone and while a 100,000-passing backlog drains.
 
 // A benchmark reports on stdout and reads the wall clock to time itself.
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
@@ -49,6 +51,11 @@ fn main() -> std::process::ExitCode {
             engine::sync(if quick { 10_000 } else { 100_000 }, if quick { 500 } else { 5_000 })
                 .await?,
         );
+        let latency = Duration::from_millis(50);
+        let seconds = if quick { 3 } else { 10 };
+        figures.extend(engine::ack_latency(200, seconds, latency, 0).await?);
+        let backlog = if quick { 10_000 } else { 100_000 };
+        figures.extend(engine::ack_latency(200, seconds, latency, backlog).await?);
         Ok::<_, String>(figures)
     });
     match result {

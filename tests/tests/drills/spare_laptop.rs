@@ -3,6 +3,7 @@
 //! a reused number is a passing silently dropped while the spare shows it sent.
 
 use rufus_cloud_sim::{Sim, SimConfig};
+use timing_core::domain::SyncState;
 
 use crate::support::{Console, DRILL_LIMIT, feed_lines};
 
@@ -85,6 +86,44 @@ async fn another_consoles_session_is_never_adopted_as_our_lost_create() {
         let theirs = snapshot.session(&theirs).unwrap();
         assert_eq!(theirs.passings.len(), 5, "the other console's session holds only its own");
         assert_eq!(theirs.duplicates_received, 0);
+    })
+    .await
+    .unwrap();
+}
+
+/// The first laptop was not dead after all: both consoles record into the one session. The
+/// cloud (de-duplicating) drops the first laptop's colliding numbers and says so in
+/// `inserted_count`; the console asks what the cloud holds under those numbers, finds other
+/// passings, and renumbers its own after the cloud's highest — nothing is lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colliding_numbers_are_found_and_renumbered() {
+    tokio::time::timeout(DRILL_LIMIT, async {
+        let sim = Sim::start(SimConfig { dedup: true, ..SimConfig::default() }).await.unwrap();
+        let first = Console::new(&sim);
+        first.ready().await;
+        let mut next = 0;
+        record(&first, &mut next, 5).await;
+        let token = first.tokens().await.into_values().next().unwrap();
+
+        let spare = Console::new(&sim);
+        spare
+            .ok(&["device", "bind", "--serial", "DRILL-1", "--model", "drill", "--take-over"])
+            .await;
+        record(&spare, &mut next, 5).await; // numbers 6–10
+        record(&first, &mut next, 5).await; // the first laptop also numbers 6–10
+
+        let session = sim.snapshot().session(&token).unwrap().clone();
+        let mut nums: Vec<u64> = session.passings.iter().map(|p| p.num_passing).collect();
+        nums.sort_unstable();
+        assert_eq!(nums, (1..=15).collect::<Vec<_>>(), "every passing landed, no number reused");
+        let mut chips: Vec<String> =
+            session.passings.iter().filter_map(|p| p.chip.clone()).collect();
+        chips.sort();
+        chips.dedup();
+        assert_eq!(chips.len(), 15, "15 different passings");
+        let local = first.local_passings().await;
+        let moved = local.iter().filter(|p| p.sync_state == SyncState::Moved).count();
+        assert_eq!(moved, 5, "the first laptop's colliding passings were renumbered");
     })
     .await
     .unwrap();
