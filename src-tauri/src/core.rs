@@ -1,11 +1,16 @@
 //! What the app runs: the timing station (engine, capture, sync, readers) and the live feed,
-//! restartable when the API key or URL changes, plus the settings and the reader list, which
-//! are kept in the engine's own database so a restart after a crash resumes where it was.
+//! plus the settings and the reader list, which are kept in the engine's own database so a
+//! restart after a crash resumes where it was. Settings and the key are validated before
+//! anything is saved and then applied in place (`Engine::reconfigure`, the capture's
+//! de-duplication window): changing them never stops capture, closes a serial port or makes
+//! a reader reconnect. A stored value this version refuses falls back to its default at start,
+//! with a warning the UI shows.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use timing_core::engine::{Reconfigure, validate_api_key, validate_api_url};
 use timing_core::feed::{FeedUpdate, LiveFeed};
 use timing_core::lock::InstanceLock;
 use timing_core::station::Station;
@@ -32,6 +37,8 @@ pub struct Overrides {
     pub api_key: Option<String>,
     /// `TIMING_DEMO_READER`: a reader spec started as reader "demo" (e.g. `sim:runners=500,rate=3`).
     pub demo_reader: Option<String>,
+    /// Keep the key in the data directory's private file, never in the OS keychain (tests).
+    pub key_file_only: bool,
 }
 
 impl Overrides {
@@ -43,6 +50,7 @@ impl Overrides {
             api_url: var("TIMING_API_URL"),
             api_key: var("RUFUS_API_KEY"),
             demo_reader: var("TIMING_DEMO_READER"),
+            key_file_only: false,
         }
     }
 }
@@ -83,6 +91,8 @@ pub struct AppCore {
     settings: Mutex<Settings>,
     feed_bus: broadcast::Sender<Arc<FeedUpdate>>,
     running: RwLock<Option<Running>>,
+    /// Stored settings that could not be used at start.
+    warnings: Vec<String>,
     /// Held for the app's life: one capturing console per data directory.
     _lock: InstanceLock,
 }
@@ -102,6 +112,68 @@ fn default_settings(api_url: Option<String>) -> Settings {
     }
 }
 
+const SCALE: std::ops::RangeInclusive<f64> = 0.75..=2.0;
+const DEDUP_S: std::ops::RangeInclusive<f64> = 0.0..=3600.0;
+
+/// Checks what [`Engine::reconfigure`] does not: the UI scale, the de-duplication window, and
+/// the URL (normalised). Every message starts with the field.
+fn check_settings(mut settings: Settings) -> Result<Settings, CoreError> {
+    if !SCALE.contains(&settings.scale) {
+        return Err(CoreError::Invalid("scale: the UI scale must be 0.75–2".into()));
+    }
+    if !DEDUP_S.contains(&settings.dedup_window_s) {
+        return Err(CoreError::Invalid(
+            "dedup_window_s: the de-duplication window must be 0–3600 s".into(),
+        ));
+    }
+    settings.api_url = validate_api_url(&settings.api_url)?;
+    Ok(settings)
+}
+
+/// Settings as stored, made usable: a value this version refuses (an older one may have stored
+/// it) is replaced by its default, with a warning, so the console always starts.
+fn usable_settings(
+    stored: Option<&str>,
+    default_url: Option<String>,
+    warnings: &mut Vec<String>,
+) -> Settings {
+    let defaults = default_settings(default_url);
+    let mut settings = match stored.map(serde_json::from_str::<Settings>) {
+        None => return defaults,
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            warnings.push(format!("the stored settings could not be read ({e}); using defaults"));
+            return defaults;
+        }
+    };
+    if !SCALE.contains(&settings.scale) {
+        warnings.push(format!(
+            "scale: the stored UI scale {} is out of range; using 1",
+            settings.scale
+        ));
+        settings.scale = defaults.scale;
+    }
+    if !DEDUP_S.contains(&settings.dedup_window_s) {
+        warnings.push(format!(
+            "dedup_window_s: the stored window {} s is out of range; using 5 s",
+            settings.dedup_window_s
+        ));
+        settings.dedup_window_s = defaults.dedup_window_s;
+    }
+    match validate_api_url(&settings.api_url) {
+        Ok(url) => settings.api_url = url,
+        Err(e) => {
+            warnings.push(format!("{e}; using {}", defaults.api_url));
+            settings.api_url = defaults.api_url;
+        }
+    }
+    settings
+}
+
+fn not_started() -> CoreError {
+    CoreError::Invalid("the console is starting; try again in a moment".into())
+}
+
 impl AppCore {
     /// Opens the data directory and starts the station.
     pub async fn start(
@@ -112,15 +184,16 @@ impl AppCore {
         let data_dir = overrides.data_dir.clone().unwrap_or(data_dir);
         let lock = InstanceLock::acquire(&data_dir, "RUFUS Timing Console (desktop)")?;
         let store = Store::open_in(&data_dir).await?;
-        let stored_url = store.setting("api_url").await?;
-        let mut settings = match store.setting(SETTINGS_KEY).await? {
-            Some(json) => {
-                serde_json::from_str(&json).unwrap_or_else(|_| default_settings(stored_url))
-            }
-            None => default_settings(stored_url),
-        };
+        let mut warnings = Vec::new();
+        let stored_url =
+            store.setting("api_url").await?.filter(|url| validate_api_url(url).is_ok());
+        let stored = store.setting(SETTINGS_KEY).await?;
+        let mut settings = usable_settings(stored.as_deref(), stored_url, &mut warnings);
         if let Some(url) = &overrides.api_url {
-            settings.api_url.clone_from(url);
+            match validate_api_url(url) {
+                Ok(url) => settings.api_url = url,
+                Err(e) => warnings.push(format!("TIMING_API_URL: {e}")),
+            }
         }
         let readers: Vec<ReaderEntry> = store
             .setting(READERS_KEY)
@@ -129,14 +202,29 @@ impl AppCore {
             .unwrap_or_default();
         store.close().await;
 
-        let keys = KeyStore::new(&data_dir, dev);
-        let (key, storage) = match &overrides.api_key {
+        let mut keys = KeyStore::new(&data_dir, dev);
+        if overrides.key_file_only {
+            keys = keys.file_only();
+        }
+        let (key, mut storage) = match &overrides.api_key {
             Some(key) => (
-                Some(key.clone()),
+                Some(key.trim().to_owned()),
                 KeyStorage::File { reason: "taken from RUFUS_API_KEY for this run".into() },
             ),
             None => keys.load(),
         };
+        let key = match key.map(|k| validate_api_key(&k).map(|_| k)) {
+            Some(Ok(key)) => Some(key),
+            Some(Err(e)) => {
+                warnings.push(format!("{e}: the stored API key cannot be used; enter it again"));
+                storage = KeyStorage::None;
+                None
+            }
+            None => None,
+        };
+        for warning in &warnings {
+            tracing::warn!(%warning, "a stored setting was replaced by its default");
+        }
         let (feed_bus, _) = broadcast::channel(256);
         let core = Arc::new(Self {
             data_dir,
@@ -146,9 +234,11 @@ impl AppCore {
             settings: Mutex::new(settings.clone()),
             feed_bus,
             running: RwLock::new(None),
+            warnings,
             _lock: lock,
         });
         let running = core.launch(&settings, key).await?;
+        // Readers start once, here: settings never restart them.
         for reader in &readers {
             if let Err(e) = running.station.add_source(&reader.name, &reader.spec).await {
                 tracing::warn!(reader = %reader.name, error = %e, "could not restart a reader");
@@ -203,7 +293,7 @@ impl AppCore {
         self.running.read().await
     }
 
-    /// Feed updates, surviving restarts.
+    /// Feed updates (each subscriber gets its own receiver).
     pub fn feed_updates(&self) -> broadcast::Receiver<Arc<FeedUpdate>> {
         self.feed_bus.subscribe()
     }
@@ -218,33 +308,54 @@ impl AppCore {
         self.key_storage.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Saves settings and restarts the station when something it runs with changed.
+    /// Stored settings that could not be used at start (shown by the UI).
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    /// Validates the settings, applies them in place (the sync client, who is recorded on
+    /// corrections, the de-duplication window) and then saves them. A bad value is refused
+    /// with a message naming the field; then nothing is saved and the station is untouched.
     pub async fn set_settings(&self, settings: Settings) -> Result<Settings, CoreError> {
-        if !(0.75..=2.0).contains(&settings.scale)
-            || !(0.0..=3600.0).contains(&settings.dedup_window_s)
-        {
-            return Err(CoreError::Invalid(
-                "scale must be 0.75–2 and the dedup window 0–3600 s".into(),
-            ));
-        }
+        let settings = check_settings(settings)?;
         let before = self.settings();
+        let change = Reconfigure {
+            api_key: None,
+            api_url: (settings.api_url != before.api_url).then(|| settings.api_url.clone()),
+            operator: (settings.operator != before.operator).then(|| settings.operator.clone()),
+            station: (settings.station != before.station)
+                .then(|| Some(settings.station.clone()).filter(|s| !s.trim().is_empty())),
+        };
+        {
+            // No network call is made while this is held (reconfigure only swaps the client).
+            let guard = self.running.read().await;
+            let run = guard.as_ref().ok_or_else(not_started)?;
+            run.engine().reconfigure(change).await?;
+            #[allow(clippy::float_cmp)] // an exact change of the stored number
+            if settings.dedup_window_s != before.dedup_window_s {
+                run.station
+                    .capture()
+                    .set_dedup_window(Duration::from_secs_f64(settings.dedup_window_s));
+            }
+        }
         *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings.clone();
         self.persist(SETTINGS_KEY, &settings).await?;
-        let restart = before.api_url != settings.api_url
-            || before.dedup_window_s != settings.dedup_window_s
-            || before.operator != settings.operator
-            || before.station != settings.station;
-        if restart {
-            self.restart(None).await?;
-        }
         Ok(settings)
     }
 
-    /// Stores a new key (keychain or private file) and restarts sync with it.
+    /// Validates a new key, stores it (keychain or private file) and hands it to the sync
+    /// engine in place. A bad key is refused before anything is stored.
     pub async fn set_key(&self, key: &str) -> Result<KeyStorage, CoreError> {
-        let storage = self.keys.save(key).map_err(CoreError::Invalid)?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(CoreError::Invalid("api_key: the API key is empty".into()));
+        }
+        validate_api_key(key)?;
+        let storage =
+            self.keys.save(key).map_err(|e| CoreError::Invalid(format!("api_key: {e}")))?;
         *self.key_storage.lock().unwrap_or_else(|p| p.into_inner()) = storage.clone();
-        self.restart(Some(Some(key.trim().to_owned()))).await?;
+        self.reconfigure(Reconfigure { api_key: Some(Some(key.to_owned())), ..Default::default() })
+            .await?;
         Ok(storage)
     }
 
@@ -252,34 +363,13 @@ impl AppCore {
     pub async fn clear_key(&self) -> Result<KeyStorage, CoreError> {
         let storage = self.keys.clear();
         *self.key_storage.lock().unwrap_or_else(|p| p.into_inner()) = storage.clone();
-        self.restart(Some(None)).await?;
+        self.reconfigure(Reconfigure { api_key: Some(None), ..Default::default() }).await?;
         Ok(storage)
     }
 
-    /// Restarts the station with the current settings (and a new key when given), keeping
-    /// its readers.
-    async fn restart(&self, key: Option<Option<String>>) -> Result<(), CoreError> {
-        let key = match key {
-            Some(k) => k,
-            None => match &self.overrides.api_key {
-                Some(k) => Some(k.clone()),
-                None => self.keys.load().0,
-            },
-        };
-        let readers = self.readers().await?;
-        let mut guard = self.running.write().await;
-        if let Some(old) = guard.take() {
-            old.forward.abort();
-            old.station.shutdown().await;
-        }
-        let running = self.launch(&self.settings(), key).await?;
-        for r in &readers {
-            if let Err(e) = running.station.add_source(&r.name, &r.spec).await {
-                tracing::warn!(reader = %r.name, error = %e, "could not restart a reader");
-            }
-        }
-        *guard = Some(running);
-        Ok(())
+    async fn reconfigure(&self, change: Reconfigure) -> Result<(), CoreError> {
+        let guard = self.running.read().await;
+        guard.as_ref().ok_or_else(not_started)?.engine().reconfigure(change).await
     }
 
     /// The readers the app runs.

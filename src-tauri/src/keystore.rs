@@ -16,16 +16,27 @@ pub struct KeyStore {
     file: PathBuf,
     /// Service name in the keychain (differs for dev builds, so they never share a key).
     service: String,
+    /// Never ask the OS keychain (tests: the user's keychain is never touched).
+    file_only: bool,
 }
 
 impl KeyStore {
     /// A key store for the app whose data lives in `data_dir`.
     pub fn new(data_dir: &Path, dev: bool) -> Self {
         let service = if dev { format!("{SERVICE}.dev") } else { SERVICE.to_owned() };
-        Self { file: data_dir.join(FILE), service }
+        Self { file: data_dir.join(FILE), service, file_only: false }
+    }
+
+    /// A key store that only uses the private file (tests, throw-away data directories).
+    pub fn file_only(mut self) -> Self {
+        self.file_only = true;
+        self
     }
 
     fn entry(&self) -> Result<keyring::Entry, String> {
+        if self.file_only {
+            return Err("the keychain is not used for this data directory".into());
+        }
         keyring::Entry::new(&self.service, ACCOUNT).map_err(|e| e.to_string())
     }
 

@@ -41,6 +41,8 @@ macro_rules! handlers {
             $crate::commands::sessions::session_reconcile,
             $crate::commands::sessions::session_resend_missing,
             $crate::commands::sessions::session_rehome,
+            $crate::commands::sync::sync_retry,
+            $crate::commands::sync::sync_retry_parked,
             $crate::commands::feed::feed_page,
             $crate::commands::feed::feed_subscribe,
             $crate::commands::feed::manual_mark,

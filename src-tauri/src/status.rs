@@ -1,6 +1,6 @@
 //! Low-rate status pushed to the UI as events (URI-style names from `timing_ipc::events`): sync,
-//! readers and session twice a second when they change, the host clock once a second with any
-//! OS clock jump seen (promise 6: the state is unmissable).
+//! readers, session and capture (commit failures) twice a second when they change, the host
+//! clock once a second with any OS clock jump seen (promise 6: the state is unmissable).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,7 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AppCore>) {
     let mut last_jump = None;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let (mut last_sync, mut last_readers, mut last_session) = (None, None, None);
+    let mut last_capture = None;
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
@@ -40,6 +41,9 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AppCore>) {
                 emit_changed(&app, events::READERS, &readers, &mut last_readers);
                 let session = engine.current_session().await.ok().flatten();
                 emit_changed(&app, events::SESSION, &session, &mut last_session);
+                // A failing commit is the loudest thing on screen (the UI's red banner).
+                let capture = views::capture(run.station.capture());
+                emit_changed(&app, events::CAPTURE, &capture, &mut last_capture);
             }
         }
         if n.is_multiple_of(2) {

@@ -1,8 +1,17 @@
 //! Conversions from engine values to the IPC types the UI receives (`timing-ipc`).
 
+use timing_core::capture::Capture;
 use timing_core::feed::FeedUpdate;
 use timing_core::station::SourceView;
-use timing_ipc::{CloudDevice, CloudSession, FeedBatch, LastRead, ReaderView};
+use timing_ipc::{CaptureStatus, CloudDevice, CloudSession, FeedBatch, LastRead, ReaderView};
+
+/// Capture's commit state: the last commit error (set while commits fail) and the reads waiting.
+pub fn capture(c: &Capture) -> CaptureStatus {
+    CaptureStatus {
+        last_error: c.stats().borrow().last_error.clone(),
+        queued: i64::try_from(c.queued()).unwrap_or(i64::MAX),
+    }
+}
 
 /// A reader tile.
 pub fn reader(s: SourceView) -> ReaderView {

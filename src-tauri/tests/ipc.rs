@@ -39,6 +39,7 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
         api_url: Some(sim.base_url()),
         api_key: Some(sim.admin_key()),
         demo_reader: None,
+        key_file_only: true,
     };
     let mut app = timing_console::configure(mock_builder(), overrides)
         .build(tauri::test::mock_context(tauri::test::noop_assets()))
@@ -63,10 +64,29 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
     let session = invoke(&webview, "session_open", json!({"alias": "10K"})).unwrap();
     assert_eq!(session["state"], "opening");
 
-    let entry = invoke(&webview, "manual_mark", json!({"bibs": "7, 12"})).unwrap();
+    let pressed = timing_core::clock::Clock::now(&timing_core::clock::SystemClock::new())
+        - chrono::Duration::milliseconds(700);
+    let entry = invoke(
+        &webview,
+        "manual_mark",
+        json!({"bibs": "7, 12", "pressedAt": pressed.timestamp_millis(), "confirmed": null}),
+    )
+    .unwrap();
     assert_eq!(entry["passings"].as_array().unwrap().len(), 2);
+    assert_eq!(entry["time_warning"], Value::Null);
+    let at =
+        chrono::DateTime::parse_from_rfc3339(entry["passings"][0]["timestamp"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(
+        at.timestamp_millis(),
+        pressed.timestamp_millis(),
+        "the passing carries the key press time, not the time the command ran"
+    );
     let bad = invoke(&webview, "manual_mark", json!({"bibs": "7x!"})).unwrap_err();
     assert_eq!(bad["code"], "invalid");
+    let many: Vec<String> = (100..151).map(|b| b.to_string()).collect();
+    let e = invoke(&webview, "manual_mark", json!({"bibs": many.join(",")})).unwrap_err();
+    assert_eq!(e["code"], "confirmation_required", "51 bibs ask first: {e}");
 
     let corrected = invoke(
         &webview,
@@ -107,5 +127,12 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
     )
     .unwrap();
     assert_eq!(audit[0]["reason"], "misread");
+
+    // A key press time the host clock cannot vouch for: stamped now, and the UI is told why.
+    let stale = timing_core::clock::Clock::now(&timing_core::clock::SystemClock::new())
+        - chrono::Duration::minutes(10);
+    let old = invoke(&webview, "manual_stamp", json!({"pressedAt": stale.to_rfc3339()})).unwrap();
+    assert!(old["time_warning"].as_str().unwrap().contains("too old"), "{old}");
+    invoke(&webview, "manual_undo", json!({})).unwrap();
     rt.block_on(core.shutdown());
 }

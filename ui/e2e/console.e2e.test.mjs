@@ -2,6 +2,8 @@
 // API key, bind a device, open a session, simulated reads in the feed, manual entry in all
 // three modes with undo and warnings, a correction, the sync pill draining to pending 0,
 // closing the session; one screenshot per screen (asserted non-empty). Bounded in time.
+// Issue 8: take over a device another console has in use, confirm more than 50 bibs, the red
+// banner while capture cannot commit, "Retry now" and "Re-send parked".
 
 import assert from "node:assert/strict";
 import { mkdtemp, stat } from "node:fs/promises";
@@ -241,6 +243,73 @@ test("unbind asks for confirmation and says RUFUS deletes sessions and passings"
   await page.locator(tid("confirm-ok")).click();
   await page.waitForFunction(
     () => document.querySelector('[data-testid="device-current"]')?.getAttribute("data-deviceid") === "",
+  );
+  assert.deepEqual(pageErrors, []);
+});
+
+test("take-over, >50 bibs, the capture banner, retry now and re-send parked", { timeout: 90_000 }, async () => {
+  await page.goto(`${server.url}?host=mock`);
+  await page.locator(tid("nav-settings")).click();
+  await page.locator(tid("settings-api-key")).fill("e2e-test-key-0002");
+  await page.locator(tid("settings-save")).click();
+  await page.locator(tid("settings-saved")).waitFor();
+
+  // Another console has the device's session open: binding asks, and takes over when confirmed.
+  await page.evaluate(() => window.__mockHost?.openElsewhere("TC-LAPTOP-01", 57));
+  await page.locator(tid("nav-devices")).click();
+  await page.locator(tid("bind-serial")).fill("TC-LAPTOP-01");
+  await page.locator(tid("bind-submit")).click();
+  await page.locator(tid("confirm-dialog")).waitFor();
+  assert.match((await page.locator(tid("confirm-message")).textContent()) ?? "", /in use by another console.*57 passings/);
+  await page.locator(tid("confirm-ok")).click();
+  await page.locator(tid("bind-result")).waitFor();
+  assert.match((await page.locator(tid("device-current")).textContent()) ?? "", /TC-LAPTOP-01/);
+  await page.locator(tid("nav-console")).click();
+  await page.waitForSelector(`${tid("session-state")}[data-state="active"]`);
+  await page.evaluate(() => window.__mockHost?.setRate(0));
+
+  // More than 50 bibs in one entry: a confirmation first, then all of them.
+  await page.locator(tid("manual-mode-bib")).click();
+  const many = Array.from({ length: 51 }, (_, i) => String(700 + i)).join(",");
+  await manualType(many);
+  await page.locator(tid("confirm-dialog")).waitFor();
+  assert.match((await page.locator(tid("confirm-message")).textContent()) ?? "", /51 bibs/);
+  await page.locator(tid("confirm-ok")).click();
+  await row("750").waitFor();
+  const first = await row("700").getAttribute("data-num");
+  assert.equal(first, "58", "numbering goes on after the cloud's 57 passings");
+
+  // Capture cannot commit: the loudest thing on screen, with the reads waiting; it heals.
+  await page.evaluate(() => {
+    window.__mockHost?.setRate(40);
+    window.__mockHost?.failCommits("database or disk is full");
+  });
+  await page.locator(tid("capture-error-banner")).waitFor();
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="capture-error-banner"]')?.getAttribute("data-queued")) > 0,
+  );
+  assert.match((await page.locator(tid("capture-error-reason")).textContent()) ?? "", /disk is full/);
+  await screenshot("11-capture-failing");
+  await page.evaluate(() => {
+    window.__mockHost?.failCommits(null);
+    window.__mockHost?.setRate(0);
+  });
+  await page.waitForSelector(tid("capture-error-banner"), { state: "detached" });
+
+  // Sync paused by a 403: the reason is shown; Retry now resumes once the account is fixed.
+  await page.evaluate(() => window.__mockHost?.failSync("forbidden"));
+  await page.locator(tid("sync-stopped-banner")).waitFor();
+  assert.match((await page.locator(tid("sync-stopped-reason")).textContent()) ?? "", /403/);
+  await page.evaluate(() => window.__mockHost?.restoreAccess());
+  await page.locator(tid("sync-retry")).click();
+  await page.waitForSelector(tid("sync-stopped-banner"), { state: "detached" });
+
+  // A passing the cloud refused is parked; Re-send parked puts it back into the outbox.
+  await manualType("TOOLONGBIB1");
+  await page.waitForSelector(`${tid("sync-pill")}[data-parked="1"]`, { timeout: 15_000 });
+  await page.locator(tid("sync-retry-parked")).click();
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-testid="notice"]')].some((n) => /1 parked passing back/.test(n.textContent ?? "")),
   );
   assert.deepEqual(pageErrors, []);
 });

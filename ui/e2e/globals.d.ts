@@ -11,6 +11,9 @@ interface MockHostControl {
   closeRemotely(): void;
   loseInCloud(n: number): number[];
   clockJump(ms: number): void;
+  restoreAccess(): void;
+  failCommits(reason?: string | null): void;
+  openElsewhere(serial?: string, passings?: number): string;
 }
 
 declare global {

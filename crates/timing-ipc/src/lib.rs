@@ -217,8 +217,57 @@ pub struct AppState {
     pub queued: Vec<String>,
     /// Whether a participant list is loaded.
     pub participants_loaded: bool,
+    /// Capture's commit state (the red banner).
+    pub capture: CaptureStatus,
+    /// Stored settings that could not be used at start (the defaults were taken instead).
+    pub warnings: Vec<String>,
     /// App version.
     pub version: String,
+}
+
+/// Whether capture is committing: a failing commit (disk full, database locked) keeps the reads
+/// in memory and retries — the console shows this louder than anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+pub struct CaptureStatus {
+    /// Why the last commit failed; null while commits succeed.
+    pub last_error: Option<String>,
+    /// Reads waiting to be committed.
+    pub queued: i64,
+}
+
+/// When a manual key (Space, Enter, the stamp button) was pressed, as the UI took it:
+/// milliseconds since the Unix epoch, or an RFC 3339 text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(untagged)]
+pub enum PressedAt {
+    /// Milliseconds since 1970-01-01T00:00:00Z (`Date.now()`).
+    Millis(i64),
+    /// RFC 3339, e.g. `2026-05-01T09:12:03.250Z`.
+    Text(String),
+}
+
+impl PressedAt {
+    /// The instant, or why it is not one.
+    pub fn to_utc(&self) -> Result<chrono::DateTime<chrono::Utc>, String> {
+        match self {
+            PressedAt::Millis(ms) => chrono::DateTime::from_timestamp_millis(*ms)
+                .ok_or_else(|| format!("{ms} ms is not a time")),
+            PressedAt::Text(text) => chrono::DateTime::parse_from_rfc3339(text.trim())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| format!("`{text}` is not an RFC 3339 time")),
+        }
+    }
+}
+
+/// What a manual stamp recorded (an [`Entry`](timing_core::manual::Entry)), and why its time
+/// is not the key press time when it is not (a clock far off, a key press too old).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ManualResult {
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: timing_core::manual::Entry,
+    /// Set when the stamp took the host's time instead of the key press time.
+    pub time_warning: Option<String>,
 }
 
 /// A batch of the live feed (committed passings, newest last), about every 50 ms.
@@ -254,6 +303,10 @@ pub struct BindInput {
     pub alias: Option<String>,
     /// Firmware.
     pub firmware: Option<String>,
+    /// Continue the device's session that another console has open in RUFUS (asked after a
+    /// `confirmation_required` answer).
+    #[serde(default)]
+    pub take_over: bool,
 }
 
 /// A correction as the UI asks for it.
@@ -286,6 +339,8 @@ pub mod events {
     pub const SESSION: &str = "status://session";
     /// Payload: `ClockStatus`.
     pub const CLOCK: &str = "status://clock";
+    /// Payload: `CaptureStatus`.
+    pub const CAPTURE: &str = "status://capture";
 }
 
 /// Every command of the app, as `name(args) -> result`, for documentation and for the UI's
@@ -310,11 +365,11 @@ pub const COMMANDS: &[&str] = &[
     "session_rehome(fromSessionId: number) -> number",
     "feed_page(before: number | null, limit: number) -> FeedEntry[] /* current session, newest first, num_passing < before */",
     "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
-    "manual_mark(bibs: string) -> Entry",
-    "manual_stamp() -> Entry",
-    "manual_assign(bibs: string) -> Entry",
-    "manual_queue(bibs: string) -> Entry",
-    "manual_stamp_queued() -> Entry",
+    "manual_mark(bibs: string, pressedAt: PressedAt | null, confirmed: boolean | null) -> ManualResult /* confirmation_required above 50 bibs unless confirmed */",
+    "manual_stamp(pressedAt: PressedAt | null) -> ManualResult",
+    "manual_assign(bibs: string, confirmed: boolean | null) -> Entry",
+    "manual_queue(bibs: string, confirmed: boolean | null) -> Entry",
+    "manual_stamp_queued(pressedAt: PressedAt | null) -> ManualResult",
     "manual_undo() -> Entry",
     "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
     "passing_audit(passingId: number) -> Correction[]",
@@ -325,7 +380,9 @@ pub const COMMANDS: &[&str] = &[
     "reader_stop(name: string) -> ReaderView",
     "reader_set_clock(name: string) -> ReaderView",
     "reader_frames(name: string) -> FrameView[]",
-    "participants_import(csv: string) -> ImportReport",
+    "sync_retry() -> void /* ends a backoff, a Retry-After wait or a pause now */",
+    "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
+    "participants_import(<raw body: the file's bytes>) -> ImportReport",
     "export_csv(what: 'passings' | 'raw') -> string",
 ];
 
@@ -376,6 +433,9 @@ pub fn typescript() -> String {
         AppState::decl(&cfg),
         FeedBatch::decl(&cfg),
         ClockStatus::decl(&cfg),
+        CaptureStatus::decl(&cfg),
+        PressedAt::decl(&cfg),
+        ManualResult::decl(&cfg),
         BindInput::decl(&cfg),
         ChangeInput::decl(&cfg),
     ];
@@ -398,16 +458,18 @@ pub fn typescript() -> String {
         ("readers", events::READERS),
         ("session", events::SESSION),
         ("clock", events::CLOCK),
+        ("capture", events::CAPTURE),
     ] {
         out.push_str(&format!("  {name}: {value:?},\n"));
     }
     out.push_str("} as const;\n\n");
     out.push_str(&format!(
-        "/** The payload of each event. */\nexport type EventPayloads = {{\n  {:?}: SyncStatus;\n  {:?}: ReaderView[];\n  {:?}: Session | null;\n  {:?}: ClockStatus;\n}};\n",
+        "/** The payload of each event. */\nexport type EventPayloads = {{\n  {:?}: SyncStatus;\n  {:?}: ReaderView[];\n  {:?}: Session | null;\n  {:?}: ClockStatus;\n  {:?}: CaptureStatus;\n}};\n",
         events::SYNC,
         events::READERS,
         events::SESSION,
-        events::CLOCK
+        events::CLOCK,
+        events::CAPTURE
     ));
     out
 }
@@ -429,6 +491,24 @@ mod tests {
             committed == fresh,
             "ui/src/ipc/bindings.gen.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p timing-ipc`"
         );
+    }
+
+    #[test]
+    fn a_key_press_time_is_milliseconds_or_rfc3339() {
+        let ms: PressedAt =
+            serde_json::from_value(serde_json::json!(1_700_000_000_250_i64)).unwrap();
+        let text: PressedAt =
+            serde_json::from_value(serde_json::json!("2023-11-14T22:13:20.250Z")).unwrap();
+        assert_eq!(ms.to_utc().unwrap(), text.to_utc().unwrap());
+        assert!(PressedAt::Text("soon".into()).to_utc().is_err());
+    }
+
+    #[test]
+    fn a_manual_result_is_an_entry_with_a_time_warning() {
+        let r = ManualResult { entry: Default::default(), time_warning: Some("late".into()) };
+        let json = serde_json::to_value(r).unwrap();
+        assert_eq!(json["time_warning"], "late");
+        assert!(json["passings"].is_array(), "the entry's fields are at the top level: {json}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub async fn device_bind(core: Core<'_>, input: BindInput) -> Cmd<Device> {
         device_type: input.device_type,
         alias: input.alias,
         firmware: input.firmware,
+        take_over: input.take_over,
     };
     let device = engine(&guard)?.bind_device(request).await.map_err(err)?;
     engine(&guard)?.select_device(&device.deviceid).await.map_err(err)

@@ -1,12 +1,13 @@
 //! The live feed (a page to start from, then coalesced batches over a channel), manual entry in
 //! its three modes with undo, and corrections with their audit trail.
 
+use chrono::{DateTime, Utc};
 use timing_core::clock::parse_utc;
 use timing_core::corrections::{Change, Corrected};
 use timing_core::domain::{Correction, FeedEntry, PassingId};
 use timing_core::manual::Entry;
 use timing_core::{CoreError, Engine};
-use timing_ipc::{ChangeInput, FeedBatch};
+use timing_ipc::{ChangeInput, FeedBatch, ManualResult, PressedAt};
 
 use super::{Cmd, Core, engine, err, running};
 use crate::views;
@@ -53,39 +54,80 @@ async fn manual(
     Ok(entry)
 }
 
+/// The time a manual stamp gets: the key press time the UI took, bounded against the host
+/// clock by timing-core, and why it is not that time when it is not.
+fn stamp_time(e: &Engine, pressed_at: Option<&PressedAt>) -> (DateTime<Utc>, Option<String>) {
+    match pressed_at.map(PressedAt::to_utc) {
+        None => e.key_press_time(None),
+        Some(Ok(t)) => e.key_press_time(Some(t)),
+        Some(Err(why)) => {
+            let (now, _) = e.key_press_time(None);
+            (now, Some(format!("{why}; stamped now")))
+        }
+    }
+}
+
+/// A manual stamp at the key press time, with the time warning if there is one.
+async fn stamped(
+    core: &Core<'_>,
+    pressed_at: Option<PressedAt>,
+    action: impl AsyncFnOnce(&Engine, DateTime<Utc>) -> Result<Entry, CoreError>,
+) -> Cmd<ManualResult> {
+    let mut time_warning = None;
+    let entry = manual(core, async |e| {
+        let (at, warning) = stamp_time(e, pressed_at.as_ref());
+        time_warning = warning;
+        action(e, at).await
+    })
+    .await?;
+    Ok(ManualResult { entry, time_warning })
+}
+
 #[tauri::command]
-pub async fn manual_mark(core: Core<'_>, bibs: String) -> Cmd<Entry> {
-    manual(&core, async |e| {
-        let now = e.clock().now();
-        e.manual().await?.mark(&bibs, now, now).await
+pub async fn manual_mark(
+    core: Core<'_>,
+    bibs: String,
+    pressed_at: Option<PressedAt>,
+    confirmed: Option<bool>,
+) -> Cmd<ManualResult> {
+    stamped(&core, pressed_at, async |e, at| {
+        let manual = e.manual().await?.confirm_many(confirmed.unwrap_or(false));
+        manual.mark(&bibs, at, e.clock().now()).await
     })
     .await
 }
 
 #[tauri::command]
-pub async fn manual_stamp(core: Core<'_>) -> Cmd<Entry> {
+pub async fn manual_stamp(core: Core<'_>, pressed_at: Option<PressedAt>) -> Cmd<ManualResult> {
+    stamped(&core, pressed_at, async |e, at| e.manual().await?.stamp(at, e.clock().now()).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn manual_assign(core: Core<'_>, bibs: String, confirmed: Option<bool>) -> Cmd<Entry> {
     manual(&core, async |e| {
-        let now = e.clock().now();
-        e.manual().await?.stamp(now, now).await
+        let manual = e.manual().await?.confirm_many(confirmed.unwrap_or(false));
+        manual.assign(&bibs, e.clock().now()).await
     })
     .await
 }
 
 #[tauri::command]
-pub async fn manual_assign(core: Core<'_>, bibs: String) -> Cmd<Entry> {
-    manual(&core, async |e| e.manual().await?.assign(&bibs, e.clock().now()).await).await
-}
-
-#[tauri::command]
-pub async fn manual_queue(core: Core<'_>, bibs: String) -> Cmd<Entry> {
-    manual(&core, async |e| e.manual().await?.queue(&bibs, e.clock().now()).await).await
-}
-
-#[tauri::command]
-pub async fn manual_stamp_queued(core: Core<'_>) -> Cmd<Entry> {
+pub async fn manual_queue(core: Core<'_>, bibs: String, confirmed: Option<bool>) -> Cmd<Entry> {
     manual(&core, async |e| {
-        let now = e.clock().now();
-        e.manual().await?.stamp_queued(now, now).await
+        let manual = e.manual().await?.confirm_many(confirmed.unwrap_or(false));
+        manual.queue(&bibs, e.clock().now()).await
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn manual_stamp_queued(
+    core: Core<'_>,
+    pressed_at: Option<PressedAt>,
+) -> Cmd<ManualResult> {
+    stamped(&core, pressed_at, async |e, at| {
+        e.manual().await?.stamp_queued(at, e.clock().now()).await
     })
     .await
 }

@@ -6,6 +6,7 @@ pub mod devices;
 pub mod feed;
 pub mod readers;
 pub mod sessions;
+pub mod sync;
 
 use std::sync::Arc;
 

@@ -612,6 +612,14 @@ queued: Array<string>,
  */
 participants_loaded: boolean, 
 /**
+ * Capture's commit state (the red banner).
+ */
+capture: CaptureStatus, 
+/**
+ * Stored settings that could not be used at start (the defaults were taken instead).
+ */
+warnings: Array<string>, 
+/**
  * App version.
  */
 version: string, };
@@ -640,6 +648,36 @@ host_utc: string,
  */
 last_jump_ms: number | null, };
 
+export type CaptureStatus = { 
+/**
+ * Why the last commit failed; null while commits succeed.
+ */
+last_error: string | null, 
+/**
+ * Reads waiting to be committed.
+ */
+queued: number, };
+
+export type PressedAt = number | string;
+
+export type ManualResult = { 
+/**
+ * Set when the stamp took the host's time instead of the key press time.
+ */
+time_warning: string | null, 
+/**
+ * Passings committed or changed.
+ */
+passings: Array<Passing>, 
+/**
+ * Warnings to show.
+ */
+warnings: Array<Warning>, 
+/**
+ * Bibs waiting in the typed-ahead queue after the action.
+ */
+queued: Array<string>, };
+
 export type BindInput = { 
 /**
  * Serial number.
@@ -660,7 +698,12 @@ alias: string | null,
 /**
  * Firmware.
  */
-firmware: string | null, };
+firmware: string | null, 
+/**
+ * Continue the device's session that another console has open in RUFUS (asked after a
+ * `confirmation_required` answer).
+ */
+take_over: boolean, };
 
 export type ChangeInput = { "kind": "set_bib", 
 /**
@@ -692,11 +735,11 @@ export const COMMANDS = [
   "session_rehome(fromSessionId: number) -> number",
   "feed_page(before: number | null, limit: number) -> FeedEntry[] /* current session, newest first, num_passing < before */",
   "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
-  "manual_mark(bibs: string) -> Entry",
-  "manual_stamp() -> Entry",
-  "manual_assign(bibs: string) -> Entry",
-  "manual_queue(bibs: string) -> Entry",
-  "manual_stamp_queued() -> Entry",
+  "manual_mark(bibs: string, pressedAt: PressedAt | null, confirmed: boolean | null) -> ManualResult /* confirmation_required above 50 bibs unless confirmed */",
+  "manual_stamp(pressedAt: PressedAt | null) -> ManualResult",
+  "manual_assign(bibs: string, confirmed: boolean | null) -> Entry",
+  "manual_queue(bibs: string, confirmed: boolean | null) -> Entry",
+  "manual_stamp_queued(pressedAt: PressedAt | null) -> ManualResult",
   "manual_undo() -> Entry",
   "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
   "passing_audit(passingId: number) -> Correction[]",
@@ -707,7 +750,9 @@ export const COMMANDS = [
   "reader_stop(name: string) -> ReaderView",
   "reader_set_clock(name: string) -> ReaderView",
   "reader_frames(name: string) -> FrameView[]",
-  "participants_import(csv: string) -> ImportReport",
+  "sync_retry() -> void /* ends a backoff, a Retry-After wait or a pause now */",
+  "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
+  "participants_import(<raw body: the file's bytes>) -> ImportReport",
   "export_csv(what: 'passings' | 'raw') -> string",
 ] as const;
 
@@ -716,6 +761,7 @@ export const EVENTS = {
   readers: "status://readers",
   session: "status://session",
   clock: "status://clock",
+  capture: "status://capture",
 } as const;
 
 /** The payload of each event. */
@@ -724,4 +770,5 @@ export type EventPayloads = {
   "status://readers": ReaderView[];
   "status://session": Session | null;
   "status://clock": ClockStatus;
+  "status://capture": CaptureStatus;
 };

@@ -21,6 +21,7 @@ import type {
   ImportReport,
   IpcError,
   KeyStorage,
+  ManualResult,
   PortView,
   ReaderView,
   ReconcileReport,
@@ -68,12 +69,22 @@ export interface Host {
   /** Live feed: new or changed entries about every 50 ms, newest last. */
   subscribeFeed(cb: (batch: FeedBatch) => void): Promise<Unsubscribe>;
 
-  manualMark(bibs: string): Promise<Entry>;
-  manualStamp(): Promise<Entry>;
-  manualAssign(bibs: string): Promise<Entry>;
-  manualQueue(bibs: string): Promise<Entry>;
-  manualStampQueued(): Promise<Entry>;
+  /**
+   * Stamps carry the key press time (`Date.now()` at keydown, ms since epoch); the backend
+   * bounds it against its clock and says why in `time_warning` when it stamped now instead.
+   * More than 50 bibs in one entry reject with `confirmation_required` unless `confirmed`.
+   */
+  manualMark(bibs: string, pressedAt: number, confirmed?: boolean): Promise<ManualResult>;
+  manualStamp(pressedAt: number): Promise<ManualResult>;
+  manualAssign(bibs: string, confirmed?: boolean): Promise<Entry>;
+  manualQueue(bibs: string, confirmed?: boolean): Promise<Entry>;
+  manualStampQueued(pressedAt: number): Promise<ManualResult>;
   manualUndo(): Promise<Entry>;
+
+  /** "Retry now": ends a backoff, a Retry-After wait or a pause after 401/403. */
+  syncRetry(): Promise<void>;
+  /** Puts parked passings (of one session, or all) back into the outbox; returns how many. */
+  syncRetryParked(sessionId: number | null): Promise<number>;
 
   passingCorrect(num: number, change: ChangeInput, reason: string | null): Promise<Corrected>;
   passingAudit(passingId: number): Promise<Correction[]>;
@@ -86,7 +97,8 @@ export interface Host {
   readerSetClock(name: string): Promise<ReaderView>;
   readerFrames(name: string): Promise<FrameView[]>;
 
-  participantsImport(csv: string): Promise<ImportReport>;
+  /** The file's bytes as read from disk (any encoding; the backend decodes them). */
+  participantsImport(bytes: Uint8Array): Promise<ImportReport>;
   exportCsv(what: ExportWhat): Promise<string>;
 
   onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe>;

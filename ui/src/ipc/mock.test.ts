@@ -15,6 +15,7 @@ const bindInput = (serial: string) => ({
   device_type: "custom",
   alias: null,
   firmware: null,
+  take_over: false,
 });
 
 async function rejects(p: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -41,6 +42,75 @@ beforeEach(async () => {
 });
 afterEach(() => host.dispose());
 
+describe("issue 8: failures that show and heal, confirmations", () => {
+  it("binding a device another console has in use asks first; take_over continues its session", async () => {
+    await host.apiKeySet("key-12345678");
+    const token = host.openElsewhere("TC-LAPTOP-01", 57);
+    const e = await rejects(host.deviceBind(bindInput("TC-LAPTOP-01")));
+    expect(e.code).toBe("confirmation_required");
+    expect(e.message).toMatch(/in use by another console.*57 passings.*take over/);
+    await host.deviceBind({ ...bindInput("TC-LAPTOP-01"), take_over: true });
+    const st = await host.appState();
+    expect(st.session).toMatchObject({ token_session: token, state: "active", next_num_passing: 58 });
+    const entry = await host.manualMark("5", t);
+    expect(entry.passings[0].num_passing).toBe(58);
+  });
+
+  it("more than 50 bibs need confirmed; stamps keep a plausible key press time", async () => {
+    await host.sessionOpen(null);
+    const many = Array.from({ length: 51 }, (_, i) => String(i + 1)).join(",");
+    expect(await rejects(host.manualMark(many, t))).toMatchObject({ code: "confirmation_required" });
+    expect(await rejects(host.manualQueue(many))).toMatchObject({ code: "confirmation_required" });
+    expect((await host.manualMark(many, t, true)).passings).toHaveLength(51);
+    const ok = await host.manualStamp(t - 1500);
+    expect(ok).toMatchObject({ time_warning: null });
+    expect(ok.passings[0].timestamp).toBe(new Date(t - 1500).toISOString());
+    expect((await host.manualStamp(t + 60_000)).time_warning).toMatch(/ahead/);
+    expect((await host.manualStampQueued(t - 600_000)).time_warning).toMatch(/too old/);
+  });
+
+  it("retry now resumes a pause once the account accepts the key; parked passings are re-sent", async () => {
+    await host.apiKeySet("key-12345678");
+    await host.deviceBind(bindInput("NEW-1"));
+    await host.sessionOpen(null);
+    advance(500);
+    await host.manualMark("TOOLONGBIB1", t); // the cloud refuses it: parked
+    advance(1000);
+    expect((await host.appState()).sync.parked).toBe(1);
+    expect(await host.syncRetryParked(null)).toBe(1);
+    expect((await host.appState()).sync).toMatchObject({ parked: 0, pending: 1 });
+    host.failSync("forbidden");
+    await host.syncRetry();
+    expect((await host.appState()).sync.stopped).toMatch(/403/); // still refused
+    host.restoreAccess();
+    await host.syncRetry();
+    expect((await host.appState()).sync.stopped).toBeNull();
+    expect(host.retries).toBe(2);
+  });
+
+  it("failing commits are reported with the reads waiting, and the reads are kept", async () => {
+    const h = new MockHost({ timers: false, rate: 50, now: () => t });
+    const seen: { last_error: string | null; queued: number }[] = [];
+    await h.onEvent("capture", (c) => seen.push(c));
+    await h.sessionOpen(null);
+    h.failCommits("database or disk is full");
+    for (let i = 0; i < 20; i++) {
+      t += 50;
+      h.tick(50);
+    }
+    const st = await h.appState();
+    expect(st.capture.last_error).toMatch(/disk is full/);
+    expect(st.capture.queued).toBeGreaterThan(0);
+    expect(seen.at(-1)?.queued).toBe(st.capture.queued);
+    const waiting = st.capture.queued;
+    h.failCommits(null);
+    expect((await h.appState()).capture).toEqual({ last_error: null, queued: 0 });
+    expect((await h.feedPage(null, 1000)).length).toBeGreaterThan(0); // the waiting reads were committed
+    expect(waiting).toBeGreaterThan(0);
+    h.dispose();
+  });
+});
+
 describe("devices", () => {
   it("needs an API key to bind", async () => {
     expect(await rejects(host.deviceBind(bindInput("X")))).toMatchObject({ code: "no_api_key" });
@@ -48,7 +118,7 @@ describe("devices", () => {
 
   it("records before the first bind, and binding adopts that session (first run)", async () => {
     const session = await host.sessionOpen("first run");
-    await host.manualMark("5");
+    await host.manualMark("5", t);
     expect((await host.appState()).device?.deviceid).toMatch(/^local-/);
     await host.apiKeySet("key-12345678");
     const device = await host.deviceBind(bindInput("FIRST-1"));
@@ -147,7 +217,7 @@ describe("sessions, reader and sync", () => {
     await host.sessionOpen("Race");
     advance(400);
     host.setOnline(false);
-    await host.manualMark("12");
+    await host.manualMark("12", t);
     const inPlace = await host.passingCorrect(1, { kind: "set_bib", bib: "21" }, "typo");
     expect(inPlace.carrier).toBeNull();
     expect(inPlace.correction).toMatchObject({ kind: "set_bib", old_value: "12", new_value: "21", reason: "typo" });
@@ -226,14 +296,39 @@ describe("readers, participants, settings", () => {
   });
 
   it("imports participants with a report of rejected rows", async () => {
-    const rep = await host.participantsImport("bib,name,chip\n1,Ana,E2801170AA\n,No bib,\n2,Bea,nothex!\n1,Dup,\n3,Carla,\n");
+    const csv = "bib,name,chip\n1,Ana,E2801170AA\n,No bib,\n2,Bea,nothex!\n1,Dup,\n3,Carla,\n";
+    const rep = await host.participantsImport(new TextEncoder().encode(csv));
     expect(rep.accepted).toBe(2);
     expect(rep.rejected.map(([line]) => line)).toEqual([3, 4, 5]);
+  });
+
+  it("decodes the file's raw bytes as the backend does (Windows-1252, UTF-16 with a BOM)", async () => {
+    const latin1 = Uint8Array.from(
+      [..."bib;name;chip\n7;M", 0xfc, ..."ller;E2801170AB\n"].map((c) => (typeof c === "number" ? c : c.charCodeAt(0))),
+    );
+    expect((await host.participantsImport(latin1)).accepted).toBe(1);
+    const text = "bib,name,chip\n8,Zoë,E2801170AC\n";
+    const utf16 = new Uint8Array(2 + text.length * 2);
+    utf16.set([0xff, 0xfe]);
+    for (let i = 0; i < text.length; i++) utf16[2 + i * 2] = text.charCodeAt(i);
+    expect((await host.participantsImport(utf16)).accepted).toBe(1);
   });
 
   it("validates settings", async () => {
     const st = await host.appState();
     expect(await rejects(host.settingsSet({ ...st.settings, scale: 3 }))).toMatchObject({ code: "invalid" });
+    const lan = await rejects(host.settingsSet({ ...st.settings, api_url: "http://192.168.1.50/v0" }));
+    expect(lan).toMatchObject({ code: "invalid" });
+    expect(lan.message).toMatch(/^api_url:/);
+    expect((await host.appState()).settings.api_url).toBe(st.settings.api_url); // nothing kept
+    const local = await host.settingsSet({ ...st.settings, api_url: "http://127.0.0.1:8787/v0/" });
+    expect(local.api_url).toBe("http://127.0.0.1:8787/v0");
+    for (const bad of ["ror-abc def123456", "ror-clé1234567890"]) {
+      const e = await rejects(host.apiKeySet(bad));
+      expect(e.code).toBe("invalid");
+      expect(e.message).toMatch(/^api_key:/);
+    }
+    expect((await host.appState()).key.kind).toBe("none");
     const saved = await host.settingsSet({ ...st.settings, theme: "night", scale: 1.25 });
     expect(saved).toMatchObject({ theme: "night", scale: 1.25 });
   });

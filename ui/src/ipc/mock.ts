@@ -8,6 +8,7 @@
 import type {
   AppState,
   BindInput,
+  CaptureStatus,
   ChangeInput,
   ClockStatus,
   CloudDevice,
@@ -22,6 +23,7 @@ import type {
   ImportReport,
   IpcError,
   KeyStorage,
+  ManualResult,
   OutboxCounts,
   Passing,
   PortView,
@@ -97,6 +99,32 @@ type UndoAction =
 const BIB_RE = /^[A-Za-z0-9-]{1,12}$/;
 const CLOUD_BIB_RE = /^[A-Za-z0-9]{1,10}$/;
 const FEED_BATCH_CAP = 5000;
+/** More bibs than this in one entry ask for a confirmation (timing_core::manual::CONFIRM_ABOVE). */
+export const CONFIRM_ABOVE = 50;
+/** How old / how far ahead a key press time may be (timing_core::engine::KEY_PRESS_*). */
+const KEY_PRESS_PAST_MS = 120_000;
+const KEY_PRESS_FUTURE_MS = 2_000;
+
+/** Bytes of a text file as the backend decodes them: BOM → UTF-8/UTF-16, else UTF-8, else Windows-1252. */
+export function decodeText(bytes: Uint8Array): string {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return new TextDecoder("utf-8").decode(bytes.subarray(3));
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder("windows-1252").decode(bytes);
+  }
+}
+
+function isLoopback(url: string): boolean {
+  try {
+    const h = new URL(url).hostname;
+    return h === "127.0.0.1" || h === "localhost" || h === "[::1]" || h === "::1";
+  } catch {
+    return false;
+  }
+}
 
 function err(code: string, message: string): IpcError {
   return { code, message };
@@ -151,6 +179,14 @@ export class MockHost implements Host {
   // sync engine
   private online = true;
   private stopped: string | null = null;
+  /** The account refuses the key (401/403) until restoreAccess(): a retry pauses again. */
+  private authBroken = false;
+  /** Why commits fail (failCommits), and the reads waiting meanwhile. */
+  private commitError: string | null = null;
+  private captureQueued = 0;
+  private lastCaptureJson = "";
+  /** How often "Retry now" was asked for (tests). */
+  retries = 0;
   private lastSuccess: string | null = null;
   private lastError: string | null = null;
   private lastErrorCode: string | null = null;
@@ -170,6 +206,7 @@ export class MockHost implements Host {
     readers: new Set(),
     session: new Set(),
     clock: new Set(),
+    capture: new Set(),
   };
   private lastSyncJson = "";
   private lastTick: number;
@@ -245,12 +282,50 @@ export class MockHost implements Host {
 
   /** Stop syncing as a 401/403 would. */
   failSync(code: "unauthorized" | "forbidden" = "unauthorized"): void {
+    this.authBroken = true;
     this.stopped =
       code === "unauthorized"
         ? "RUFUS refused the API key (401). Enter a valid key in Settings."
         : "The API key lacks the passings permission (403). Ask the account owner to add it.";
     this.lastError = this.stopped;
     this.lastErrorCode = code;
+  }
+
+  /** The account owner fixed the key's permissions: the next retry (or the minute's retry) resumes. */
+  restoreAccess(): void {
+    this.authBroken = false;
+  }
+
+  /** Make capture's commits fail (disk full, database locked) until called with null; reads wait. */
+  failCommits(reason: string | null = "database or disk is full"): void {
+    this.commitError = reason;
+    if (reason === null) {
+      const rd = [...this.readers.values()].find((r) => r.sim);
+      const n = this.captureQueued;
+      this.captureQueued = 0;
+      if (rd) for (let i = 0; i < n; i++) this.simRead(rd, this.now());
+    }
+    this.emitStatus(true);
+  }
+
+  /**
+   * Another console has the device with this serial in use: an active session in RUFUS this
+   * console does not know (binding it asks to take over).
+   */
+  openElsewhere(serial = "TC-LAPTOP-01", passings = 57): string {
+    const dev = this.account.find((d) => d.serial_number === serial);
+    if (!dev) throw new Error(`no account device ${serial}`);
+    const token = `tk_${randomHex(this.r, 6)}`;
+    const list = this.accountSessions.get(dev.deviceid) ?? [];
+    list.push({
+      token_session: token,
+      alias: "Other laptop",
+      active: true,
+      passings,
+      creation_date: isoUtc(this.now() - 600_000),
+    });
+    this.accountSessions.set(dev.deviceid, list);
+    return token;
   }
 
   /** Preload n passings into the current session (creating device and session if needed). */
@@ -342,26 +417,42 @@ export class MockHost implements Host {
       key: this.keyStorage(),
       queued: this.queue,
       participants_loaded: this.participants.size > 0,
+      capture: this.captureStatus(),
+      warnings: [],
       version: "0.1.0-mock",
     });
   }
 
   async settingsSet(s: Settings): Promise<Settings> {
     await this.latency();
-    if (!/^https?:\/\/[^\s]+$/.test(s.api_url)) throw err("invalid", "The API URL must start with http:// or https://");
+    // As the backend: every message names the field; nothing is kept on a refusal.
+    if (!(s.scale >= 0.75 && s.scale <= 2)) throw err("invalid", "scale: the UI scale must be 0.75–2");
     if (!(s.dedup_window_s >= 0 && s.dedup_window_s <= 3600))
-      throw err("invalid", "The de-duplication window must be between 0 and 3600 seconds");
-    if (!(s.scale >= 0.75 && s.scale <= 2)) throw err("invalid", "The UI scale must be between 0.75 and 2.0");
-    if (!s.station.trim()) throw err("invalid", "The station needs a name");
-    this.settings = clone(s);
+      throw err("invalid", "dedup_window_s: the de-duplication window must be 0–3600 s");
+    const url = s.api_url.trim().replace(/\/+$/, "");
+    if (!/^https?:\/\/[^\s/]+/.test(url)) throw err("invalid", "api_url: the API URL must start with http:// or https://");
+    if (url.startsWith("http://") && !isLoopback(url))
+      throw err("invalid", "api_url: https is required for anything but this computer (the key would travel in clear)");
+    for (const [field, v] of [
+      ["operator", s.operator],
+      ["station", s.station],
+    ] as const) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+      if (v.trim().length > 64 || /[\u0000-\u001f\u007f]/.test(v))
+        throw err("invalid", `${field}: at most 64 characters, no control characters`);
+    }
+    this.settings = clone({ ...s, api_url: url });
     return clone(this.settings);
   }
 
   async apiKeySet(key: string): Promise<KeyStorage> {
     await this.latency();
     const k = key.trim();
-    if (k.length < 8 || /\s/.test(k)) throw err("invalid", "That does not look like a RUFUS API key");
+    if (!k) throw err("invalid", "api_key: the API key is empty");
+    if (k.length < 8 || /\s/.test(k) || /[^\x21-\x7e]/.test(k))
+      throw err("invalid", "api_key: an API key is printable ASCII without spaces (check what was pasted)");
     this.apiKey = k;
+    this.authBroken = false;
     this.stopped = null;
     this.lastError = null;
     this.lastErrorCode = null;
@@ -391,6 +482,20 @@ export class MockHost implements Host {
       throw err("invalid", "Close the open session before binding another device");
     }
     let cloud = this.account.find((d) => d.serial_number === serial);
+    // As the backend: a device whose session is active in RUFUS and unknown here is in use by
+    // another console; binding asks first and, confirmed, continues that session here.
+    const active = cloud
+      ? (this.accountSessions.get(cloud.deviceid) ?? []).find(
+          (cs) => cs.active && !this.sessions.some((ls) => ls.token_session === cs.token_session),
+        )
+      : undefined;
+    if (active && !input.take_over) {
+      const name = active.alias ? ` (${active.alias})` : "";
+      throw err(
+        "confirmation_required",
+        `in use by another console: session ${active.token_session}${name}, ${active.passings ?? "?"} passings, last at ${active.creation_date ?? "?"} — take over to continue that session here (numbering goes on after the cloud's last passing)`,
+      );
+    }
     if (!cloud) {
       cloud = {
         deviceid: `dv_${randomHex(this.r, 4)}`,
@@ -426,6 +531,13 @@ export class MockHost implements Host {
     }
     this.currentDeviceId = dev.deviceid;
     this.undo = [];
+    if (active) {
+      const taken = this.createSession(dev.deviceid, active.alias);
+      taken.token_session = active.token_session;
+      taken.state = "active";
+      taken.note = null;
+      taken.next_num_passing = (active.passings ?? 0) + 1;
+    }
     this.emitSession();
     return clone(dev);
   }
@@ -647,28 +759,29 @@ export class MockHost implements Host {
 
   // --- Host: manual entry ----------------------------------------------------------------
 
-  async manualMark(bibs: string): Promise<Entry> {
+  async manualMark(bibs: string, pressedAt: number, confirmed = false): Promise<ManualResult> {
     await this.latency();
     const s = this.requireRecording();
-    const list = this.parseBibs(bibs, true);
-    const time = this.now();
-    if (list.length === 0) return this.stampBibless(s, time);
+    const list = this.parseBibs(bibs, true, confirmed);
+    const { time, warning } = this.stampTime(pressedAt);
+    if (list.length === 0) return this.stamped(this.stampBibless(s, time), warning);
     const warnings = this.warningsFor(s, list);
     const made = list.map((bib) => this.commitPassing(s, { bib, chip: null, time, source: "manual", rawReadId: null }));
     this.undo.push({ kind: "passings", ids: made.map((p) => p.id), requeue: null });
-    return this.entry(made, warnings);
+    return this.stamped(this.entry(made, warnings), warning);
   }
 
-  async manualStamp(): Promise<Entry> {
+  async manualStamp(pressedAt: number): Promise<ManualResult> {
     await this.latency();
     const s = this.requireRecording();
-    return this.stampBibless(s, this.now());
+    const { time, warning } = this.stampTime(pressedAt);
+    return this.stamped(this.stampBibless(s, time), warning);
   }
 
-  async manualAssign(bibs: string): Promise<Entry> {
+  async manualAssign(bibs: string, confirmed = false): Promise<Entry> {
     await this.latency();
     const s = this.requireRecording();
-    const list = this.parseBibs(bibs, false);
+    const list = this.parseBibs(bibs, false, confirmed);
     const waiting = (this.bySession.get(s.id) ?? []).filter((p) => p.source === "manual" && p.eff_bib === null && !p.voided);
     // The backend answers `conflict` here (the input is fine; the state does not allow it).
     if (waiting.length === 0) throw err("conflict", "No stamped time is waiting for a bib");
@@ -688,26 +801,62 @@ export class MockHost implements Host {
     return this.entry(changed, warnings);
   }
 
-  async manualQueue(bibs: string): Promise<Entry> {
+  async manualQueue(bibs: string, confirmed = false): Promise<Entry> {
     await this.latency();
     const s = this.requireRecording();
-    const list = this.parseBibs(bibs, false);
+    const list = this.parseBibs(bibs, false, confirmed);
     const warnings = this.warningsFor(s, list);
     this.queue.push(...list);
     this.undo.push({ kind: "queue", bibs: list });
     return this.entry([], warnings);
   }
 
-  async manualStampQueued(): Promise<Entry> {
+  async manualStampQueued(pressedAt: number): Promise<ManualResult> {
     await this.latency();
     const s = this.requireRecording();
-    const time = this.now();
+    const { time, warning } = this.stampTime(pressedAt);
     const bib = this.queue.shift();
-    if (bib === undefined) return this.stampBibless(s, time);
+    if (bib === undefined) return this.stamped(this.stampBibless(s, time), warning);
     const warnings = this.warningsFor(s, [bib]);
     const p = this.commitPassing(s, { bib, chip: null, time, source: "manual", rawReadId: null });
     this.undo.push({ kind: "passings", ids: [p.id], requeue: bib });
-    return this.entry([p], warnings);
+    return this.stamped(this.entry([p], warnings), warning);
+  }
+
+  // --- Host: sync -----------------------------------------------------------------------
+
+  async syncRetry(): Promise<void> {
+    await this.latency();
+    this.retries++;
+    // As the backend: the wait ends now; a pause ends only if the cloud now accepts the key.
+    if (this.stopped && !this.authBroken) {
+      this.stopped = null;
+      this.lastError = null;
+      this.lastErrorCode = null;
+    }
+    if (this.online && !this.stopped) {
+      this.lastError = null;
+      this.lastErrorCode = null;
+    }
+    this.emitStatus(true);
+  }
+
+  async syncRetryParked(sessionId: number | null): Promise<number> {
+    await this.latency();
+    let n = 0;
+    for (const [sid, list] of this.bySession) {
+      if (sessionId !== null && sid !== sessionId) continue;
+      for (const p of list) {
+        if (p.sync_state !== "parked") continue;
+        p.sync_state = "pending";
+        p.sync_error = null;
+        this.outbox.add(p);
+        this.touch(p);
+        n++;
+      }
+    }
+    this.emitStatus(true);
+    return n;
   }
 
   async manualUndo(): Promise<Entry> {
@@ -840,9 +989,9 @@ export class MockHost implements Host {
 
   // --- Host: participants & export ------------------------------------------------------
 
-  async participantsImport(csv: string): Promise<ImportReport> {
+  async participantsImport(bytes: Uint8Array): Promise<ImportReport> {
     await this.latency();
-    const lines = csv.split(/\r?\n/);
+    const lines = decodeText(bytes).split(/\r?\n/);
     let accepted = 0;
     const rejected: [number, string][] = [];
     const seen = new Set<string>();
@@ -1009,7 +1158,7 @@ export class MockHost implements Host {
     return s;
   }
 
-  private parseBibs(text: string, allowEmpty: boolean): string[] {
+  private parseBibs(text: string, allowEmpty: boolean, confirmed = false): string[] {
     const list = text
       .split(/[,\s]+/)
       .map((b) => b.trim())
@@ -1017,7 +1166,28 @@ export class MockHost implements Host {
     if (list.length === 0 && !allowEmpty) throw err("invalid", "Type at least one bib");
     for (const b of list)
       if (!BIB_RE.test(b)) throw err("invalid", `"${b}" is not a bib (letters, digits and - only, at most 12)`);
+    if (list.length > CONFIRM_ABOVE && !confirmed)
+      throw err("confirmation_required", `${list.length} bibs in one entry: confirm to record them all`);
     return list;
+  }
+
+  /** The key press time when the host clock vouches for it, else now and why (as the backend). */
+  private stampTime(pressedAt: number | undefined): { time: number; warning: string | null } {
+    const now = this.now();
+    if (pressedAt === undefined || !Number.isFinite(pressedAt)) return { time: now, warning: null };
+    if (pressedAt > now + KEY_PRESS_FUTURE_MS)
+      return { time: now, warning: `the key press time ${isoUtc(pressedAt)} is ahead of this computer's clock; stamped now` };
+    if (now - pressedAt > KEY_PRESS_PAST_MS)
+      return { time: now, warning: `the key press time ${isoUtc(pressedAt)} is too old to trust; stamped now` };
+    return { time: pressedAt, warning: null };
+  }
+
+  private stamped(entry: Entry, timeWarning: string | null): ManualResult {
+    return { ...entry, time_warning: timeWarning };
+  }
+
+  private captureStatus(): CaptureStatus {
+    return { last_error: this.commitError, queued: this.captureQueued };
   }
 
   private warningsFor(s: Session, bibs: string[]): Warning[] {
@@ -1318,7 +1488,11 @@ export class MockHost implements Host {
     let n = Math.floor(rd.carry);
     rd.carry -= n;
     if (n > 0 && v.state !== "reading") v.state = "reading";
-    while (n-- > 0) this.simRead(rd, t);
+    while (n-- > 0) {
+      // A failing commit keeps the reads waiting (and retried), as the backend's capture does.
+      if (this.commitError) this.captureQueued++;
+      else this.simRead(rd, t);
+    }
     if (v.state === "reading" && (!v.last_read || t - Date.parse(v.last_read.at) > 10_000)) v.state = "quiet";
   }
 
@@ -1509,6 +1683,12 @@ export class MockHost implements Host {
       this.emit("sync", sync);
     }
     this.emit("readers", this.readerViews());
+    const capture = this.captureStatus();
+    const cj = JSON.stringify(capture);
+    if (force || cj !== this.lastCaptureJson) {
+      this.lastCaptureJson = cj;
+      this.emit("capture", capture);
+    }
   }
 }
 

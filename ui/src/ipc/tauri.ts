@@ -15,6 +15,14 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+async function callRaw<T>(cmd: string, body: Uint8Array): Promise<T> {
+  try {
+    return await invoke<T>(cmd, body);
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
 export function createTauriHost(): Host {
   return {
     kind: "tauri",
@@ -37,6 +45,8 @@ export function createTauriHost(): Host {
     sessionReconcile: (sessionId) => call("session_reconcile", { sessionId }),
     sessionResendMissing: (sessionId) => call("session_resend_missing", { sessionId }),
     sessionRehome: (fromSessionId) => call("session_rehome", { fromSessionId }),
+    syncRetry: () => call("sync_retry"),
+    syncRetryParked: (sessionId) => call("sync_retry_parked", { sessionId }),
 
     feedPage: (before, limit) => call("feed_page", { before, limit }),
     async subscribeFeed(cb) {
@@ -53,11 +63,11 @@ export function createTauriHost(): Host {
       };
     },
 
-    manualMark: (bibs) => call("manual_mark", { bibs }),
-    manualStamp: () => call("manual_stamp"),
-    manualAssign: (bibs) => call("manual_assign", { bibs }),
-    manualQueue: (bibs) => call("manual_queue", { bibs }),
-    manualStampQueued: () => call("manual_stamp_queued"),
+    manualMark: (bibs, pressedAt, confirmed = false) => call("manual_mark", { bibs, pressedAt, confirmed }),
+    manualStamp: (pressedAt) => call("manual_stamp", { pressedAt }),
+    manualAssign: (bibs, confirmed = false) => call("manual_assign", { bibs, confirmed }),
+    manualQueue: (bibs, confirmed = false) => call("manual_queue", { bibs, confirmed }),
+    manualStampQueued: (pressedAt) => call("manual_stamp_queued", { pressedAt }),
     manualUndo: () => call("manual_undo"),
 
     passingCorrect: (num, change, reason) => call("passing_correct", { num, change, reason }),
@@ -71,7 +81,8 @@ export function createTauriHost(): Host {
     readerSetClock: (name) => call("reader_set_clock", { name }),
     readerFrames: (name) => call("reader_frames", { name }),
 
-    participantsImport: (csv) => call("participants_import", { csv }),
+    // The raw bytes are the request body: the web view never decodes the file.
+    participantsImport: (bytes) => callRaw("participants_import", bytes),
     exportCsv: (what) => call("export_csv", { what }),
 
     async onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe> {

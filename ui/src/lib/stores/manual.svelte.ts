@@ -1,13 +1,16 @@
-// The manual-entry controller: the three modes of design.md as keyboard rules, with every
-// command sent to the host in the order it was keyed (one chain), so a bunch typed fast keeps
-// its finish order.
+// The manual-entry controller: the three modes of design.md as keyboard rules. A stamp (Space,
+// +, Enter, the stamp button) takes its time at the key press (`Date.now()` at keydown) and is
+// sent at once, without waiting for the previous stamp's answer: ten presses in 200 ms are ten
+// commands in flight, each with its own time. Commands that depend on what came before (assign,
+// queue, undo) wait until everything sent earlier was answered, and stamps keyed after them wait
+// for them, so typed bibs still go to the right stamps.
 //   bib   — type bib(s), Enter records them now; Enter on an empty field records a time only.
 //   time  — Space or + stamps a time; bibs typed then Enter go to the oldest waiting stamp.
 //   queue — bibs typed then Enter are queued; Space or + records the first queued bib now.
 // Several bibs go at once separated by commas (numpad: the . key). Ctrl+Z undoes the last
 // action on the backend. Warnings (unknown bib, repeated bib) are shown, never block.
 
-import type { Entry, Host, IpcError, Passing, Warning } from "../../ipc";
+import type { Entry, Host, IpcError, ManualResult, Passing, Warning } from "../../ipc";
 import { toIpcError } from "../../ipc";
 
 export type ManualMode = "bib" | "time" | "queue";
@@ -53,6 +56,15 @@ export interface RecentAction {
   undo?: boolean;
 }
 
+/** An entry the backend wants confirmed (more than 50 bibs at once) before it records it. */
+export interface PendingConfirmation {
+  message: string;
+  /** What was typed (given back on cancel). */
+  typed: string;
+  label: string;
+  send: (confirmed: boolean) => Promise<Entry | ManualResult>;
+}
+
 /** Normalise typed bibs: numpad "." and spaces/semicolons become commas. */
 export function normaliseBibs(text: string): string {
   return text
@@ -81,8 +93,15 @@ export class ManualEntryController {
   inFlight = $state(0);
   /** Last actions, newest first. */
   recent = $state<RecentAction[]>([]);
+  /** Why the last stamp has the host's time instead of the key press time. */
+  timeWarning = $state<string | null>(null);
+  /** An entry waiting for the person's confirmation (the confirm dialog shows it). */
+  confirmation = $state<PendingConfirmation | null>(null);
 
-  private chain: Promise<void> = Promise.resolve();
+  /** Settles when everything sent so far has been answered. */
+  private all: Promise<void> = Promise.resolve();
+  /** Settles when the last order-dependent command (assign, queue, undo) was answered. */
+  private barrier: Promise<void> = Promise.resolve();
   private nextRecent = 1;
   private readonly now: () => number;
 
@@ -115,6 +134,8 @@ export class ManualEntryController {
    * Returns true when the key was consumed (the caller calls preventDefault).
    */
   handleKey(k: KeyLike): boolean {
+    // The time of the key press, taken before anything else runs.
+    const pressedAt = this.now();
     const key = k.key;
     if ((k.ctrlKey || k.metaKey) && !k.altKey && (key === "z" || key === "Z")) {
       void this.undo();
@@ -130,7 +151,7 @@ export class ManualEntryController {
     }
     if (k.ctrlKey || k.metaKey) return false;
     if (key === "Enter") {
-      void this.submit();
+      void this.submit(pressedAt);
       return true;
     }
     if (key === "Escape") {
@@ -139,49 +160,81 @@ export class ManualEntryController {
       return true;
     }
     if (this.mode !== "bib" && (key === " " || key === "Spacebar" || key === "+" || k.code === "NumpadAdd")) {
-      void this.stamp();
+      void this.stamp(pressedAt);
       return true;
     }
     return false;
   }
 
-  /** Enter: what it does depends on the mode. */
-  submit(): Promise<void> {
+  /** Enter: what it does depends on the mode. `pressedAt`: when Enter was pressed (ms). */
+  submit(pressedAt = this.now()): Promise<void> {
     const text = normaliseBibs(this.input);
     if (this.mode === "bib") {
       this.input = "";
-      if (!text) return this.run("Time without bib", () => this.host.manualStamp());
-      return this.run(`Bib ${text}`, () => this.host.manualMark(text), text);
+      if (!text) return this.run("Time without bib", true, () => this.host.manualStamp(pressedAt));
+      return this.run(`Bib ${text}`, true, (c) => this.host.manualMark(text, pressedAt, c), text);
     }
     if (!text) return Promise.resolve();
     this.input = "";
-    if (this.mode === "time") return this.run(`Assigned ${text}`, () => this.host.manualAssign(text), text);
-    return this.run(`Queued ${text}`, () => this.host.manualQueue(text), text);
+    if (this.mode === "time") return this.run(`Assigned ${text}`, false, (c) => this.host.manualAssign(text, c), text);
+    return this.run(`Queued ${text}`, false, (c) => this.host.manualQueue(text, c), text);
   }
 
-  /** Space / +: stamp a time (time mode) or record the first queued bib (queue mode). */
-  stamp(): Promise<void> {
+  /** Space / + / the stamp button: stamp a time (time mode) or record the first queued bib. */
+  stamp(pressedAt = this.now()): Promise<void> {
     if (this.mode === "queue") {
       const first = this.queued[0];
-      return this.run(first ? `Bib ${first} (queued)` : "Time without bib", () => this.host.manualStampQueued());
+      return this.run(first ? `Bib ${first} (queued)` : "Time without bib", true, () => this.host.manualStampQueued(pressedAt));
     }
-    return this.run("Time stamp", () => this.host.manualStamp());
+    return this.run("Time stamp", true, () => this.host.manualStamp(pressedAt));
   }
 
   undo(): Promise<void> {
-    return this.run("Undo", () => this.host.manualUndo(), undefined, true);
+    return this.run("Undo", false, () => this.host.manualUndo(), undefined, true);
+  }
+
+  /** The person confirmed the pending entry: send it again, confirmed. */
+  confirm(): Promise<void> {
+    const c = this.confirmation;
+    if (!c) return Promise.resolve();
+    this.confirmation = null;
+    return this.run(c.label, false, () => c.send(true), c.typed);
+  }
+
+  /** The person backed out: nothing is recorded and the typed text comes back. */
+  cancelConfirmation(): void {
+    const c = this.confirmation;
+    this.confirmation = null;
+    if (c && !this.input) this.input = c.typed;
   }
 
   /** Wait until every command sent so far has been answered (tests, shutdown). */
-  settled(): Promise<void> {
-    return this.chain;
+  async settled(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.all;
+      await seen;
+    } while (seen !== this.all);
   }
 
-  private run(label: string, fn: () => Promise<Entry>, typed?: string, isUndo = false): Promise<void> {
+  /**
+   * Send one command. A stamp (`independent`) goes as soon as the order-dependent commands
+   * keyed before it were answered — never waiting for earlier stamps. Anything else waits for
+   * everything sent before it, and later stamps wait for it.
+   */
+  private run(
+    label: string,
+    independent: boolean,
+    send: (confirmed: boolean) => Promise<Entry | ManualResult>,
+    typed?: string,
+    isUndo = false,
+  ): Promise<void> {
     this.inFlight++;
-    const p = this.chain.then(async () => {
+    const after = independent ? this.barrier : this.all;
+    const p = after.then(async () => {
       try {
-        const entry = await fn();
+        const entry = await send(false);
+        if ("time_warning" in entry) this.timeWarning = entry.time_warning;
         const shown = !isUndo
           ? label
           : entry.passings.length > 0
@@ -195,7 +248,14 @@ export class ManualEntryController {
           ...this.recent,
         ].slice(0, 8);
       } catch (e) {
-        this.error = toIpcError(e);
+        const err = toIpcError(e);
+        if (err.code === "confirmation_required" && typed) {
+          // More than 50 bibs at once: ask, then send again confirmed (or give the text back).
+          this.confirmation = { message: err.message, typed, label, send };
+          this.error = null;
+          return;
+        }
+        this.error = err;
         this.warnings = [];
         // Give the typed text back so nothing typed is lost, unless the person typed on.
         if (typed && !this.input) this.input = typed;
@@ -203,7 +263,9 @@ export class ManualEntryController {
         this.inFlight--;
       }
     });
-    this.chain = p;
+    const all = this.all;
+    this.all = Promise.all([all, p]).then(() => undefined);
+    if (!independent) this.barrier = p;
     return p;
   }
 }

@@ -13,7 +13,14 @@ let manual: ManualEntryController;
 
 async function recordingSession(): Promise<void> {
   await host.apiKeySet("test-key-123456");
-  await host.deviceBind({ serial_number: "TEST-1", model: "Timing Console", device_type: "custom", alias: null, firmware: null });
+  await host.deviceBind({
+    serial_number: "TEST-1",
+    model: "Timing Console",
+    device_type: "custom",
+    alias: null,
+    firmware: null,
+    take_over: false,
+  });
   const s = await host.sessionOpen("Test 10K");
   feed.reset(s.id);
 }
@@ -298,5 +305,137 @@ describe("sync of manual entries", () => {
     st = await host.appState();
     d = await host.sessionDetails(st.session?.id as number);
     expect(d.outbox).toMatchObject({ held: 0, pending: 0, sent: 1 });
+  });
+});
+
+describe("key press times and stamps in flight", () => {
+  /** A host whose stamps answer only when released: counts what is in flight. */
+  function holdingHost() {
+    const calls: { cmd: string; pressedAt?: number; release: () => void }[] = [];
+    const answer = (cmd: string, pressedAt?: number) =>
+      new Promise<never>((resolve) => {
+        calls.push({
+          cmd,
+          pressedAt,
+          release: () => resolve({ passings: [], warnings: [], queued: [], time_warning: null } as never),
+        });
+      });
+    const fake = {
+      manualStamp: (pressedAt: number) => answer("stamp", pressedAt),
+      manualStampQueued: (pressedAt: number) => answer("stamp_queued", pressedAt),
+      manualMark: (_bibs: string, pressedAt: number) => answer("mark", pressedAt),
+      manualAssign: () => answer("assign"),
+      manualQueue: () => answer("queue"),
+      manualUndo: () => answer("undo"),
+    };
+    return { host: fake as unknown as MockHost, calls };
+  }
+  const ticks = () => new Promise((r) => setTimeout(r, 0));
+
+  it("10 presses in 200 ms are 10 commands in flight, each with its own key press time", async () => {
+    const h = holdingHost();
+    const m = new ManualEntryController(h.host, { now: () => t });
+    m.setMode("time");
+    const pressed: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      t += 20;
+      pressed.push(t);
+      m.handleKey({ key: i % 2 === 0 ? " " : "+" });
+    }
+    await ticks();
+    expect(h.calls).toHaveLength(10); // none waited for an answer
+    expect(m.inFlight).toBe(10);
+    expect(h.calls.map((c) => c.pressedAt)).toEqual(pressed);
+    for (const c of h.calls) c.release();
+    await m.settled();
+    expect(m.inFlight).toBe(0);
+  });
+
+  it("the stamp button, Space and Enter all send the time of the key press, not of the answer", async () => {
+    manual.setMode("time");
+    const pressed = t;
+    key(" ");
+    t += 5000; // the answer comes late; the stamp keeps the press time
+    await manual.settled();
+    expect(manual.recent[0].passings[0].timestamp).toBe(new Date(pressed).toISOString());
+    const buttonAt = t;
+    void manual.stamp(); // the button: now() at the click
+    t += 3000;
+    await manual.settled();
+    expect(manual.recent[0].passings[0].timestamp).toBe(new Date(buttonAt).toISOString());
+    manual.setMode("bib");
+    manual.input = "44";
+    const enterAt = t;
+    key("Enter");
+    t += 1500;
+    await manual.settled();
+    expect(manual.recent[0].passings[0]).toMatchObject({ bib: "44", timestamp: new Date(enterAt).toISOString() });
+    expect(manual.timeWarning).toBeNull();
+  });
+
+  it("an assignment waits for the stamps keyed before it; stamps keyed after it wait for it", async () => {
+    const h = holdingHost();
+    const m = new ManualEntryController(h.host, { now: () => t });
+    m.setMode("time");
+    m.handleKey({ key: " " });
+    m.handleKey({ key: " " });
+    m.input = "7,8";
+    m.handleKey({ key: "Enter" });
+    m.handleKey({ key: " " });
+    await ticks();
+    expect(h.calls.map((c) => c.cmd)).toEqual(["stamp", "stamp"]);
+    h.calls[0].release();
+    h.calls[1].release();
+    await ticks();
+    expect(h.calls.map((c) => c.cmd)).toEqual(["stamp", "stamp", "assign"]);
+    h.calls[2].release();
+    await ticks();
+    expect(h.calls.map((c) => c.cmd)).toEqual(["stamp", "stamp", "assign", "stamp"]);
+    h.calls[3].release();
+    await m.settled();
+  });
+
+  it("a key press time the host cannot vouch for is stamped now, with the reason shown", async () => {
+    manual.setMode("time");
+    void manual.stamp(t - 10 * 60_000);
+    await manual.settled();
+    expect(manual.timeWarning).toMatch(/too old/);
+    expect(manual.recent[0].passings[0].timestamp).toBe(new Date(t).toISOString());
+    key(" ");
+    await manual.settled();
+    expect(manual.timeWarning).toBeNull();
+  });
+});
+
+describe("more than 50 bibs in one entry", () => {
+  const many = Array.from({ length: 51 }, (_, i) => String(100 + i)).join(",");
+
+  it("asks for confirmation, and records them all once confirmed", async () => {
+    typeAndEnter(many);
+    await manual.settled();
+    expect(manual.confirmation?.message).toMatch(/51 bibs/);
+    expect(manual.recent).toHaveLength(0);
+    expect(manual.error).toBeNull();
+    await manual.confirm();
+    await manual.settled();
+    expect(manual.confirmation).toBeNull();
+    expect(manual.recent[0].passings).toHaveLength(51);
+  });
+
+  it("cancel records nothing and gives the typed text back", async () => {
+    manual.setMode("queue");
+    typeAndEnter(many);
+    await manual.settled();
+    expect(manual.confirmation).not.toBeNull();
+    manual.cancelConfirmation();
+    expect(manual.input).toBe(many);
+    expect(manual.queued).toHaveLength(0);
+  });
+
+  it("50 bibs need no confirmation", async () => {
+    typeAndEnter(Array.from({ length: 50 }, (_, i) => String(200 + i)).join(","));
+    await manual.settled();
+    expect(manual.confirmation).toBeNull();
+    expect(manual.recent[0].passings).toHaveLength(50);
   });
 });

@@ -5,6 +5,7 @@
 
 import type {
   AppState,
+  CaptureStatus,
   ClockStatus,
   Device,
   Host,
@@ -71,6 +72,10 @@ export class StatusStore {
   participantsLoaded = $state(false);
   version = $state("");
   clock = $state.raw<ClockStatus | null>(null);
+  /** Capture's commit state: a set last_error is the red banner, the loudest thing on screen. */
+  capture = $state.raw<CaptureStatus>({ last_error: null, queued: 0 });
+  /** Stored settings the backend could not use at start (it took the defaults). */
+  warnings = $state.raw<string[]>([]);
   /** Largest backlog seen since the outbox was last empty (progress bar). */
   backlogPeak = $state(0);
   /** Host time minus this page's clock when the last clock event came (ms). */
@@ -103,6 +108,9 @@ export class StatusStore {
         this.session = s;
       }),
       await host.onEvent("clock", (c) => this.applyClock(c)),
+      await host.onEvent("capture", (c) => {
+        this.capture = c;
+      }),
     );
     return this.refresh(host);
   }
@@ -121,6 +129,8 @@ export class StatusStore {
     this.settings = st.settings;
     this.key = st.key;
     this.participantsLoaded = st.participants_loaded;
+    this.capture = st.capture;
+    this.warnings = st.warnings;
     this.version = st.version;
     this.ready = true;
   }

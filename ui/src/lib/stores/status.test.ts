@@ -16,7 +16,14 @@ describe("StatusStore", () => {
     expect(syncLevel(st.sync)).toBe("offline");
 
     await host.apiKeySet("key-12345678");
-    await host.deviceBind({ serial_number: "S1", model: "M", device_type: "custom", alias: null, firmware: null });
+    await host.deviceBind({
+      serial_number: "S1",
+      model: "M",
+      device_type: "custom",
+      alias: null,
+      firmware: null,
+      take_over: false,
+    });
     await host.sessionOpen("Race");
     await st.refresh(host);
     expect(st.firstRun).toBe(false);
