@@ -7,15 +7,7 @@ use std::time::Duration;
 use rufus_cloud_sim::{Sim, SimConfig};
 use timing_core::domain::SyncState;
 
-use crate::support::{Console, DRILL_LIMIT, assert_exactly_once, cloud_passings, feed_lines};
-
-async fn record(console: &Console, next: &mut u64, count: u64) {
-    let mut child = console.spawn_run(&["--exit-when-done"]);
-    let mut stdin = child.stdin.take().unwrap();
-    assert!(feed_lines(&mut stdin, next, count, 1000).await);
-    drop(stdin);
-    console.wait_exit(&mut child).await;
-}
+use crate::support::{Console, DRILL_LIMIT, assert_exactly_once, cloud_passings};
 
 /// A cloud that pages P2 by 100: a 450-passing batch whose answer was lost is reconciled over
 /// five pages, and nothing that landed is sent again.
@@ -27,9 +19,12 @@ async fn reconcile_reads_every_page_whatever_its_size() {
             .unwrap();
         let console = Console::new(&sim);
         console.ready().await;
-        let mut next = 0;
+        let bibs: Vec<String> = (1..=450).map(|b| b.to_string()).collect();
+        console.ok(&["mark", &bibs.join(","), "--yes"]).await;
+        // The whole backlog goes in one batch that lands without an answer.
         sim.push_fault("reset-after,n=1@POST /passings".parse().unwrap());
-        record(&console, &mut next, 450).await;
+        assert!(!console.output(&["sync", "--once"]).await.status.success());
+        console.drain().await;
         let cloud = cloud_passings(&console, &sim).await;
         assert_eq!(cloud.len(), 450);
         assert_exactly_once(&console, &sim).await;
