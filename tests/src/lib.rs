@@ -2,5 +2,6 @@
 //! a small W3C WebDriver client, and a desktop harness that runs the real app under Xvfb
 //! through tauri-driver.
 
+pub mod chaos;
 pub mod desktop;
 pub mod webdriver;

@@ -5,6 +5,7 @@
 // xtask talks to a person on a terminal and times its own steps; neither is product logic.
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
+mod chaos;
 mod desktop;
 mod fuzz;
 mod setup;
@@ -25,6 +26,9 @@ commands:
                          test (Rust, UI, and the real app through WebDriver)
   bench                  measure the performance figures (release build) and print one table
   screenshots [--out D]  screenshots of every screen of the real app with a live session (Xvfb)
+  chaos [--seeds N] [--seed S]
+                         seeded fault schedules (crashes, cloud faults, remote closes, take-over)
+                         against the real CLI and the simulator; checks exactly-once per seed
   fuzz                   build the decoders' fuzz targets and run each over its seed corpus
   setup                  only install the system and npm packages this project needs (idempotent)
 ";
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(rest),
         Some("screenshots") => desktop::screenshots(rest),
+        Some("chaos") => chaos::run(rest),
         Some("fuzz") => fuzz::check(),
         Some("setup") => setup::ensure_system_packages().and_then(|()| ui::install()),
         Some("-h" | "--help" | "help") | None => {

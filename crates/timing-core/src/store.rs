@@ -575,6 +575,16 @@ impl Store {
         self.update_pending("sync_attempts = sync_attempts + 1", None, ids).await
     }
 
+    /// The highest number of a session's passings the cloud holds (0: none).
+    pub async fn max_sent_num(&self, session: SessionId) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(num_passing), 0) FROM passings WHERE session_id = ? AND sync_state = 'sent'",
+        )
+        .bind(session.0)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Every pending passing of a session (stamps waiting for a bib included), in order.
     pub async fn all_pending(&self, session: SessionId) -> Result<Vec<Passing>> {
         let rows = sqlx::query(

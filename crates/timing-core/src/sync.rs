@@ -27,6 +27,10 @@ pub const DEFAULT_BATCH: usize = 500;
 /// How often the outbox counters are refreshed while a backlog drains.
 const COUNT_EVERY: Duration = Duration::from_millis(250);
 
+/// How often, while all goes well, a session's numbering is checked against the cloud (another
+/// console may have taken it over); it is also checked at start and after every failure.
+pub const NUMBERING_CHECK_EVERY: Duration = Duration::from_secs(30);
+
 /// While sync is paused for a person (a wrong key, a missing permission), how often it tries
 /// again on its own; a changed key or "retry now" tries at once.
 pub const PAUSED_RETRY: Duration = Duration::from_secs(60);
@@ -103,6 +107,8 @@ pub struct SyncEngine {
     wake: Arc<Notify>,
     /// "Retry now": cuts a backoff or a pause short (new passings do not).
     retry: Arc<Notify>,
+    /// Per session: when its numbering was last checked against the cloud (monotonic).
+    numbering_checked: Arc<std::sync::Mutex<std::collections::HashMap<SessionId, Duration>>>,
     sent_log: Arc<std::sync::Mutex<VecDeque<(Duration, u64)>>>,
     confirmed: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -135,6 +141,7 @@ impl SyncEngine {
             status,
             wake,
             retry: Arc::default(),
+            numbering_checked: Arc::default(),
             sent_log: Arc::default(),
             confirmed: Arc::default(),
         }
@@ -277,6 +284,9 @@ impl SyncEngine {
                 token
             }
         };
+        if self.numbering_due(session.id) {
+            self.guard_numbering(client, &session, &token).await?;
+        }
         let mut round = Round::default();
         let mut batch_size = self.config.batch_size.max(1);
         let mut last_count = self.clock.monotonic();
@@ -555,7 +565,73 @@ impl SyncEngine {
         Halt::Backoff(Duration::ZERO)
     }
 
+    /// Whether the session's numbers should be checked against the cloud before sending: at
+    /// the first round, after any failure (a console that was off line or dead is when another
+    /// one takes over), and every [`NUMBERING_CHECK_EVERY`] while all goes well.
+    fn numbering_due(&self, session: SessionId) -> bool {
+        let now = self.clock.monotonic();
+        let checked = self.numbering_checked.lock().unwrap_or_else(|p| p.into_inner());
+        checked.get(&session).is_none_or(|at| now.saturating_sub(*at) >= NUMBERING_CHECK_EVERY)
+    }
+
+    /// Before sending into a session, makes sure nobody else numbers into it: the cloud is asked
+    /// for every passing above the highest number this console knows landed. Normally that is
+    /// nothing. If another console took the session over (a spare laptop while this one was
+    /// dead or off line), its passings are there: ours that collide with them are renumbered
+    /// after the cloud's highest, ours found there by content are marked sent, and new passings
+    /// number after the cloud's highest.
+    async fn guard_numbering(
+        &self,
+        client: &RufusClient,
+        session: &Session,
+        token: &SessionToken,
+    ) -> Result<(), Halt> {
+        let known = self.store.max_sent_num(session.id).await.map_err(|e| self.store_failed(&e))?;
+        let first = u64::try_from(known).unwrap_or(0).saturating_add(1);
+        let cloud = client
+            .all_passings_by_range(token, first, rufus_api::MAX_NUM_PASSING_QUERY)
+            .await
+            .map_err(|e| self.cloud_failed(&e))?;
+        if let Some(cloud_max) = cloud.iter().filter_map(|p| p.num_passing).max() {
+            let ours: Vec<Passing> = self
+                .store
+                .all_pending(session.id)
+                .await
+                .map_err(|e| self.store_failed(&e))?
+                .into_iter()
+                .filter(|p| num(p) >= first && num(p) <= cloud_max)
+                .collect();
+            let verdict = Verdict::of(ours, &cloud);
+            self.store
+                .number_after(session.id, cloud_max)
+                .await
+                .map_err(|e| self.store_failed(&e))?;
+            if !verdict.landed.is_empty() {
+                let ids: Vec<PassingId> = verdict.landed.iter().map(|p| p.id).collect();
+                self.store
+                    .mark_sent(&ids, self.clock.now())
+                    .await
+                    .map_err(|e| self.store_failed(&e))?;
+            }
+            if !verdict.collided.is_empty() {
+                tracing::warn!(
+                    count = verdict.collided.len(),
+                    cloud_max,
+                    "another console numbers into this session; renumbering ours after {cloud_max}"
+                );
+                crate::rehome::renumber(&self.store, session, &verdict.collided, self.clock.now())
+                    .await
+                    .map_err(|e| self.store_failed(&e))?;
+            }
+        }
+        let now = self.clock.monotonic();
+        self.numbering_checked.lock().unwrap_or_else(|p| p.into_inner()).insert(session.id, now);
+        Ok(())
+    }
+
     fn cloud_failed(&self, error: &ApiError) -> Halt {
+        // After any failure the numbers are checked again before the next send.
+        self.numbering_checked.lock().unwrap_or_else(|p| p.into_inner()).clear();
         let message = error.to_string();
         tracing::warn!(code = error.code(), %message, "sync failed");
         self.status.send_modify(|s| {
