@@ -14,15 +14,24 @@ use timing_drills::chaos::{self, Options};
 /// One seed may take this long in all.
 const SEED_LIMIT: Duration = Duration::from_secs(150);
 
-const USAGE: &str = "usage: chaos [--seeds N] [--first S] [--seed S]... [--keep]
+const USAGE: &str = "usage: chaos [--seeds N] [--first S] [--seed S]... [--jobs J] [--keep]
   --seeds N   run N seeds (default 20), starting at --first (default 1)
   --seed S    run only seed S (repeatable)
+  --jobs J    play J seeds at once (default 1; each seed is its own world of processes)
   --keep      keep the data directories of failing seeds
   --verbose   also print the schedule and step log of passing seeds";
 
-fn parse(args: &[String]) -> Result<(Vec<u64>, bool, bool), String> {
+struct Args {
+    seeds: Vec<u64>,
+    keep: bool,
+    verbose: bool,
+    jobs: usize,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
     let (mut count, mut first, mut only, mut keep) = (20_u64, 1_u64, Vec::new(), false);
     let mut verbose = false;
+    let mut jobs = 1_u64;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| {
@@ -34,6 +43,7 @@ fn parse(args: &[String]) -> Result<(Vec<u64>, bool, bool), String> {
             "--seeds" => count = value("--seeds")?,
             "--first" => first = value("--first")?,
             "--seed" => only.push(value("--seed")?),
+            "--jobs" => jobs = value("--jobs")?.max(1),
             "--keep" => keep = true,
             "-v" | "--verbose" => verbose = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -41,12 +51,12 @@ fn parse(args: &[String]) -> Result<(Vec<u64>, bool, bool), String> {
         }
     }
     let seeds = if only.is_empty() { (first..first.saturating_add(count)).collect() } else { only };
-    Ok((seeds, keep, verbose))
+    Ok(Args { seeds, keep, verbose, jobs: usize::try_from(jobs).unwrap_or(1) })
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (seeds, keep_failed, verbose) = match parse(&args) {
+    let Args { seeds, keep: keep_failed, verbose, jobs } = match parse(&args) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
@@ -75,12 +85,36 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-    let options = Options { cli, keep_failed };
+    let options = std::sync::Arc::new(Options { cli, keep_failed });
     let (mut failed, mut checked) = (Vec::new(), 0);
+    // Seeds play `jobs` at a time; verdicts print in seed order.
+    let reports = runtime.block_on(async {
+        let mut running = tokio::task::JoinSet::new();
+        let mut done = std::collections::BTreeMap::new();
+        for &seed in &seeds {
+            while running.len() >= jobs {
+                if let Some(Ok((seed, report))) = running.join_next().await {
+                    done.insert(seed, report);
+                }
+            }
+            let options = options.clone();
+            running.spawn(async move {
+                (seed, tokio::time::timeout(SEED_LIMIT, chaos::run_seed(seed, &options)).await)
+            });
+        }
+        while let Some(joined) = running.join_next().await {
+            if let Ok((seed, report)) = joined {
+                done.insert(seed, report);
+            }
+        }
+        done
+    });
     for &seed in &seeds {
-        let report = runtime.block_on(async {
-            tokio::time::timeout(SEED_LIMIT, chaos::run_seed(seed, &options)).await
-        });
+        let Some(report) = reports.get(&seed) else {
+            println!("seed {seed}: FAILED (harness) — its task ended abnormally");
+            failed.push(seed);
+            continue;
+        };
         match report {
             Ok(report) => {
                 checked += report.checked;
