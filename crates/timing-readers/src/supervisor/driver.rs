@@ -28,6 +28,73 @@ const FETCH_CHUNK: u64 = 500;
 const ULTRA_LOG_END: u64 = u32::MAX as u64;
 /// How far past the host's clock a CloudBox rewind after reconnect reaches.
 const CLOUDBOX_REWIND_AHEAD: TimeDelta = TimeDelta::minutes(10);
+/// Numbers delivered past a hole that are remembered per numbering run; beyond this the oldest
+/// hole is given up (the reader evidently does not have those numbers).
+const HOLES_KEPT: usize = 4096;
+
+/// The numbers of one numbering run (RACE RESULT passings of a file, an Ultra log, a CloudBox
+/// session) that were delivered: every number up to `through`, and the ones in `above`, past a
+/// hole. A hole is what a cut link lost in transit (or a live gap being rewound): it stays until
+/// a rewind fills it, so a rewind after the next reconnect starts at `through + 1` — not after the
+/// highest number seen, which may have arrived live past the hole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Numbered {
+    through: u64,
+    /// The reader time of the read numbered `through` (CloudBox rewinds by time).
+    through_at: Option<DateTime<Utc>>,
+    above: BTreeMap<u64, Option<DateTime<Utc>>>,
+}
+
+impl Numbered {
+    /// Everything up to `n` is held.
+    fn through(n: u64, at: Option<DateTime<Utc>>) -> Self {
+        Numbered { through: n, through_at: at, above: BTreeMap::new() }
+    }
+
+    /// The highest number delivered.
+    fn highest(&self) -> u64 {
+        self.above.last_key_value().map_or(self.through, |(n, _)| *n).max(self.through)
+    }
+
+    /// The reader time of the highest number delivered.
+    fn highest_at(&self) -> Option<DateTime<Utc>> {
+        match self.above.last_key_value() {
+            Some((_, at)) => *at,
+            None => self.through_at,
+        }
+    }
+
+    fn contains(&self, n: u64) -> bool {
+        n <= self.through || self.above.contains_key(&n)
+    }
+
+    /// Number `n` (made at `at`) was delivered.
+    fn note(&mut self, n: u64, at: Option<DateTime<Utc>>) {
+        if n <= self.through {
+            return;
+        }
+        self.above.insert(n, at);
+        self.absorb();
+        while self.above.len() > HOLES_KEPT {
+            if let Some((first, at)) = self.above.pop_first() {
+                self.through = first;
+                self.through_at = at.or(self.through_at);
+            }
+            self.absorb();
+        }
+    }
+
+    fn absorb(&mut self) {
+        while let Some(entry) = self.above.first_entry() {
+            if *entry.key() != self.through.saturating_add(1) {
+                break;
+            }
+            let (n, at) = entry.remove_entry();
+            self.through = n;
+            self.through_at = at.or(self.through_at);
+        }
+    }
+}
 
 /// Something the supervisor should do on the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,14 +164,18 @@ pub(crate) struct Driver {
     utc_offset: chrono::FixedOffset,
 
     // What was learnt about the reader; kept across reconnects.
-    /// Ultra: highest log id per (box, internal reader).
-    ultra_logs: BTreeMap<(u8, u8), u64>,
-    /// RACE RESULT: (file, highest passing number) of the current file.
-    rr_last: Option<(Option<u32>, u64)>,
-    /// CloudBox: highest passing number and its time.
-    cloudbox_last: Option<(u64, Option<DateTime<Utc>>)>,
+    /// Ultra: the log ids delivered per (box, internal reader), of the current log.
+    ultra_logs: BTreeMap<(u8, u8), Numbered>,
+    /// RACE RESULT: the file and the passing numbers of it delivered.
+    rr_last: Option<(Option<u32>, Numbered)>,
+    /// CloudBox: the passing numbers delivered (of the current run) and the newest reader time.
+    cloudbox_last: Option<(Numbered, Option<DateTime<Utc>>)>,
     /// IPICO: latest reader-local time seen.
     ipico_last: Option<NaiveDateTime>,
+    /// IPICO Elite: a replay asked for (from this reader-local time; `None` = everything) that
+    /// has not finished yet. Live reads after a reconnect arrive past what the replay brings, so
+    /// until it finished the next reconnect replays from here, not from `ipico_last`.
+    ipico_replay: Option<Option<NaiveDateTime>>,
     /// Timy: any impulse seen (or a resume point given): its memory is worth re-sending.
     timy_seen: bool,
 
@@ -127,6 +198,7 @@ impl Driver {
             rr_last: None,
             cloudbox_last: None,
             ipico_last: None,
+            ipico_replay: None,
             timy_seen: false,
             poll_outstanding: false,
             poll_sent: None,
@@ -136,13 +208,14 @@ impl Driver {
         if let Some(resume) = &config.resume_after {
             match resume.key() {
                 Some(ReplayKey::Ultra { ultra_id, reader, log_id, .. }) => {
-                    driver.ultra_logs.insert((ultra_id, reader), log_id);
+                    driver.ultra_logs.insert((ultra_id, reader), Numbered::through(log_id, None));
                 }
                 Some(ReplayKey::RaceResult { file, passing, .. }) => {
-                    driver.rr_last = Some((file, passing));
+                    driver.rr_last = Some((file, Numbered::through(passing, None)));
                 }
                 Some(ReplayKey::CloudBox { passing_number, at }) => {
-                    driver.cloudbox_last = Some((passing_number, at.or(resume.at)));
+                    let at = at.or(resume.at);
+                    driver.cloudbox_last = Some((Numbered::through(passing_number, at), at));
                 }
                 Some(ReplayKey::Ipico { at, .. }) => driver.ipico_last = Some(at),
                 Some(ReplayKey::Timy { .. }) => driver.timy_seen = true,
@@ -161,7 +234,7 @@ impl Driver {
         match self.protocol {
             Protocol::Ultra => !self.ultra_logs.is_empty(),
             Protocol::RaceResult => self.rr_last.is_some(),
-            Protocol::CloudBox => self.cloudbox_last.is_some_and(|(_, at)| at.is_some()),
+            Protocol::CloudBox => self.cloudbox_rewind_from().is_some(),
             Protocol::Ipico => self.ipico_last.is_some(),
             Protocol::Timy => self.timy_seen,
             Protocol::R2000 | Protocol::Chafon | Protocol::Lines => false,
@@ -180,7 +253,13 @@ impl Driver {
             Protocol::Ipico => {
                 outs.push(Out::AskTime(ipico::command::get_clock(0)));
                 if let (true, Some(ports)) = (rewind, self.elite) {
-                    outs.push(Out::EliteReplay { from: self.ipico_last, ports });
+                    // A replay that did not finish covers what this one would, and more.
+                    let from = match self.ipico_replay {
+                        Some(unfinished) => unfinished.min(self.ipico_last),
+                        None => self.ipico_last,
+                    };
+                    self.ipico_replay = Some(from);
+                    outs.push(Out::EliteReplay { from, ports });
                 }
             }
             Protocol::Ultra => {
@@ -188,7 +267,9 @@ impl Driver {
                 if want_reading {
                     outs.push(Out::Send(ultra::command::start_reading()));
                 }
-                if rewind && let Some(from) = self.ultra_logs.values().min() {
+                // From the first log id not delivered: ids that arrived live past a hole (reads
+                // in transit when the link was cut) do not count.
+                if rewind && let Some(from) = self.ultra_logs.values().map(|s| s.through).min() {
                     outs.push(Out::Rewind(ultra::command::rewind_by_log(
                         from.saturating_add(1),
                         ULTRA_LOG_END.max(from.saturating_add(1)),
@@ -212,7 +293,7 @@ impl Driver {
                 if want_reading {
                     outs.push(Out::Send(cloudbox::command::start()));
                 }
-                if rewind && let Some((_, Some(at))) = self.cloudbox_last {
+                if rewind && let Some(at) = self.cloudbox_rewind_from() {
                     let from = at - TimeDelta::seconds(1);
                     outs.push(Out::Rewind(cloudbox::command::rewind(
                         from,
@@ -242,73 +323,102 @@ impl Driver {
         match &read.details {
             ReadDetails::Ultra(d) => {
                 let key = (d.ultra_id, d.reader);
-                match self.ultra_logs.get(&key).copied() {
-                    Some(last) if d.log_id > last => {
-                        if !d.is_rewind && d.log_id > last.saturating_add(1) {
+                let at = reader_utc;
+                match self.ultra_logs.get_mut(&key) {
+                    Some(seen) if d.log_id > seen.highest() => {
+                        let highest = seen.highest();
+                        if !d.is_rewind && d.log_id > highest.saturating_add(1) {
                             outs.push(Out::Rewind(ultra::command::rewind_by_log(
-                                last.saturating_add(1),
+                                highest.saturating_add(1),
                                 d.log_id - 1,
                             )));
                         }
-                        self.ultra_logs.insert(key, d.log_id);
+                        seen.note(d.log_id, at);
                     }
+                    // Delivered before (a doubled frame, a repeat): nothing to learn.
+                    Some(seen) if seen.contains(d.log_id) => {}
                     // A live read below what we saw: the reader's log started again.
-                    Some(_) if !d.is_rewind => {
-                        self.ultra_logs.insert(key, d.log_id);
-                    }
-                    Some(_) => {}
+                    Some(seen) if !d.is_rewind => *seen = Numbered::through(d.log_id, at),
+                    // A rewound read filling a hole.
+                    Some(seen) => seen.note(d.log_id, at),
                     None => {
                         if self.ultra_logs.len() < 1024 {
-                            self.ultra_logs.insert(key, d.log_id);
+                            self.ultra_logs.insert(key, Numbered::through(d.log_id, at));
                         }
                     }
                 }
             }
             ReadDetails::RaceResult(d) => {
                 let passing = d.passing_number;
-                match self.rr_last {
-                    Some((file, last)) if file == d.file_number => {
-                        if d.pushed && passing > last.saturating_add(1) && self.rr_fetch.is_none() {
-                            outs.extend(self.start_fetch(last.saturating_add(1), passing - 1));
+                let mut gap = None;
+                match &mut self.rr_last {
+                    Some((file, seen)) if *file == d.file_number => {
+                        if d.pushed && passing > seen.highest().saturating_add(1) {
+                            // From the first passing not delivered: a hole left by a cut link
+                            // is asked for again with the new gap.
+                            gap = Some((seen.through.saturating_add(1), passing - 1));
                         }
-                        if passing > last {
-                            self.rr_last = Some((file, passing));
-                        }
+                        seen.note(passing, None);
                     }
-                    Some(_) if d.pushed => {
+                    Some((file, seen)) if d.pushed => {
                         // A new passing file: fetch its start if we missed it.
-                        if passing > 1 && self.rr_fetch.is_none() {
-                            outs.extend(self.start_fetch(1, passing - 1));
+                        if passing > 1 {
+                            gap = Some((1, passing - 1));
                         }
-                        self.rr_last = Some((d.file_number, passing));
+                        *file = d.file_number;
+                        *seen = Numbered::default();
+                        seen.note(passing, None);
                     }
                     Some(_) => {}
-                    None => self.rr_last = Some((d.file_number, passing)),
+                    None => self.rr_last = Some((d.file_number, Numbered::through(passing, None))),
+                }
+                if let Some((from, to)) = gap {
+                    match &mut self.rr_fetch {
+                        // A fetch is under way: let it run on over the gap.
+                        Some(fetch) => fetch.end = fetch.end.max(to),
+                        None => outs.extend(self.start_fetch(from, to)),
+                    }
                 }
             }
             ReadDetails::CloudBox(d) => {
                 if let Some(n) = d.passing_number {
-                    match self.cloudbox_last {
-                        Some((last, last_at)) => {
+                    match &mut self.cloudbox_last {
+                        Some((seen, last_at)) => {
                             // Not earlier than the newest passing seen: of the current run (a
                             // rewind brings earlier ones, maybe of an earlier run).
-                            let newest = match (last_at, reader_utc) {
+                            let newest = match (*last_at, reader_utc) {
                                 (Some(last_at), Some(at)) => at >= last_at,
                                 _ => !read.flags.from_memory,
                             };
-                            if n > last && newest {
-                                if n > last.saturating_add(1)
-                                    && let (Some(from), Some(to)) = (last_at, reader_utc)
+                            let highest = seen.highest();
+                            if n > highest && newest {
+                                if n > highest.saturating_add(1)
+                                    && let (Some(from), Some(to)) =
+                                        (seen.highest_at().or(*last_at), reader_utc)
                                 {
                                     outs.push(Out::Rewind(cloudbox::command::rewind(from, to)));
                                 }
-                                self.cloudbox_last = Some((n, reader_utc.or(last_at)));
-                            } else if n < last && newest && !read.flags.from_memory {
+                                seen.note(n, reader_utc);
+                                *last_at = reader_utc.or(*last_at);
+                            } else if n < highest && newest && !read.flags.from_memory {
                                 // A new session or file on the box: numbering restarted.
-                                self.cloudbox_last = Some((n, reader_utc.or(last_at)));
+                                *seen = Numbered::through(n, reader_utc);
+                                *last_at = reader_utc.or(*last_at);
+                            } else if !seen.contains(n)
+                                && match (seen.through_at, reader_utc) {
+                                    (Some(through_at), Some(at)) => at >= through_at,
+                                    _ => true,
+                                }
+                            {
+                                // A rewound passing of this run, filling a hole (an earlier
+                                // run's passings with these numbers are older).
+                                seen.note(n, reader_utc);
                             }
                         }
-                        None => self.cloudbox_last = Some((n, reader_utc)),
+                        None => {
+                            self.cloudbox_last =
+                                Some((Numbered::through(n, reader_utc), reader_utc));
+                        }
                     }
                 }
             }
@@ -328,6 +438,21 @@ impl Driver {
             ReadDetails::R2000(_) | ReadDetails::Line => {}
         }
         outs
+    }
+
+    /// CloudBox: the reader time a rewind after a reconnect starts from — that of the last
+    /// passing up to which every number was delivered.
+    fn cloudbox_rewind_from(&self) -> Option<DateTime<Utc>> {
+        self.cloudbox_last.as_ref().and_then(|(seen, last_at)| seen.through_at.or(*last_at))
+    }
+
+    /// IPICO Elite: a replay from `from` ran to its end; what it covered is delivered.
+    pub(crate) fn replay_finished(&mut self, from: Option<NaiveDateTime>) {
+        if let Some(asked) = self.ipico_replay
+            && from <= asked
+        {
+            self.ipico_replay = None;
+        }
     }
 
     fn start_fetch(&mut self, from: u64, end: u64) -> Vec<Out> {
@@ -394,11 +519,12 @@ impl Driver {
                 }
                 raceresult::RaceResultControl::PassingsCount { count, file } => {
                     if let Some(why) = self.rr_count_for.take() {
-                        let from = match (why, self.rr_last) {
-                            (CountFor::Resume, Some((last_file, last)))
-                                if last_file == *file || last_file.is_none() || file.is_none() =>
+                        let from = match (why, &self.rr_last) {
+                            (CountFor::Resume, Some((last_file, seen)))
+                                if *last_file == *file || last_file.is_none() || file.is_none() =>
                             {
-                                last.saturating_add(1)
+                                // The first passing not delivered, not the highest seen.
+                                seen.through.saturating_add(1)
                             }
                             _ => 1,
                         };
@@ -538,5 +664,155 @@ impl Driver {
             },
             Protocol::R2000 | Protocol::Chafon | Protocol::Lines => Err(Unsupported),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Link;
+    use crate::{Decoded, decode_all};
+
+    fn items(protocol: Protocol, bytes: &[u8]) -> Vec<Decoded> {
+        decode_all(protocol.decoder().as_mut(), bytes)
+    }
+
+    fn rr_passing(n: u64, pushed: bool) -> TagRead {
+        let push = if pushed { "#P;" } else { "" };
+        let line = format!(
+            "{push}{n};RR{n:05};2025-06-14;09:30:{:02}.000;;5;1C;;0;1;1;0;;;;;Finish;1;1;D-50123\r\n",
+            n % 60
+        );
+        let decoded = items(Protocol::RaceResult, line.as_bytes());
+        decoded.iter().find_map(Decoded::as_read).cloned().unwrap()
+    }
+
+    fn rr_control(text: &str) -> ControlMessage {
+        let decoded = items(Protocol::RaceResult, text.as_bytes());
+        match decoded.into_iter().next().unwrap() {
+            Decoded::Control(control) => control.message,
+            other => panic!("not a control message: {other:?}"),
+        }
+    }
+
+    fn rewinds(outs: &[Out]) -> Vec<String> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Out::Rewind(bytes) => Some(String::from_utf8_lossy(bytes).trim().to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2025-06-14T09:30:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    /// #1–#10 arrived, #11 and #12 were on the wire when the link was cut, #13 arrived live on
+    /// the new link before the fetch's answer, then the link was cut again: the next reconnect
+    /// fetches from #11, not from #14.
+    #[test]
+    fn a_raceresult_hole_is_fetched_again_after_the_next_reconnect() {
+        let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
+        let mut driver = Driver::new(&config);
+        let mono = Duration::ZERO;
+        driver.on_connect(true, now());
+        for n in 1..=10 {
+            assert!(driver.on_read(&rr_passing(n, true), None, mono, true).is_empty());
+        }
+        driver.on_connect(true, now());
+        let (outs, _) = driver.on_control(&rr_control("PASSINGS;14;1\r\n"), mono, true);
+        assert_eq!(rewinds(&outs), ["11:4"]);
+        driver.on_read(&rr_passing(15, true), None, mono, true);
+        // Cut before the answer came.
+        driver.on_connect(true, now());
+        let (outs, _) = driver.on_control(&rr_control("PASSINGS;16;1\r\n"), mono, true);
+        assert_eq!(rewinds(&outs), ["11:6"], "from the first passing never delivered");
+        for n in 11..=16 {
+            driver.on_read(&rr_passing(n, false), None, mono, true);
+        }
+        driver.on_connect(true, now());
+        let (outs, _) = driver.on_control(&rr_control("PASSINGS;17;1\r\n"), mono, true);
+        assert_eq!(rewinds(&outs), ["17:1"], "the hole is filled");
+    }
+
+    /// A live gap: #1–#3, then #7 pushed: #4–#6 are fetched; cut before they came; the reconnect
+    /// fetches from #4.
+    #[test]
+    fn a_raceresult_live_gap_survives_a_cut() {
+        let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
+        let mut driver = Driver::new(&config);
+        let mono = Duration::ZERO;
+        driver.on_connect(true, now());
+        for n in 1..=3 {
+            driver.on_read(&rr_passing(n, true), None, mono, true);
+        }
+        let outs = driver.on_read(&rr_passing(7, true), None, mono, true);
+        assert_eq!(rewinds(&outs), ["4:3"]);
+        driver.on_connect(true, now());
+        let (outs, _) = driver.on_control(&rr_control("PASSINGS;8;1\r\n"), mono, true);
+        assert_eq!(rewinds(&outs), ["4:5"]);
+    }
+
+    fn ipico_read(second: u32) -> TagRead {
+        let body = format!("01058001a2b3c4020125061409301{second}00");
+        let frame = format!("aa{body}{:02x}\r\n", ipico::lrc(body.as_bytes()));
+        let decoded = items(Protocol::Ipico, frame.as_bytes());
+        decoded.iter().find_map(Decoded::as_read).cloned().unwrap()
+    }
+
+    fn replay_from(outs: &[Out]) -> Option<Option<NaiveDateTime>> {
+        outs.iter().find_map(|o| match o {
+            Out::EliteReplay { from, .. } => Some(*from),
+            _ => None,
+        })
+    }
+
+    /// An IPICO Elite replay that did not finish (the link was cut again while live reads came
+    /// in on the new link) is asked for again from where it started; once one finished, the next
+    /// replay starts from the latest read.
+    #[test]
+    fn an_unfinished_elite_replay_is_asked_for_again_from_its_start() {
+        let mut config = ReaderConfig::new(Protocol::Ipico, Link::tcp("127.0.0.1", 1));
+        config.ipico_elite = Some(EliteReplay { control_port: 2, replay_port: 3 });
+        let mut driver = Driver::new(&config);
+        let mono = Duration::ZERO;
+        let at = |read: &TagRead| match read.reader_time {
+            Some(ReaderTime::Local(at)) => Some(at),
+            _ => None,
+        };
+        assert_eq!(replay_from(&driver.on_connect(true, now())), None, "nothing seen yet");
+        let first = ipico_read(1);
+        driver.on_read(&first, None, mono, true);
+        let outs = driver.on_connect(true, now());
+        assert_eq!(replay_from(&outs), Some(at(&first)));
+        // Live reads on the new link, then a cut before the replay ended.
+        driver.on_read(&ipico_read(5), None, mono, true);
+        let outs = driver.on_connect(true, now());
+        assert_eq!(replay_from(&outs), Some(at(&first)), "from the unfinished replay's start");
+        driver.replay_finished(at(&first));
+        let later = ipico_read(7);
+        driver.on_read(&later, None, mono, true);
+        assert_eq!(replay_from(&driver.on_connect(true, now())), Some(at(&later)));
+    }
+
+    #[test]
+    fn numbered_keeps_holes_until_they_are_filled() {
+        let mut seen = Numbered::through(10, None);
+        seen.note(13, None);
+        seen.note(14, None);
+        assert_eq!((seen.through, seen.highest()), (10, 14));
+        assert!(seen.contains(9) && seen.contains(13) && !seen.contains(11));
+        seen.note(11, None);
+        assert_eq!(seen.through, 11);
+        seen.note(12, None);
+        assert_eq!((seen.through, seen.highest()), (14, 14));
+        assert!(seen.above.is_empty());
+        let mut many = Numbered::through(0, None);
+        for n in 2..(HOLES_KEPT as u64 + 10) {
+            many.note(n, None);
+        }
+        assert!(many.above.len() <= HOLES_KEPT, "bounded");
+        assert!(many.through > 0, "the oldest hole was given up");
     }
 }

@@ -250,6 +250,8 @@ struct SideStream {
     events: mpsc::Receiver<SideEvent>,
     task: JoinHandle<()>,
     decoder: ipico::IpicoDecoder,
+    /// Where the replay starts (reader-local; `None` = everything).
+    from: Option<NaiveDateTime>,
 }
 
 #[derive(Debug)]
@@ -565,24 +567,34 @@ impl ReaderSupervisor {
         event: SideEvent,
     ) -> Result<(), End> {
         let mut items = Vec::new();
-        let (at, mono) = match event {
+        let (at, mono, finished) = match event {
             SideEvent::Chunk(chunk) => {
                 if let Some(side) = session.side.as_mut() {
                     side.decoder.feed(&chunk.bytes, &mut items);
                 }
-                (chunk.at, chunk.mono)
+                (chunk.at, chunk.mono, None)
             }
             SideEvent::Done(result) => {
-                if let Some(mut side) = session.side.take() {
+                let side = session.side.take();
+                let from = side.map(|mut side| {
                     side.decoder.finish(&mut items);
-                }
-                if let Err(error) = result {
+                    side.from
+                });
+                if let Err(error) = &result {
                     self.status.last_error = Some(format!("IPICO Elite replay: {error}"));
                 }
-                (self.clock.now(), self.clock.monotonic())
+                let finished = match (result, from) {
+                    (Ok(()), Some(from)) => Some(from),
+                    _ => None,
+                };
+                (self.clock.now(), self.clock.monotonic(), finished)
             }
         };
         let outs = self.handle_decoded(items, at, mono, true).await?;
+        // Only once its reads are delivered does the replay count as done.
+        if let Some(from) = finished {
+            self.driver.replay_finished(from);
+        }
         self.perform(sink, session, outs).await?;
         self.publish();
         Ok(())
@@ -819,7 +831,7 @@ impl ReaderSupervisor {
             self.clock.clone(),
             events_tx,
         ));
-        session.side = Some(SideStream { events, task, decoder: ipico::IpicoDecoder::new() });
+        session.side = Some(SideStream { events, task, decoder: ipico::IpicoDecoder::new(), from });
     }
 }
 

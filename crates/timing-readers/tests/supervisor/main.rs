@@ -6,6 +6,7 @@
 #![allow(clippy::panic, clippy::indexing_slicing)] // and so do their helpers
 #![allow(clippy::print_stderr)] // measured reconnect times are printed for the record
 
+mod in_transit;
 mod network;
 mod numbering;
 #[cfg(unix)]
