@@ -593,6 +593,12 @@ impl SyncEngine {
             .await
             .map_err(|e| self.cloud_failed(&e))?;
         if let Some(cloud_max) = cloud.iter().filter_map(|p| p.num_passing).max() {
+            // Numbering moves past the cloud's first, so that nothing committed from now on
+            // lands in its range; then everything committed before is in `ours`.
+            self.store
+                .number_after(session.id, cloud_max)
+                .await
+                .map_err(|e| self.store_failed(&e))?;
             let ours: Vec<Passing> = self
                 .store
                 .all_pending(session.id)
@@ -602,10 +608,6 @@ impl SyncEngine {
                 .filter(|p| num(p) >= first && num(p) <= cloud_max)
                 .collect();
             let verdict = Verdict::of(ours, &cloud);
-            self.store
-                .number_after(session.id, cloud_max)
-                .await
-                .map_err(|e| self.store_failed(&e))?;
             if !verdict.landed.is_empty() {
                 let ids: Vec<PassingId> = verdict.landed.iter().map(|p| p.id).collect();
                 self.store
