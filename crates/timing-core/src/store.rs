@@ -217,12 +217,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Session> {
         let mut tx = self.write().await?;
-        let open: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
-        )
-        .bind(&deviceid.0)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let open = open_session_id(&mut tx, deviceid).await?;
         if let Some(id) = open {
             return Err(CoreError::Conflict(format!(
                 "session {id} is still open on device {deviceid}: close it first \
@@ -294,12 +289,7 @@ impl Store {
     /// Gives the sessions recorded under the stand-in device to the device just bound.
     pub async fn adopt_local_sessions(&self, local: &DeviceId, bound: &DeviceId) -> Result<()> {
         let mut tx = self.write().await?;
-        let open_on_bound: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
-        )
-        .bind(&bound.0)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let open_on_bound = open_session_id(&mut tx, bound).await?;
         if open_on_bound.is_some() {
             // The bound device already has an open session: the local one is closed locally
             // first (its passings stay pending and can be re-homed), never two open at once.
@@ -699,12 +689,7 @@ impl Store {
                 .await?
                 .ok_or_else(|| CoreError::NotFound(format!("session {id}")));
         }
-        let open: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
-        )
-        .bind(&deviceid.0)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let open = open_session_id(&mut tx, deviceid).await?;
         if let Some(id) = open {
             return Err(CoreError::Conflict(format!(
                 "session {id} is still open on device {deviceid}: close it before taking over"
@@ -886,6 +871,20 @@ impl Store {
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// The device's open (opening, active or closing) session, inside a write transaction: at most
+/// one exists (a partial unique index), since RUFUS closes a device's other active session.
+async fn open_session_id(
+    tx: &mut Transaction<'static, Sqlite>,
+    deviceid: &DeviceId,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE deviceid = ? AND state IN ('opening','active','closing')",
+    )
+    .bind(&deviceid.0)
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// Reserves `count` consecutive `num_passing` values of a session; returns the first.

@@ -7,7 +7,16 @@ use std::time::Duration;
 use rufus_cloud_sim::{Sim, SimConfig};
 use timing_core::domain::SyncState;
 
-use crate::support::{Console, DRILL_LIMIT, assert_exactly_once, cloud_passings};
+use crate::support::{Console, DRILL_LIMIT, assert_exactly_once, cloud_passings, strict_sim};
+
+/// A console whose passings #1–#3 are in the cloud.
+async fn three_sent(sim: &Sim) -> Console {
+    let console = Console::new(sim);
+    console.ready().await;
+    console.ok(&["mark", "1,2,3"]).await;
+    console.drain().await;
+    console
+}
 
 /// A cloud that pages P2 by 100: a 450-passing batch whose answer was lost is reconciled over
 /// five pages, and nothing that landed is sent again.
@@ -39,11 +48,8 @@ async fn reconcile_reads_every_page_whatever_its_size() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehoming_asks_the_old_session_first() {
     tokio::time::timeout(DRILL_LIMIT, async {
-        let sim = Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap();
-        let console = Console::new(&sim);
-        console.ready().await;
-        console.ok(&["mark", "1,2,3"]).await;
-        console.drain().await;
+        let sim = strict_sim().await;
+        let console = three_sent(&sim).await;
         // Sent: #1–#3. A correction of #2 (a carrier, #4) and three new passings (#5–#7) go in
         // one batch that lands without an answer.
         console.ok(&["correct", "2", "--bib", "22"]).await;
@@ -56,9 +62,7 @@ async fn rehoming_asks_the_old_session_first() {
         // Two passings nobody sent yet.
         console.ok(&["mark", "8,9"]).await;
 
-        let mut child = console.spawn_run(&["--exit-when-done"]);
-        drop(child.stdin.take());
-        console.wait_exit(&mut child).await;
+        console.run_until_done().await;
 
         let tokens = console.tokens().await;
         assert_eq!(tokens.len(), 2, "a new session continues");
@@ -81,19 +85,14 @@ async fn rehoming_asks_the_old_session_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rehomed_correction_still_points_at_its_passing() {
     tokio::time::timeout(DRILL_LIMIT, async {
-        let sim = Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap();
-        let console = Console::new(&sim);
-        console.ready().await;
-        console.ok(&["mark", "1,2,3"]).await;
-        console.drain().await;
+        let sim = strict_sim().await;
+        let console = three_sent(&sim).await;
         let first = console.tokens().await.into_values().next().unwrap();
         sim.pause().await;
         console.ok(&["correct", "2", "--bib", "22"]).await; // carrier #4, pending
         assert!(sim.close_session_elsewhere(&first));
         sim.resume().await.unwrap();
-        let mut child = console.spawn_run(&["--exit-when-done"]);
-        drop(child.stdin.take());
-        console.wait_exit(&mut child).await;
+        console.run_until_done().await;
 
         let tokens = console.tokens().await;
         let second = tokens.values().find(|t| **t != first).unwrap();
@@ -116,7 +115,7 @@ async fn a_rehomed_correction_still_points_at_its_passing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correction_never_races_a_batch() {
     tokio::time::timeout(DRILL_LIMIT, async {
-        let sim = Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap();
+        let sim = strict_sim().await;
         let console = Console::new(&sim);
         console.ready().await;
         console.ok(&["mark", "7"]).await;

@@ -109,6 +109,13 @@ impl Console {
         }
     }
 
+    /// `run --exit-when-done` with no input: upkeep, re-homing and sync until nothing is left.
+    pub async fn run_until_done(&self) {
+        let mut child = self.spawn_run(&["--exit-when-done"]);
+        drop(child.stdin.take());
+        self.wait_exit(&mut child).await;
+    }
+
     /// Pushes until nothing is pending (bounded).
     pub async fn drain(&self) {
         for _ in 0..50 {
