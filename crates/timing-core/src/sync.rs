@@ -284,10 +284,10 @@ impl SyncEngine {
                 token
             }
         };
-        if self.numbering_due(session.id) {
-            self.guard_numbering(client, &session, &token).await?;
-        }
         let mut round = Round::default();
+        if self.numbering_due(session.id) {
+            round.confirmed += self.guard_numbering(client, &session, &token).await?;
+        }
         let mut batch_size = self.config.batch_size.max(1);
         let mut last_count = self.clock.monotonic();
         loop {
@@ -579,13 +579,14 @@ impl SyncEngine {
     /// nothing. If another console took the session over (a spare laptop while this one was
     /// dead or off line), its passings are there: ours that collide with them are renumbered
     /// after the cloud's highest, ours found there by content are marked sent, and new passings
-    /// number after the cloud's highest.
+    /// number after the cloud's highest. Returns how many of ours it found there.
     async fn guard_numbering(
         &self,
         client: &RufusClient,
         session: &Session,
         token: &SessionToken,
-    ) -> Result<(), Halt> {
+    ) -> Result<u64, Halt> {
+        let mut landed = 0;
         let known = self.store.max_sent_num(session.id).await.map_err(|e| self.store_failed(&e))?;
         let first = u64::try_from(known).unwrap_or(0).saturating_add(1);
         let cloud = client
@@ -614,6 +615,8 @@ impl SyncEngine {
                     .mark_sent(&ids, self.clock.now())
                     .await
                     .map_err(|e| self.store_failed(&e))?;
+                landed = ids.len() as u64;
+                self.record_sent(landed);
             }
             if !verdict.collided.is_empty() {
                 tracing::warn!(
@@ -628,7 +631,7 @@ impl SyncEngine {
         }
         let now = self.clock.monotonic();
         self.numbering_checked.lock().unwrap_or_else(|p| p.into_inner()).insert(session.id, now);
-        Ok(())
+        Ok(landed)
     }
 
     fn cloud_failed(&self, error: &ApiError) -> Halt {

@@ -121,9 +121,17 @@ async fn colliding_numbers_are_found_and_renumbered() {
         chips.sort();
         chips.dedup();
         assert_eq!(chips.len(), 15, "15 different passings");
+        // Whether a passing of the first laptop was numbered 6–10 and then renumbered, or
+        // numbered after the cloud's 10 from the start, depends on when its sync looked: either
+        // way none of its live passings holds one of the spare's numbers.
         let local = first.local_passings().await;
-        let moved = local.iter().filter(|p| p.sync_state == SyncState::Moved).count();
-        assert_eq!(moved, 5, "the first laptop's colliding passings were renumbered");
+        assert!(
+            local
+                .iter()
+                .filter(|p| p.sync_state != SyncState::Moved)
+                .all(|p| !(6..=10).contains(&p.num_passing)),
+            "the first laptop kept a number the spare used"
+        );
     })
     .await
     .unwrap();
