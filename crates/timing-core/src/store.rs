@@ -529,17 +529,27 @@ impl Store {
         .await?)
     }
 
-    /// Where a source's reads stopped: its last replay key and that read's time (reader's
-    /// clock where it has one), so a restarted reader rewinds from there.
+    /// Where a source's reads stopped *in order*: the replay key (and that read's time, reader's
+    /// clock where it has one) of the last read up to which the store holds every read of the
+    /// reader's current numbering run, so a restarted reader rewinds from there
+    /// ([`ResumePoint::in_order`](timing_readers::ResumePoint::in_order)). Not simply the last
+    /// read stored: that may have arrived live past a hole the console was fetching when it
+    /// stopped. Keys without numbers (IPICO, Timy) resume after the last read stored.
     pub async fn last_replay_point(&self, source: &str) -> Result<Option<(String, DateTime<Utc>)>> {
-        let row = sqlx::query(
+        let rows = sqlx::query(
             "SELECT replay_key, COALESCE(reader_time, host_time) AS t FROM raw_reads
-             WHERE source = ? AND replay_key IS NOT NULL ORDER BY id DESC LIMIT 1",
+             WHERE source = ? AND replay_key IS NOT NULL ORDER BY id",
         )
         .bind(source)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        row.map(|r| Ok((r.try_get("replay_key")?, time_col(&r, "t")?))).transpose()
+        let mut held = Vec::with_capacity(rows.len());
+        for row in &rows {
+            held.push((row.try_get::<String, _>("replay_key")?, time_col(row, "t")?));
+        }
+        let point =
+            timing_readers::ResumePoint::in_order(held.iter().map(|(key, t)| (key.as_str(), *t)));
+        Ok(point.and_then(|p| Some((p.replay_key?, p.at?))))
     }
 
     // ------------------------------------------------------------------ outbox

@@ -232,3 +232,73 @@ async fn reads_made_while_the_link_was_down_arrive_exactly_once_even_across_a_re
     .await
     .unwrap();
 }
+
+/// The console stopped while a hole was being fetched: the store holds an Ultra's log ids 1–10
+/// and 13 (13 arrived live, 11 and 12 were on their way). On restart the reader resumes after
+/// the last id held in order (10), not after the last one stored (13): 11 and 12 arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_after_the_last_read_held_in_order() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (dir, sim) = (
+            tempfile::tempdir().unwrap(),
+            Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap(),
+        );
+        let engine = engine(&dir, &sim).await;
+        let emulator = Emulator::tcp(Protocol::Ultra, EmulatorOptions::new(engine.clock().clone()))
+            .await
+            .unwrap();
+        let station = Station::start(engine.clone()).await.unwrap();
+        station.add_reader("ultra", emulator.config()).await.unwrap();
+        wait_connected(&station, &emulator).await;
+        let mut emitted: Vec<EmittedRead> = emulator.emit_many(10, Duration::from_millis(20)).await;
+        wait_reads(&station, 10).await;
+        station.shutdown().await;
+
+        // While the console is away the reader makes 11–13; 13 is stored as if it came live.
+        emitted.extend(emulator.emit_many(3, Duration::from_millis(20)).await);
+        let station = Station::start(engine.clone()).await.unwrap();
+        let thirteen = &emitted[12];
+        let live = timing_core::domain::RawRead {
+            source: "ultra".into(),
+            protocol: "ultra".into(),
+            chip: thirteen.chip.clone(),
+            bib: None,
+            antenna: Some(1),
+            rssi: None,
+            reader_time: thirteen.reader_time_utc,
+            host_time: engine.clock().now(),
+            clock_offset_ms: Some(0),
+            raw: b"13\n".to_vec(),
+            replay_key: thirteen.replay_key.clone(),
+            repeated: false,
+        };
+        station.capture().sink().send(live).await.unwrap();
+        wait_reads(&station, 1).await;
+        let point = engine.store().last_replay_point("ultra").await.unwrap().unwrap();
+        assert_eq!(Some(&point.0), emitted[9].replay_key.as_ref(), "the last id held in order");
+
+        station.add_reader("ultra", emulator.config()).await.unwrap();
+        wait_connected(&station, &emulator).await;
+        let session = engine.recording_session().await.unwrap().unwrap();
+        let mut chips = Vec::new();
+        for _ in 0..100 {
+            let local = engine.store().passings(session, 1, 100).await.unwrap();
+            chips = local.iter().filter_map(|p| p.chip.clone()).collect::<Vec<_>>();
+            if chips.len() >= 13 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await; // let any doubled read show
+        let local = engine.store().passings(session, 1, 100).await.unwrap();
+        let chips_now: Vec<_> = local.iter().filter_map(|p| p.chip.clone()).collect();
+        assert_eq!(chips_now.len(), 13, "13 crossings, 13 passings: {chips:?}");
+        let expected: HashSet<_> = emitted.iter().map(|e| e.chip.clone()).collect();
+        assert_eq!(chips_now.into_iter().collect::<HashSet<_>>(), expected);
+        station.shutdown().await;
+        emulator.shutdown().await;
+        sim.shutdown().await;
+    })
+    .await
+    .unwrap();
+}

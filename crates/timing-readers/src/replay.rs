@@ -27,6 +27,7 @@
 //! `cloudbox:<n>` — still parse (to a key whose time is `None`); databases hold them and
 //! [`ResumePoint`]s are made from them.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -173,6 +174,65 @@ impl ResumePoint {
         self.replay_key.as_deref().and_then(|k| k.parse().ok())
     }
 
+    /// Where to resume a reader from the replay keys the engine holds for it, each with its
+    /// read's time (reader's clock where it has one), in the order they were stored: the last
+    /// read up to which every read of the reader's current numbering run is held — not the last
+    /// one stored, which may have arrived live past a hole (reads in transit when a link was
+    /// cut, a gap or rewind being fetched when the console stopped).
+    ///
+    /// Numbered keys (Ultra per box and internal reader, RACE RESULT per box, CloudBox) are split
+    /// into numbering runs (RACE RESULT by file, the others where numbers go back in time order);
+    /// the current run counts from its lowest number held when it is the only run, else from 1.
+    /// A current run whose first reads are missing resumes at the point of the run before it, so
+    /// the supervisor sees the new run from its start. Where several Ultra readers are held, the
+    /// earliest point wins. Keys without numbers (IPICO, Timy) and texts that are not keys resume
+    /// after the last read stored.
+    pub fn in_order<'a>(
+        stored: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>,
+    ) -> Option<ResumePoint> {
+        let stored: Vec<(&str, DateTime<Utc>)> = stored.into_iter().collect();
+        let &(last_text, last_at) = stored.last()?;
+        let point = |text: &str, at: DateTime<Utc>| ResumePoint {
+            replay_key: Some(text.to_string()),
+            at: Some(at),
+        };
+        let fallback = point(last_text, last_at);
+        let Ok(last) = last_text.parse::<ReplayKey>() else { return Some(fallback) };
+        // The reads of each numbering family: (family, run, number, time, text).
+        let mut families: BTreeMap<String, Vec<Numbered<'_>>> = BTreeMap::new();
+        let wanted = |key: &ReplayKey| -> Option<(String, Option<u32>, u64)> {
+            match (key, &last) {
+                (ReplayKey::Ultra { ultra_id, reader, log_id, .. }, ReplayKey::Ultra { .. }) => {
+                    Some((format!("{ultra_id}:{reader}"), None, *log_id))
+                }
+                (
+                    ReplayKey::RaceResult { box_id, file, passing },
+                    ReplayKey::RaceResult { box_id: last_box, .. },
+                ) if box_id == last_box => Some((String::new(), *file, *passing)),
+                (ReplayKey::CloudBox { passing_number, .. }, ReplayKey::CloudBox { .. }) => {
+                    Some((String::new(), None, *passing_number))
+                }
+                _ => None,
+            }
+        };
+        for &(text, at) in &stored {
+            let Ok(key) = text.parse::<ReplayKey>() else { continue };
+            if let Some((family, file, number)) = wanted(&key) {
+                families.entry(family).or_default().push(Numbered { file, number, at, text });
+            }
+        }
+        if families.is_empty() {
+            return Some(fallback);
+        }
+        let by_file = matches!(last, ReplayKey::RaceResult { .. });
+        families
+            .into_values()
+            .filter_map(|reads| in_order_of(reads, by_file))
+            .min_by_key(|read| read.number)
+            .map(|read| point(read.text, read.at))
+            .or(Some(fallback))
+    }
+
     /// The texts the point's read has: the stored one and, for a key an older version stored
     /// without its run (`cloudbox:5`, `ultra:1:1:9`), the key as this version spells it, its
     /// time taken from [`at`](Self::at) (`reader_utc_offset` for a reader-local time).
@@ -191,6 +251,59 @@ impl ResumePoint {
         texts.extend(upgraded.map(|key| key.to_string()));
         texts
     }
+}
+
+/// One held read of a numbering family.
+#[derive(Debug, Clone, Copy)]
+struct Numbered<'a> {
+    file: Option<u32>,
+    number: u64,
+    at: DateTime<Utc>,
+    text: &'a str,
+}
+
+/// The last read of `reads` (one family) held in order: see [`ResumePoint::in_order`].
+fn in_order_of(mut reads: Vec<Numbered<'_>>, by_file: bool) -> Option<Numbered<'_>> {
+    reads.sort_by(|a, b| a.text.cmp(b.text));
+    reads.dedup_by(|a, b| a.text == b.text);
+    // Runs, oldest first.
+    let mut runs: Vec<Vec<Numbered<'_>>> = Vec::new();
+    if by_file {
+        reads.sort_by_key(|r| (r.file, r.number));
+        for read in reads {
+            match runs.last_mut() {
+                Some(run) if run.last().is_some_and(|r| r.file == read.file) => run.push(read),
+                _ => runs.push(vec![read]),
+            }
+        }
+    } else {
+        reads.sort_by_key(|r| (r.at, r.number));
+        for read in reads {
+            match runs.last_mut() {
+                Some(run) if run.last().is_some_and(|r| r.number < read.number) => run.push(read),
+                _ => runs.push(vec![read]),
+            }
+        }
+        for run in &mut runs {
+            run.sort_by_key(|r| r.number);
+        }
+    }
+    while let Some(run) = runs.pop() {
+        let mut expected = if runs.is_empty() { run.first().map_or(1, |r| r.number) } else { 1 };
+        let mut through = None;
+        for read in run {
+            if read.number == expected {
+                through = Some(read);
+                expected = expected.saturating_add(1);
+            } else if read.number > expected {
+                break;
+            }
+        }
+        if through.is_some() {
+            return through;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -285,6 +398,68 @@ mod tests {
         assert_ne!(first.to_string(), next_run.to_string());
         let ultra = |at| ReplayKey::Ultra { ultra_id: 1, reader: 1, log_id: 1, at }.to_string();
         assert_ne!(ultra(at_second()), ultra(at_450()));
+    }
+
+    fn held(keys: &[String]) -> Option<String> {
+        let at = at_450().unwrap().and_utc();
+        let rows: Vec<(&str, DateTime<Utc>)> = keys
+            .iter()
+            .map(|k| {
+                let t = match k.parse::<ReplayKey>() {
+                    Ok(ReplayKey::Ultra { at: Some(t), .. }) => t.and_utc(),
+                    Ok(ReplayKey::CloudBox { at: Some(t), .. }) => t,
+                    _ => at,
+                };
+                (k.as_str(), t)
+            })
+            .collect();
+        ResumePoint::in_order(rows).and_then(|p| p.replay_key)
+    }
+
+    fn ultra(log: u64, second: u32) -> String {
+        let at = NaiveDate::from_ymd_opt(2025, 6, 14).unwrap().and_hms_opt(9, 30, second);
+        ReplayKey::Ultra { ultra_id: 1, reader: 1, log_id: log, at }.to_string()
+    }
+
+    fn rr(file: u32, passing: u64) -> String {
+        ReplayKey::RaceResult { box_id: "D-1".into(), file: Some(file), passing }.to_string()
+    }
+
+    #[test]
+    fn the_resume_point_is_the_last_read_held_in_order() {
+        assert_eq!(held(&[]), None);
+        // #13 stored live past the hole 11–12: resume after #10.
+        let mut keys: Vec<String> = (1..=10).map(|n| rr(1, n)).collect();
+        keys.push(rr(1, 13));
+        assert_eq!(held(&keys), Some(rr(1, 10)));
+        // Rewinds stored out of order fill it.
+        keys.extend([rr(1, 12), rr(1, 11)]);
+        assert_eq!(held(&keys), Some(rr(1, 13)));
+        // A new file whose #1 is missing: from the old file, so the new one is fetched whole.
+        keys.push(rr(2, 3));
+        assert_eq!(held(&keys), Some(rr(1, 13)));
+        keys.extend([rr(2, 1), rr(2, 2)]);
+        assert_eq!(held(&keys), Some(rr(2, 3)));
+        // A console that met the reader mid-file counts from the first passing it holds.
+        assert_eq!(held(&[rr(4, 500), rr(4, 501), rr(4, 503)]), Some(rr(4, 501)));
+
+        // Ultra: runs are split where log ids go back in time.
+        let mut keys: Vec<String> = (1..=8).map(|n| ultra(n, n as u32)).collect();
+        assert_eq!(held(&keys), Some(ultra(8, 8)));
+        keys.push(ultra(3, 40)); // a new log, live at 3; 1–2 were being fetched
+        assert_eq!(held(&keys), Some(ultra(8, 8)));
+        keys.extend([ultra(1, 38), ultra(2, 39)]);
+        assert_eq!(held(&keys), Some(ultra(3, 40)));
+        // CloudBox the same way.
+        let cb = |n: u64, second: u32| {
+            let at = NaiveDate::from_ymd_opt(2025, 6, 14).unwrap().and_hms_opt(9, 31, second);
+            ReplayKey::CloudBox { passing_number: n, at: at.map(|t| t.and_utc()) }.to_string()
+        };
+        assert_eq!(held(&[cb(1, 1), cb(2, 2), cb(4, 4)]), Some(cb(2, 2)));
+        // Unnumbered keys: the last one stored.
+        let ipico = "ipico:01:058001a2b3c4:20250614T093015.450:raw".to_string();
+        assert_eq!(held(&[rr(1, 1), ipico.clone()]), Some(ipico));
+        assert_eq!(held(&["nonsense".to_string()]), Some("nonsense".to_string()));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike as _, Utc};
 
-use super::reader_clock::utc_to_local;
+use super::reader_clock::{local_to_utc, utc_to_local};
 use crate::config::{EliteReplay, ReaderConfig};
 use crate::ultra::command::RewindEncoding;
 use crate::{
@@ -66,6 +66,24 @@ impl Numbered {
 
     fn contains(&self, n: u64) -> bool {
         n <= self.through || self.above.contains_key(&n)
+    }
+
+    /// Whether a read numbered `n`, made at `at` (`rewound`: from the reader's memory), is of a
+    /// new numbering run: the read this run delivered under that number had another time (the
+    /// reconnect's rewind asks for the read numbered `through` again to check exactly that), or
+    /// a live read at or below the highest number came after the newest read delivered — within
+    /// one run numbers and times grow together.
+    fn new_run(&self, n: u64, at: Option<DateTime<Utc>>, rewound: bool) -> bool {
+        let Some(at) = at else { return false };
+        let known = if n == self.through && n > 0 {
+            self.through_at
+        } else {
+            self.above.get(&n).copied().flatten()
+        };
+        if let Some(known) = known {
+            return known != at;
+        }
+        !rewound && n <= self.highest() && self.highest_at().is_some_and(|newest| at >= newest)
     }
 
     /// Number `n` (made at `at`) was delivered.
@@ -207,8 +225,10 @@ impl Driver {
         };
         if let Some(resume) = &config.resume_after {
             match resume.key() {
-                Some(ReplayKey::Ultra { ultra_id, reader, log_id, .. }) => {
-                    driver.ultra_logs.insert((ultra_id, reader), Numbered::through(log_id, None));
+                Some(ReplayKey::Ultra { ultra_id, reader, log_id, at }) => {
+                    let at =
+                        at.and_then(|at| local_to_utc(at, config.reader_utc_offset)).or(resume.at);
+                    driver.ultra_logs.insert((ultra_id, reader), Numbered::through(log_id, at));
                 }
                 Some(ReplayKey::RaceResult { file, passing, .. }) => {
                     driver.rr_last = Some((file, Numbered::through(passing, None)));
@@ -268,11 +288,15 @@ impl Driver {
                     outs.push(Out::Send(ultra::command::start_reading()));
                 }
                 // From the first log id not delivered: ids that arrived live past a hole (reads
-                // in transit when the link was cut) do not count.
+                // in transit when the link was cut) do not count. The last id delivered in order
+                // is asked for too, as a witness: if the reader started a new log meanwhile, that
+                // read comes with another time (or not at all, and the first live read is at or
+                // below it) and the new log is fetched from its start (`on_read`).
                 if rewind && let Some(from) = self.ultra_logs.values().map(|s| s.through).min() {
+                    let from = from.max(1);
                     outs.push(Out::Rewind(ultra::command::rewind_by_log(
-                        from.saturating_add(1),
-                        ULTRA_LOG_END.max(from.saturating_add(1)),
+                        from,
+                        ULTRA_LOG_END.max(from),
                     )));
                 }
             }
@@ -325,6 +349,15 @@ impl Driver {
                 let key = (d.ultra_id, d.reader);
                 let at = reader_utc;
                 match self.ultra_logs.get_mut(&key) {
+                    // A new log (the reader numbered from 1 again, maybe while the link was
+                    // down): fetched from its start.
+                    Some(seen) if seen.new_run(d.log_id, at, d.is_rewind) => {
+                        *seen = Numbered::default();
+                        seen.note(d.log_id, at);
+                        if d.log_id > 1 {
+                            outs.push(Out::Rewind(ultra::command::rewind_by_log(1, d.log_id - 1)));
+                        }
+                    }
                     Some(seen) if d.log_id > seen.highest() => {
                         let highest = seen.highest();
                         if !d.is_rewind && d.log_id > highest.saturating_add(1) {
@@ -337,8 +370,15 @@ impl Driver {
                     }
                     // Delivered before (a doubled frame, a repeat): nothing to learn.
                     Some(seen) if seen.contains(d.log_id) => {}
-                    // A live read below what we saw: the reader's log started again.
-                    Some(seen) if !d.is_rewind => *seen = Numbered::through(d.log_id, at),
+                    // A live read below what we saw: the reader's log started again (reads
+                    // without a time); what it numbered before this one is fetched.
+                    Some(seen) if !d.is_rewind => {
+                        *seen = Numbered::default();
+                        seen.note(d.log_id, at);
+                        if d.log_id > 1 {
+                            outs.push(Out::Rewind(ultra::command::rewind_by_log(1, d.log_id - 1)));
+                        }
+                    }
                     // A rewound read filling a hole.
                     Some(seen) => seen.note(d.log_id, at),
                     None => {
@@ -794,6 +834,64 @@ mod tests {
         let later = ipico_read(7);
         driver.on_read(&later, None, mono, true);
         assert_eq!(replay_from(&driver.on_connect(true, now())), Some(at(&later)));
+    }
+
+    /// An Ultra chip line: log id `log`, made `secs` after 1980 (UTC readers), live or rewound.
+    fn ultra_read(log: u64, secs: u64, rewound: bool) -> (TagRead, Option<DateTime<Utc>>) {
+        let line = format!(
+            "0,4012345,{secs},0,1,-61,{},1,1,0000000000000000,0,{log}\n",
+            u8::from(rewound)
+        );
+        let decoded = items(Protocol::Ultra, line.as_bytes());
+        let read = decoded.iter().find_map(Decoded::as_read).cloned().unwrap();
+        let at = match read.reader_time {
+            Some(ReaderTime::Local(at)) => Some(at.and_utc()),
+            _ => None,
+        };
+        (read, at)
+    }
+
+    fn ultra_driver_after_ten() -> Driver {
+        let config = ReaderConfig::new(Protocol::Ultra, Link::tcp("127.0.0.1", 1));
+        let mut driver = Driver::new(&config);
+        driver.on_connect(true, now());
+        for n in 1..=10 {
+            let (read, at) = ultra_read(n, 1_434_360_600 + n, false);
+            assert!(driver.on_read(&read, at, Duration::ZERO, true).is_empty());
+        }
+        driver
+    }
+
+    /// The reconnect asks for the last log id delivered in order as well; when it comes with
+    /// another time the reader started a new log, which is fetched from its start.
+    #[test]
+    fn an_ultra_witness_with_another_time_fetches_the_new_log_from_1() {
+        let mut driver = ultra_driver_after_ten();
+        assert_eq!(rewinds(&driver.on_connect(true, now())), ["60010\r4294967295"]);
+        let (same, at) = ultra_read(10, 1_434_360_610, true);
+        assert!(driver.on_read(&same, at, Duration::ZERO, true).is_empty(), "the same log");
+        let (other, at) = ultra_read(10, 1_434_360_900, true);
+        assert_eq!(rewinds(&driver.on_read(&other, at, Duration::ZERO, true)), ["6001\r9"]);
+        // The rest of the new log's rewind fills it; the next reconnect starts in the new log.
+        for n in 1..=9 {
+            let (read, at) = ultra_read(n, 1_434_360_890 + n, true);
+            assert!(driver.on_read(&read, at, Duration::ZERO, true).is_empty());
+        }
+        assert_eq!(rewinds(&driver.on_connect(true, now())), ["60010\r4294967295"]);
+    }
+
+    /// A new log shorter than the old one: the rewind brings nothing, the first live read is at
+    /// or below the last id delivered and later than every read delivered.
+    #[test]
+    fn an_ultra_live_read_back_in_numbers_fetches_the_new_log_from_1() {
+        let mut driver = ultra_driver_after_ten();
+        driver.on_connect(true, now());
+        let (read, at) = ultra_read(4, 1_434_360_900, false);
+        assert_eq!(rewinds(&driver.on_read(&read, at, Duration::ZERO, true)), ["6001\r3"]);
+        // A doubled frame of an old read is no new log.
+        let mut driver = ultra_driver_after_ten();
+        let (read, at) = ultra_read(7, 1_434_360_607, false);
+        assert!(driver.on_read(&read, at, Duration::ZERO, true).is_empty());
     }
 
     #[test]

@@ -204,3 +204,126 @@ async fn an_older_versions_resume_key_is_still_recognised() {
     })
     .await;
 }
+
+/// How the link goes away while the reader starts a new numbering run.
+#[derive(Debug, Clone, Copy)]
+enum Outage {
+    /// The port is gone until replugged (every read of the new run is made unlinked).
+    Unplug,
+    /// The connection is cut; the supervisor reconnects at once.
+    Drop,
+}
+
+/// 10 reads, the link goes away, the reader numbers from 1 again and makes `during` reads, the
+/// link comes back, 5 live reads: every read arrives unflagged once — the new run's start too,
+/// whether it is shorter than the old run (its numbers are all at or below the last one
+/// delivered) or longer (the reconnect's rewind by number reaches into the new run).
+async fn restart_while_unlinked(protocol: Protocol, outage: Outage, during: usize) {
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::tcp(protocol, options(&clock)).await.unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        connected(&handle).await;
+        let mut emitted = emulator.emit_many(10, Duration::from_millis(2)).await;
+        let mut got = collect(&mut reads, 10, Duration::from_secs(5)).await;
+        let connects = handle.status().borrow().counters.connects;
+        match outage {
+            Outage::Unplug => emulator.unplug().await,
+            Outage::Drop => emulator.drop_link().await,
+        }
+        // A new run's read made in the millisecond of the old run's read with its number would
+        // have the same replay key (keys carry the reader time to the millisecond).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        emulator.restart_numbering().await;
+        let made = emulator.emit_many(during, Duration::from_millis(1)).await;
+        if matches!(outage, Outage::Unplug) {
+            assert!(made.iter().all(|r| !r.live), "{protocol}: made while unplugged");
+            emulator.replug().await.unwrap();
+        }
+        emitted.extend(made);
+        wait_for(&handle, Duration::from_secs(5), "reconnected", |s| {
+            s.counters.connects > connects && s.connected_since.is_some()
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        emitted.extend(emulator.emit_many(5, Duration::from_millis(2)).await);
+        let want: BTreeSet<String> = emitted.iter().filter_map(|r| r.replay_key.clone()).collect();
+        let deadline = clock.monotonic() + Duration::from_secs(5);
+        while !want.is_subset(&keys(&got)) && clock.monotonic() < deadline {
+            got.extend(collect(&mut reads, 1, Duration::from_millis(200)).await);
+        }
+        got.extend(drain(&mut reads, Duration::from_millis(300)).await);
+        let delivered = keys(&got);
+        let missing: Vec<&String> = want.difference(&delivered).collect();
+        assert!(
+            missing.is_empty(),
+            "{protocol} {outage:?} ({during} made unlinked): never delivered {missing:?}; \
+             commands {:?}",
+            emulator.stats().await.commands
+        );
+        assert_each_once(&emitted, &got);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
+
+/// Chaos seed 53: an Ultra starts a new log while the link is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ultra_log_restarted_while_unlinked_is_fetched_from_its_start() {
+    tokio::join!(
+        restart_while_unlinked(Protocol::Ultra, Outage::Unplug, 3),
+        restart_while_unlinked(Protocol::Ultra, Outage::Unplug, 15),
+    );
+    tokio::join!(
+        restart_while_unlinked(Protocol::Ultra, Outage::Drop, 2),
+        restart_while_unlinked(Protocol::Ultra, Outage::Drop, 14),
+    );
+}
+
+/// The same for a CloudBox's new session and a RACE RESULT decoder's new file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_run_made_while_unlinked_arrives_whole() {
+    tokio::join!(
+        restart_while_unlinked(Protocol::CloudBox, Outage::Unplug, 3),
+        restart_while_unlinked(Protocol::CloudBox, Outage::Unplug, 15),
+        restart_while_unlinked(Protocol::RaceResult, Outage::Unplug, 3),
+        restart_while_unlinked(Protocol::RaceResult, Outage::Unplug, 15),
+    );
+    tokio::join!(
+        restart_while_unlinked(Protocol::CloudBox, Outage::Drop, 2),
+        restart_while_unlinked(Protocol::RaceResult, Outage::Drop, 14),
+    );
+}
+
+/// A restarted console resumes from what the engine holds: reads 1–10 and 13 of a RACE RESULT
+/// file (13 arrived live, 11 and 12 were on their way). The resume point made from those keys
+/// is #10, and the supervisor brings 11 and 12 (and 13 again, which the engine flags).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_point_with_a_hole_behind_it_brings_the_hole() {
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::tcp(Protocol::RaceResult, options(&clock)).await.unwrap();
+        let made = emulator.emit_many(15, Duration::ZERO).await;
+        let at = clock.now();
+        let mut stored: Vec<&str> =
+            made[..10].iter().filter_map(|r| r.replay_key.as_deref()).collect();
+        stored.extend(made[12].replay_key.as_deref());
+        let point = timing_readers::ResumePoint::in_order(stored.iter().map(|k| (*k, at))).unwrap();
+        assert_eq!(point.replay_key, made[9].replay_key, "after the last read held in order");
+        let mut config = emulator.config();
+        config.resume_after = Some(point);
+        let (handle, mut reads) = supervise(config, &clock);
+        let want: BTreeSet<String> =
+            made[10..].iter().filter_map(|r| r.replay_key.clone()).collect();
+        let mut got = Vec::new();
+        let deadline = clock.monotonic() + Duration::from_secs(5);
+        while !want.is_subset(&keys(&got)) && clock.monotonic() < deadline {
+            got.extend(collect(&mut reads, 1, Duration::from_millis(200)).await);
+        }
+        got.extend(drain(&mut reads, Duration::from_millis(300)).await);
+        got.retain(|r| !made[..10].iter().any(|m| m.replay_key == r.replay_key));
+        assert_each_once(&made[10..], &got);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
