@@ -62,6 +62,7 @@ pub async fn pipeline(reads: usize) -> Result<Vec<Figure>, String> {
             clock_offset_ms: None,
             replay_key: None,
             repeated: false,
+            in_order: true,
         })
         .collect();
     let total = prepared.len() as u64;

@@ -230,6 +230,14 @@ pub struct RawRead {
     /// frame): stored, flagged duplicate, never a second passing.
     #[serde(default)]
     pub repeated: bool,
+    /// Every earlier read of its reader had been delivered when this one was (no rewind or
+    /// replay still catching up): a restart resumes after the last such read.
+    #[serde(default = "in_order_default")]
+    pub in_order: bool,
+}
+
+fn in_order_default() -> bool {
+    true
 }
 
 impl RawRead {

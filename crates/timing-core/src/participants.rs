@@ -285,6 +285,7 @@ mod tests {
             clock_offset_ms: None,
             replay_key: None,
             repeated: false,
+            in_order: true,
             raw: Vec::new(),
         };
         assert_eq!(bib_for_read(&read("X", "cloudbox", Some("55")), &chips).as_deref(), Some("55"));

@@ -283,6 +283,7 @@ impl ReadSource for NamedSim {
                     clock_offset_ms: None,
                     replay_key: None,
                     repeated: false,
+                    in_order: true,
                 };
                 if sink.send(read).await.is_err() {
                     break; // the pipeline is shutting down
@@ -326,6 +327,7 @@ pub fn raw_read_from(s: StampedRead) -> RawRead {
         raw: s.read.raw,
         replay_key: s.replay_key,
         repeated: s.repeated,
+        in_order: s.in_order,
     }
 }
 
@@ -393,6 +395,7 @@ fn line_read(source: &str, read: TagRead, sink: &ReadSink) -> RawRead {
         raw: read.raw,
         replay_key: None,
         repeated: false,
+        in_order: true,
     }
 }
 

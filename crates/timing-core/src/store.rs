@@ -23,7 +23,7 @@ use crate::error::{CoreError, Result};
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "timing.db";
 
-/// Rows per multi-row INSERT (each row binds ≤ 14 values; SQLite allows 32 766).
+/// Rows per multi-row INSERT (each row binds ≤ 15 values; SQLite allows 32 766).
 const INSERT_CHUNK: usize = 500;
 
 /// A handle to the local database (cheap to clone: the pool is shared and synchronised).
@@ -371,7 +371,7 @@ impl Store {
             let base = first_raw_id + (chunk_index * INSERT_CHUNK) as i64;
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO raw_reads(id, session_id, source, protocol, chip, bib, antenna, rssi, \
-                 reader_time, host_time, clock_offset_ms, raw, duplicate, replay_key) ",
+                 reader_time, host_time, clock_offset_ms, raw, duplicate, replay_key, in_order) ",
             );
             q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
                 b.push_bind(base + i as i64)
@@ -387,7 +387,8 @@ impl Store {
                     .push_bind(r.read.clock_offset_ms)
                     .push_bind(&r.read.raw)
                     .push_bind(r.duplicate)
-                    .push_bind(&r.read.replay_key);
+                    .push_bind(&r.read.replay_key)
+                    .push_bind(r.read.in_order);
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -538,7 +539,7 @@ impl Store {
     pub async fn last_replay_point(&self, source: &str) -> Result<Option<(String, DateTime<Utc>)>> {
         let rows = sqlx::query(
             "SELECT replay_key, COALESCE(reader_time, host_time) AS t FROM raw_reads
-             WHERE source = ? AND replay_key IS NOT NULL ORDER BY id",
+             WHERE source = ? AND replay_key IS NOT NULL AND in_order = 1 ORDER BY id",
         )
         .bind(source)
         .fetch_all(&self.pool)

@@ -380,6 +380,7 @@ async fn reads_stamp_the_injected_clock_and_survive_a_restart_without_renumberin
             clock_offset_ms: None,
             replay_key: None,
             repeated: false,
+            in_order: true,
             raw: chip.as_bytes().to_vec(),
         };
         capture.sink().send(read("101")).await.unwrap();
@@ -475,6 +476,44 @@ async fn first_run_without_a_key_records_locally_and_syncs_after_binding() {
         assert_eq!(adopted.deviceid, engine.current_device().await.unwrap().deviceid);
         engine.sync().sync_once().await.unwrap();
         assert_exactly_once(&received(&sim, &token(&engine).await), 3);
+    })
+    .await
+    .unwrap();
+}
+
+/// A restart resumes a reader after the last read held *in order*: a live read that overtook an
+/// unfinished replay (IPICO Elite; its keys carry no number to see the hole by) is not one.
+#[tokio::test]
+async fn the_resume_point_skips_reads_that_overtook_a_replay() {
+    tokio::time::timeout(LIMIT, async {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(config(&dir, None), SystemClock::shared()).await.unwrap();
+        let now = engine.clock().now();
+        let read = |key: &str, in_order: bool| timing_core::store::ReadToCommit {
+            read: timing_core::domain::RawRead {
+                source: "ipico".into(),
+                protocol: "ipico".into(),
+                chip: "058001a2b3c4".into(),
+                bib: None,
+                antenna: None,
+                rssi: None,
+                reader_time: Some(now),
+                host_time: now,
+                clock_offset_ms: None,
+                raw: key.as_bytes().to_vec(),
+                replay_key: Some(key.into()),
+                repeated: false,
+                in_order,
+            },
+            session_id: None,
+            duplicate: false,
+            bib: None,
+        };
+        let held = "ipico:01:058001a2b3c4:20250614T093015.000:raw";
+        let overtook = "ipico:01:058001a2b3c5:20250614T093020.000:raw";
+        engine.store().commit_reads(&[read(held, true), read(overtook, false)], now).await.unwrap();
+        let point = engine.store().last_replay_point("ipico").await.unwrap().unwrap();
+        assert_eq!(point.0, held, "resume before the replay's hole, not after the live read");
     })
     .await
     .unwrap();

@@ -249,6 +249,21 @@ impl Driver {
         driver
     }
 
+    /// Whether a rewind or replay is still bringing reads older than the live ones: until it
+    /// is done, a live read does not mean that everything before it was delivered.
+    pub(crate) fn catching_up(&self) -> bool {
+        let gap = |n: &Numbered| !n.above.is_empty();
+        match self.protocol {
+            Protocol::Ipico => self.ipico_replay.is_some(),
+            Protocol::Ultra => self.ultra_logs.values().any(gap),
+            Protocol::RaceResult => {
+                self.rr_fetch.is_some() || self.rr_last.as_ref().is_some_and(|(_, n)| gap(n))
+            }
+            Protocol::CloudBox => self.cloudbox_last.as_ref().is_some_and(|(n, _)| gap(n)),
+            Protocol::Timy | Protocol::R2000 | Protocol::Chafon | Protocol::Lines => false,
+        }
+    }
+
     /// Whether anything was learnt that a rewind could start from.
     fn has_progress(&self) -> bool {
         match self.protocol {
@@ -822,15 +837,18 @@ mod tests {
             _ => None,
         };
         assert_eq!(replay_from(&driver.on_connect(true, now())), None, "nothing seen yet");
+        assert!(!driver.catching_up());
         let first = ipico_read(1);
         driver.on_read(&first, None, mono, true);
         let outs = driver.on_connect(true, now());
         assert_eq!(replay_from(&outs), Some(at(&first)));
+        assert!(driver.catching_up(), "live reads overtake the replay: not in order");
         // Live reads on the new link, then a cut before the replay ended.
         driver.on_read(&ipico_read(5), None, mono, true);
         let outs = driver.on_connect(true, now());
         assert_eq!(replay_from(&outs), Some(at(&first)), "from the unfinished replay's start");
         driver.replay_finished(at(&first));
+        assert!(!driver.catching_up(), "the replay brought what was owed");
         let later = ipico_read(7);
         driver.on_read(&later, None, mono, true);
         assert_eq!(replay_from(&driver.on_connect(true, now())), Some(at(&later)));

@@ -91,6 +91,10 @@ pub struct StampedRead {
     /// holds it: the resume point): a rewound or doubled read. It is delivered anyway, for the
     /// engine to store flagged duplicate; it makes no passing.
     pub repeated: bool,
+    /// Every earlier read of this reader had been delivered when this one was: no rewind or
+    /// replay was still catching up. A console that restarts resumes after the last such read
+    /// it holds (a live read that overtook an unfinished IPICO Elite replay is not one).
+    pub in_order: bool,
 }
 
 /// Why a command to a reader did not happen.
@@ -679,6 +683,7 @@ impl ReaderSupervisor {
             protocol: self.config.protocol,
             replay_key,
             repeated,
+            in_order: !self.driver.catching_up(),
         };
         // The engine applies back-pressure here; a shutdown (or a dropped handle) still ends us.
         tokio::select! {
