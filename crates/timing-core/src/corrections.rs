@@ -162,9 +162,19 @@ pub(crate) async fn apply_change(
         Change::Restore => (CorrectionKind::Restore, None, None),
     };
 
-    // In place only while the cloud cannot hold it yet: pending and never attempted.
-    let in_place = passing.sync_state == SyncState::Pending && passing.sync_attempts == 0;
+    // In place while the cloud cannot hold it: pending and never attempted, or parked (the
+    // cloud refused it, and every earlier attempt was reconciled before that refusal). A
+    // corrected parked passing goes back to the outbox: the correction may be the fix.
+    let parked = passing.sync_state == SyncState::Parked;
+    let in_place =
+        parked || (passing.sync_state == SyncState::Pending && passing.sync_attempts == 0);
     let mut carrier = None;
+    if parked {
+        sqlx::query("UPDATE passings SET sync_state = 'pending', sync_error = NULL WHERE id = ?")
+            .bind(passing_id.0)
+            .execute(&mut **tx)
+            .await?;
+    }
     if in_place {
         let (bib, timestamp, status) = match change {
             Change::SetBib(_) => (new_value.clone(), passing.timestamp, passing.status.clone()),

@@ -145,3 +145,28 @@ async fn a_session_opened_from_another_shell_is_followed_at_once() {
     .await
     .unwrap();
 }
+
+/// A correction of a passing the cloud refused is made in place (the cloud does not hold it)
+/// and puts it back in the outbox; no carrier points at a passing the cloud never took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correcting_a_parked_passing_sends_it_corrected() {
+    tokio::time::timeout(DRILL_LIMIT, async {
+        let sim = strict_sim().await;
+        let console = Console::new(&sim);
+        console.ready().await;
+        console.drain().await;
+        console.ok(&["mark", "13"]).await;
+        sim.push_fault("400,n=1@POST /passings".parse().unwrap());
+        console.drain().await;
+        assert_eq!(console.local_passings().await[0].sync_state, SyncState::Parked);
+        console.ok(&["correct", "1", "--bib", "31"]).await;
+        console.drain().await;
+        let cloud = cloud_passings(&console, &sim).await;
+        let sent: Vec<(u64, &str, Option<&str>)> =
+            cloud.iter().map(|p| (p.num_passing, p.bib.as_str(), p.status.as_deref())).collect();
+        assert_eq!(sent, vec![(1, "31", None)], "the corrected passing itself, no carrier");
+        assert_exactly_once(&console, &sim).await;
+    })
+    .await
+    .unwrap();
+}
