@@ -8,7 +8,7 @@ use std::time::Duration;
 use timing_drills::chaos::{Options, run_seed};
 
 /// The seeds every test run plays.
-const SEEDS: [u64; 6] = [1, 2, 3, 4, 5, 6];
+const SEEDS: [u64; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_chaos_seeds_keep_every_invariant() {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::{cargo, root, step};
+use crate::{cargo, root, step, target_dir};
 
 /// Builds `timing-drills`' binaries and runs `chaos` with `args`.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -18,9 +18,5 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// `target/debug/chaos`, honouring `CARGO_TARGET_DIR`.
 fn binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { root().join(dir) })
-        .unwrap_or_else(|| root().join("target"));
-    target.join("debug").join(format!("chaos{}", std::env::consts::EXE_SUFFIX))
+    target_dir().join("debug").join(format!("chaos{}", std::env::consts::EXE_SUFFIX))
 }

@@ -6,11 +6,11 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use crate::{cargo, root, setup, step, ui};
+use crate::{cargo, root, setup, step, target_dir, ui};
 
 /// The app binary with the UI embedded.
 fn app_binary() -> PathBuf {
-    root().join("target/debug/timing-console")
+    target_dir().join("debug/timing-console")
 }
 
 /// Builds the UI, then the app with the UI embedded (`custom-protocol`).
@@ -118,7 +118,7 @@ pub fn run_demo(args: &[String]) -> Result<(), String> {
 
     let demo = root().join("target/demo");
     std::fs::create_dir_all(&demo).map_err(|e| format!("cannot create {}: {e}", demo.display()))?;
-    let mut sim = Command::new(root().join("target/debug/rufus-cloud-sim"))
+    let mut sim = Command::new(target_dir().join("debug/rufus-cloud-sim"))
         .args(["--port", &port, "--state-file"])
         .arg(demo.join("cloud-state.json"))
         .args(["--key", "ror-0000000000000000de70"])
@@ -141,7 +141,7 @@ pub fn run_demo(args: &[String]) -> Result<(), String> {
 
     let data = demo.join("console");
     let cli = |args: &[&str]| -> Result<String, String> {
-        let out = Command::new(root().join("target/debug/timing-cli"))
+        let out = Command::new(target_dir().join("debug/timing-cli"))
             .arg("--data-dir")
             .arg(&data)
             .args(["--api-url", &url])
