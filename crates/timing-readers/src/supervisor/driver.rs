@@ -86,6 +86,20 @@ impl Numbered {
         !rewound && n <= self.highest() && self.highest_at().is_some_and(|newest| at >= newest)
     }
 
+    /// Whether a rewound read numbered `n`, made at `at`, is of an earlier numbering run: this
+    /// run delivered a number at or below `n` with a later time (within one run numbers and times
+    /// grow together). A rewind by time reaches all of the reader's memory, earlier runs too.
+    fn earlier_run(&self, n: u64, at: Option<DateTime<Utc>>) -> bool {
+        let Some(at) = at else { return false };
+        let above = self.above.range(..=n).next_back().and_then(|(_, known)| *known);
+        let below = match above {
+            Some(known) => Some(known),
+            None if self.through <= n && self.through > 0 => self.through_at,
+            None => None,
+        };
+        below.is_some_and(|known| at < known)
+    }
+
     /// Number `n` (made at `at`) was delivered.
     fn note(&mut self, n: u64, at: Option<DateTime<Utc>>) {
         if n <= self.through {
@@ -160,6 +174,26 @@ struct Fetch {
     end: u64,
 }
 
+/// Ultra: reads of a log that may still be owed when a new log was noticed. A rewind by log id
+/// only reaches the current log, so they are fetched by time: from the read up to which the old
+/// log was delivered in order to the first read noticed of the new log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct UltraOwed {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// The read of the new log at `to`: when the rewind by time brings it again, it ran through.
+    log_id: u64,
+}
+
+/// Ultra: the rewind by time of what an earlier log owes (whole seconds, both ends included).
+fn ultra_rewind_owed(owed: &UltraOwed, utc_offset: chrono::FixedOffset) -> Out {
+    Out::Rewind(ultra::command::rewind_by_time(
+        utc_to_local(owed.from, utc_offset),
+        utc_to_local(owed.to, utc_offset),
+        RewindEncoding::Manual,
+    ))
+}
+
 /// Whether the protocol has start / stop (reading commands, or polling).
 pub(crate) fn can_start_stop(protocol: Protocol) -> bool {
     matches!(
@@ -184,6 +218,13 @@ pub(crate) struct Driver {
     // What was learnt about the reader; kept across reconnects.
     /// Ultra: the log ids delivered per (box, internal reader), of the current log.
     ultra_logs: BTreeMap<(u8, u8), Numbered>,
+    /// Ultra: per (box, internal reader), what an earlier log still owes (asked for by time
+    /// until the rewind ran through, also after the next reconnects).
+    ultra_owed: BTreeMap<(u8, u8), UltraOwed>,
+    /// Ultra: per (box, internal reader), the connection the last read arrived on.
+    ultra_last_link: BTreeMap<(u8, u8), u64>,
+    /// Connections so far.
+    links: u64,
     /// RACE RESULT: the file and the passing numbers of it delivered.
     rr_last: Option<(Option<u32>, Numbered)>,
     /// CloudBox: the passing numbers delivered (of the current run) and the newest reader time.
@@ -213,6 +254,9 @@ impl Driver {
             elite: config.ipico_elite.filter(|_| config.protocol == Protocol::Ipico),
             utc_offset: config.reader_utc_offset,
             ultra_logs: BTreeMap::new(),
+            ultra_owed: BTreeMap::new(),
+            ultra_last_link: BTreeMap::new(),
+            links: 0,
             rr_last: None,
             cloudbox_last: None,
             ipico_last: None,
@@ -255,7 +299,7 @@ impl Driver {
         let gap = |n: &Numbered| !n.above.is_empty();
         match self.protocol {
             Protocol::Ipico => self.ipico_replay.is_some(),
-            Protocol::Ultra => self.ultra_logs.values().any(gap),
+            Protocol::Ultra => self.ultra_logs.values().any(gap) || !self.ultra_owed.is_empty(),
             Protocol::RaceResult => {
                 self.rr_fetch.is_some() || self.rr_last.as_ref().is_some_and(|(_, n)| gap(n))
             }
@@ -282,6 +326,7 @@ impl Driver {
         self.poll_sent = None;
         self.rr_count_for = None;
         self.rr_fetch = None;
+        self.links = self.links.saturating_add(1);
         let rewind = self.rewind_on_reconnect && self.has_progress();
         let mut outs = Vec::new();
         match self.protocol {
@@ -313,6 +358,13 @@ impl Driver {
                         from,
                         ULTRA_LOG_END.max(from),
                     )));
+                }
+                // What an earlier log still owes: by time, the only rewind reaching it.
+                if rewind {
+                    let offset = self.utc_offset;
+                    outs.extend(
+                        self.ultra_owed.values().map(|owed| ultra_rewind_owed(owed, offset)),
+                    );
                 }
             }
             Protocol::RaceResult => {
@@ -363,10 +415,44 @@ impl Driver {
             ReadDetails::Ultra(d) => {
                 let key = (d.ultra_id, d.reader);
                 let at = reader_utc;
+                // Whether the link was cut since this reader's last read arrived.
+                let cut = self.ultra_last_link.get(&key) != Some(&self.links);
+                if self.ultra_last_link.len() < 1024 || self.ultra_last_link.contains_key(&key) {
+                    self.ultra_last_link.insert(key, self.links);
+                }
+                // The rewind by time of what an earlier log owed brought its last read: done.
+                if d.is_rewind
+                    && at.is_some()
+                    && self
+                        .ultra_owed
+                        .get(&key)
+                        .is_some_and(|owed| owed.log_id == d.log_id && Some(owed.to) == at)
+                {
+                    self.ultra_owed.remove(&key);
+                }
                 match self.ultra_logs.get_mut(&key) {
                     // A new log (the reader numbered from 1 again, maybe while the link was
                     // down): fetched from its start.
+                    // A read of an earlier log (a rewind by time brings them): nothing to learn
+                    // about the current one.
+                    Some(seen) if d.is_rewind && seen.earlier_run(d.log_id, at) => {}
                     Some(seen) if seen.new_run(d.log_id, at, d.is_rewind) => {
+                        // The old log may still owe reads: ones past a hole, or made (or on
+                        // the wire) while the link was down since its last read arrived. Only a
+                        // rewind by time reaches them now.
+                        if (cut || !seen.above.is_empty())
+                            && let (Some(from), Some(to)) = (seen.through_at, at)
+                            && from <= to
+                        {
+                            let owed = match self.ultra_owed.get(&key) {
+                                Some(was) => {
+                                    UltraOwed { from: was.from.min(from), to, log_id: d.log_id }
+                                }
+                                None => UltraOwed { from, to, log_id: d.log_id },
+                            };
+                            self.ultra_owed.insert(key, owed);
+                            outs.push(ultra_rewind_owed(&owed, self.utc_offset));
+                        }
                         *seen = Numbered::default();
                         seen.note(d.log_id, at);
                         if d.log_id > 1 {
@@ -905,7 +991,19 @@ mod tests {
         let mut driver = ultra_driver_after_ten();
         driver.on_connect(true, now());
         let (read, at) = ultra_read(4, 1_434_360_900, false);
-        assert_eq!(rewinds(&driver.on_read(&read, at, Duration::ZERO, true)), ["6001\r3"]);
+        // The link was cut since the old log's last read: what it still owes (made while
+        // unlinked, in transit) only a rewind by time reaches.
+        assert_eq!(
+            rewinds(&driver.on_read(&read, at, Duration::ZERO, true)),
+            ["8001434360610\r1434360900", "6001\r3"]
+        );
+        assert!(driver.catching_up(), "until the rewind by time ran through");
+        // Reads of the old log that it brings teach nothing about the new one.
+        let (old, at) = ultra_read(7, 1_434_360_607, true);
+        assert!(driver.on_read(&old, at, Duration::ZERO, true).is_empty());
+        let (again, at) = ultra_read(4, 1_434_360_900, true);
+        assert!(driver.on_read(&again, at, Duration::ZERO, true).is_empty());
+        assert!(driver.ultra_owed.is_empty(), "it ran through");
         // A doubled frame of an old read is no new log.
         let mut driver = ultra_driver_after_ten();
         let (read, at) = ultra_read(7, 1_434_360_607, false);

@@ -161,3 +161,39 @@ async fn ultra_reads_in_transit_at_a_cut_are_rewound() {
         cut_again_during_the_rewind(Protocol::Ultra)
     );
 }
+
+/// Chaos seed 458: an Ultra on a slow link reboots while reads are on the wire, makes reads while
+/// it is down, comes back briefly, reboots again and starts a new log (ids from 1) while down. The
+/// reconnect's rewind by log id only reaches the new log: what the old log still owed (in transit
+/// at the first reboot, made while unlinked) must come by a rewind by time, which covers all of
+/// the reader's memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ultra_reads_owed_by_a_log_before_a_new_one_are_rewound_by_time() {
+    bounded(async {
+        let protocol = Protocol::Ultra;
+        let clock = clock();
+        let emulator = Emulator::tcp(protocol, options(&clock, protocol)).await.unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        connected(&handle).await;
+        tokio::time::sleep(LINK_DELAY).await;
+        let mut emitted = emulator.emit_many(8, EVERY).await;
+        // First reboot: the last reads are still on the slow link.
+        emulator.unplug().await;
+        emitted.extend(emulator.emit_many(5, EVERY).await);
+        emulator.replug().await.unwrap();
+        emitted.extend(emulator.emit_many(2, EVERY).await);
+        // Second reboot, and a new log while down.
+        emulator.unplug().await;
+        emitted.extend(emulator.emit_many(3, EVERY).await);
+        emulator.restart_numbering().await;
+        emitted.extend(emulator.emit_many(3, EVERY).await);
+        emulator.replug().await.unwrap();
+        emitted.extend(emulator.emit_many(10, EVERY).await);
+        assert!(emitted.iter().any(|r| !r.live), "some reads were made while unlinked");
+        let mut got = Vec::new();
+        until_all_arrived(&clock, &mut reads, &emitted, Duration::from_secs(8), &mut got).await;
+        assert_every_read_arrived(protocol, &emitted, &got);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
