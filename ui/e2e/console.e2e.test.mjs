@@ -278,12 +278,15 @@ test("take-over, >50 bibs, the capture banner, retry now and re-send parked", { 
   await manualSettled();
   // What the host recorded (the feed is a virtual list: which rows are rendered depends on
   // where it is scrolled, so the numbers are read from the host, not from the DOM).
-  const nums = await page.evaluate(() =>
-    [...(window.__mockHost?.passings?.values() ?? [])]
+  const nums = await page.evaluate(() => {
+    // `passings` is the mock host's own record, outside its control API.
+    /** @type {any} */
+    const host = window.__mockHost;
+    return [...(host?.passings?.values() ?? [])]
       .filter((p) => p.bib === "700" || p.bib === "750")
       .map((p) => `${p.bib}:${p.num_passing}`)
-      .sort(),
-  );
+      .sort();
+  });
   assert.deepEqual(nums, ["700:58", "750:108"], "numbering goes on after the cloud's 57 passings");
 
   // Capture cannot commit: the loudest thing on screen, with the reads waiting; it heals.
