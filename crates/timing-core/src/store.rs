@@ -233,9 +233,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.session(SessionId(id))
-            .await?
-            .ok_or_else(|| CoreError::NotFound(format!("session {id}")))
+        self.existing_session(SessionId(id)).await
     }
 
     /// One session.
@@ -245,6 +243,11 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// A session that must exist (one just written).
+    async fn existing_session(&self, id: SessionId) -> Result<Session> {
+        self.session(id).await?.ok_or_else(|| CoreError::NotFound(format!("session {id}")))
     }
 
     /// The open session (opening, active or closing) of a device.
@@ -695,10 +698,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            return self
-                .session(SessionId(id))
-                .await?
-                .ok_or_else(|| CoreError::NotFound(format!("session {id}")));
+            return self.existing_session(SessionId(id)).await;
         }
         let open = open_session_id(&mut tx, deviceid).await?;
         if let Some(id) = open {
@@ -718,9 +718,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.session(SessionId(id))
-            .await?
-            .ok_or_else(|| CoreError::NotFound(format!("session {id}")))
+        self.existing_session(SessionId(id)).await
     }
 
     /// Makes sure the session numbers after `cloud_max_num` (the cloud holds passings this
