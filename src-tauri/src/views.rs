@@ -27,6 +27,7 @@ pub fn reader(s: SourceView) -> ReaderView {
         protocol: s.protocol,
         state: s.state,
         last_error: s.last_error,
+        warning: s.warning,
         reads_per_sec: s.reads_per_sec,
         rate_history: s.rate_history,
         reads: i64::try_from(s.reads).unwrap_or(i64::MAX),

@@ -125,7 +125,16 @@ async fn status_line(engine: &Engine, station: Option<&Station>) -> i64 {
         let rates: Vec<String> = st
             .sources()
             .iter()
-            .map(|v| format!("{} {} {:.0}/s", v.name, v.state, v.reads_per_sec))
+            .map(|v| {
+                let warning = v.warning.as_ref().map(|w| format!(" WARNING: {w}"));
+                format!(
+                    "{} {} {:.0}/s{}",
+                    v.name,
+                    v.state,
+                    v.reads_per_sec,
+                    warning.unwrap_or_default()
+                )
+            })
             .collect();
         format!(
             "capture: {} reads, {} passings, {} duplicates{} [{}]  |  ",

@@ -40,6 +40,8 @@ pub struct SourceView {
     pub state: String,
     /// Why it ended, if it failed.
     pub last_error: Option<String>,
+    /// Reads the reader may hold that the console cannot fetch, and what to do about them.
+    pub warning: Option<String>,
     /// Reads committed from it.
     pub reads: u64,
     /// Frames the reader's decoder rejected (bad checksum, garbage…).
@@ -345,12 +347,14 @@ impl Station {
                 ),
                 _ => (state.to_owned(), failed, 0, None),
             };
+            let warning = reader.as_ref().and_then(|r| r.warning.clone());
             views.push(SourceView {
                 name: name.clone(),
                 spec: s.spec.clone(),
                 protocol: s.protocol.clone(),
                 state,
                 last_error,
+                warning,
                 reads: counters.reads,
                 rejected,
                 reads_per_sec: rate,

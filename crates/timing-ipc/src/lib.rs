@@ -95,6 +95,8 @@ pub struct ReaderView {
     pub state: String,
     /// The last error, when lost.
     pub last_error: Option<String>,
+    /// Reads the reader may hold that the console cannot fetch, and what to do about them.
+    pub warning: Option<String>,
     /// Reads per second, recent.
     pub reads_per_sec: f64,
     /// Reads per second over the last minute, one value per 5 s (for the sparkline).

@@ -44,6 +44,8 @@ pub struct ConsoleState {
     pub counts: OutboxCounts,
     /// Every raw read.
     pub raw: Vec<RawRow>,
+    /// What its `run` processes logged (warnings for the timer among it).
+    pub log: String,
 }
 
 impl ConsoleState {
@@ -66,6 +68,10 @@ pub struct ReaderReads {
     /// Per read: whether it must reach a console (reads without a replay key that were on the
     /// wire when a console died or a link was cut may be lost for good).
     pub required: Vec<bool>,
+    /// Per read: the RACE RESULT passing file it was left behind in, when no connection could
+    /// fetch it (see `Reader::left_behind`): then a console must have told the timer to
+    /// download that file from the decoder.
+    pub left_behind: Vec<Option<u32>>,
 }
 
 /// Everything the invariants look at.
@@ -432,6 +438,22 @@ pub fn every_read_kept(o: &Observed) -> Result<(), Violation> {
             *stored.entry(row.replay_key.as_deref().unwrap_or(&row.chip)).or_default() += 1;
         }
         let mut wanted: BTreeMap<String, (usize, Vec<&Emission>)> = BTreeMap::new();
+        for (e, file) in r.emitted.iter().zip(&r.left_behind) {
+            let Some(file) = file else { continue };
+            let have = stored.get(e.read.identity().as_str()).copied().unwrap_or(0);
+            if have == 0 && !o.consoles.iter().any(|c| told_to_download(&c.log, *file)) {
+                details.push(format!(
+                    "reader {} ({}): read {} was left behind in passing file {file} (the decoder \
+                     closed it before any console connected again) and no console said to \
+                     download that file [chip {} at +{} ms]",
+                    r.index,
+                    r.protocol,
+                    e.read.identity(),
+                    e.read.chip,
+                    e.at_ms
+                ));
+            }
+        }
         for (e, required) in r.emitted.iter().zip(&r.required) {
             if *required {
                 let entry = wanted.entry(e.read.identity()).or_default();
@@ -458,6 +480,21 @@ pub fn every_read_kept(o: &Observed) -> Result<(), Violation> {
         }
     }
     check("4 every read kept", details)
+}
+
+/// Whether a console's log tells the timer to download RACE RESULT passing file `file` (the
+/// supervisor's warning: "… download file 3 …", "download files 3, 4 …", "files 3 to 12 …").
+fn told_to_download(log: &str, file: u32) -> bool {
+    log.lines().filter_map(|line| line.split_once("download ")).any(|(_, advice)| {
+        let Some(files) = advice.split(" from the decoder").next() else { return false };
+        let numbers: Vec<u32> =
+            files.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+        if files.contains(" to ") {
+            matches!(numbers.as_slice(), [from, to] if (*from..=*to).contains(&file))
+        } else {
+            numbers.contains(&file)
+        }
+    })
 }
 
 fn live(live: bool) -> &'static str {

@@ -225,6 +225,7 @@ impl Console {
         let counts = store.outbox_counts(None).await.map_err(|e| err("outbox", e))?;
         store.close().await;
         let raw = raw_reads(self.dir.path()).await?;
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         Ok(ConsoleState {
             name: self.name.clone(),
             devices: devices.into_iter().map(|d| d.deviceid.to_string()).collect(),
@@ -233,6 +234,7 @@ impl Console {
             feed,
             counts,
             raw,
+            log,
         })
     }
 }
@@ -283,6 +285,25 @@ struct Reader {
     spec: String,
     port: u16,
     emitted: Arc<Mutex<Vec<Emission>>>,
+    /// At each numbering restart, in order: the connections the emulator had accepted.
+    restarts: Vec<u64>,
+}
+
+impl Reader {
+    /// RACE RESULT: the passing file of a read that no connection could fetch — made while no
+    /// console was linked, in a file the decoder closed (a numbering restart) before the next
+    /// connection. A decoder sends only its current file over the link, so only a person with
+    /// the decoder's copy of the file gets it; the console must say so.
+    fn left_behind(&self, read: &EmittedRead) -> Option<u32> {
+        if self.plan.protocol != "raceresult" || read.live {
+            return None;
+        }
+        // `raceresult:<box>:<file>:<passing>`; file n is closed by the n-th restart.
+        let key = read.replay_key.as_deref()?;
+        let file: u32 = key.rsplit(':').nth(1)?.parse().ok()?;
+        let closed_at = self.restarts.get(usize::try_from(file).ok()?.checked_sub(1)?)?;
+        (*closed_at == read.connections).then_some(file)
+    }
 }
 
 /// A chip valid for the protocol, unique per reader and read.
@@ -362,6 +383,7 @@ impl World {
                 spec,
                 port,
                 emitted: Arc::default(),
+                restarts: Vec::new(),
             });
         }
         let main = Console::new("main", &options.cli, &sim)?;
@@ -572,8 +594,9 @@ impl World {
                 }
             }
             Action::RestartNumbering { reader } => {
-                if let Some(r) = self.readers.get(reader) {
-                    r.emulator.restart_numbering().await;
+                if let Some(r) = self.readers.get_mut(reader) {
+                    let connections = r.emulator.restart_numbering().await;
+                    r.restarts.push(connections);
                 }
             }
             Action::Manual { console, entry } => {
@@ -724,16 +747,22 @@ impl World {
         Ok(())
     }
 
-    /// Waits (bounded, 12 s) until every reader is linked and sending again and the main
-    /// console holds as many reads as the emulators made, or its count has not grown for 2.5 s.
+    /// Waits (bounded, 15 s) until every reader is linked and sending again and the main
+    /// console holds as many reads as the emulators made, or its count has not grown for longer
+    /// than a reconnecting driver may wait before it asks for what it missed (an Ultra witness
+    /// that does not come) plus 2 s.
     async fn wait_reads_landed(&mut self) -> Result<(), ChaosError> {
         let main = self.consoles.first().ok_or_else(|| harness("no console"))?;
         let dir = main.dir().to_path_buf();
         let wanted: usize =
             self.readers.iter().map(|r| r.emitted.lock().map(|l| l.len()).unwrap_or(0)).sum();
         let ports: Vec<String> = self.readers.iter().map(|r| format!(":{}", r.port)).collect();
+        const POLL: Duration = Duration::from_millis(200);
+        let quiet_polls = (timing_readers::supervisor::ULTRA_WITNESS_WAIT + Duration::from_secs(2))
+            .as_millis()
+            / POLL.as_millis();
         let (mut last, mut still) = (0, 0);
-        for _ in 0..60 {
+        for _ in 0..75 {
             let mut linked = true;
             for r in &self.readers {
                 let stats = r.emulator.stats().await;
@@ -746,10 +775,10 @@ impl World {
             }
             still = if linked && got == last { still + 1 } else { 0 };
             last = got;
-            if still >= 12 {
+            if still >= quiet_polls {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(POLL).await;
         }
         tokio::time::sleep(Duration::from_millis(600)).await;
         let at = self.elapsed_ms();
@@ -779,10 +808,13 @@ impl World {
                 }
             }
             let delay = r.plan.link_delay_ms.unwrap_or(0);
+            let left_behind: Vec<Option<u32>> =
+                emitted.iter().map(|e| r.left_behind(&e.read)).collect();
             let required = emitted
                 .iter()
-                .map(|e| {
-                    r.plan.keyed()
+                .zip(&left_behind)
+                .map(|(e, left_behind)| {
+                    (r.plan.keyed() && left_behind.is_none())
                         || (e.read.live
                             && !disruptions.iter().any(|d| {
                                 e.at_ms + AT_RISK_BEFORE_MS + delay >= *d
@@ -796,6 +828,7 @@ impl World {
                 port: r.port,
                 emitted,
                 required,
+                left_behind,
             });
         }
         Ok(Observed {

@@ -432,6 +432,10 @@ state: string,
  */
 last_error: string | null, 
 /**
+ * Reads the reader may hold that the console cannot fetch, and what to do about them.
+ */
+warning: string | null, 
+/**
  * Reads per second, recent.
  */
 reads_per_sec: number, 

@@ -1616,6 +1616,7 @@ export class MockHost implements Host {
         protocol,
         state: sim ? "connected" : "connecting",
         last_error: null,
+        warning: null,
         reads_per_sec: 0,
         rate_history: Array(12).fill(0),
         reads: 0,

@@ -248,6 +248,7 @@ impl Device {
             reader_time_utc: self.protocol.carries_time().then_some(at),
             replay_key: key.map(|k| k.to_string()),
             live,
+            connections: 0,
         };
         let stored = Stored { read: read.clone(), seq, run: self.run, at };
         let frame = if live && !self.polled() { self.encode(&stored, false) } else { Vec::new() };

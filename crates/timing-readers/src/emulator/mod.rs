@@ -115,6 +115,9 @@ pub struct EmittedRead {
     /// Sent (or queued for the next poll) when it was made; false while unplugged or not reading:
     /// then only a rewind can bring it.
     pub live: bool,
+    /// Connections the reader had accepted when it made the read (see
+    /// [`EmulatorStats::connections`]).
+    pub connections: u64,
 }
 
 impl EmittedRead {
@@ -156,7 +159,7 @@ enum Control {
     DropLink(oneshot::Sender<()>),
     SendRaw(Vec<u8>, oneshot::Sender<()>),
     Stats(oneshot::Sender<EmulatorStats>),
-    RestartNumbering(oneshot::Sender<()>),
+    RestartNumbering(oneshot::Sender<u64>),
 }
 
 /// Where the emulator is reached.
@@ -302,6 +305,7 @@ impl Emulator {
             reader_time_utc: None,
             replay_key: None,
             live: false,
+            connections: 0,
         };
         self.ask(|reply| Control::Emit { chip, reply }).await.unwrap_or(fallback)
     }
@@ -352,9 +356,10 @@ impl Emulator {
     /// Ultra a new log (log ids from 1, as after a reset), RACE RESULT a new file, Timy impulse
     /// numbers from 1; IPICO, R2000, Chafon and lines number nothing and carry on. Later reads
     /// reuse the numbers of the earlier run, with new times (and new generated chips). The link
-    /// stays up and the memory keeps the earlier run.
-    pub async fn restart_numbering(&self) {
-        let _ = self.ask(Control::RestartNumbering).await;
+    /// stays up and the memory keeps the earlier run. Returns the connections accepted so far
+    /// (see [`EmulatorStats::connections`]).
+    pub async fn restart_numbering(&self) -> u64 {
+        self.ask(Control::RestartNumbering).await.unwrap_or(0)
     }
 
     /// Writes raw bytes on the link (to test the supervisor with arbitrary input).
@@ -527,7 +532,8 @@ impl Task {
             Control::Emit { chip, reply } => {
                 let now = self.clock.now();
                 let linked = self.conn.is_some();
-                let (read, frame) = lock(&self.device).make_read(now, chip, linked);
+                let (mut read, frame) = lock(&self.device).make_read(now, chip, linked);
+                read.connections = self.connections;
                 if !frame.is_empty() {
                     self.send(vec![Outgoing::Frame(frame)]).await;
                 }
@@ -555,7 +561,7 @@ impl Task {
             }
             Control::RestartNumbering(reply) => {
                 lock(&self.device).restart_numbering();
-                let _ = reply.send(());
+                let _ = reply.send(self.connections);
             }
             Control::Stats(reply) => {
                 let device = lock(&self.device);

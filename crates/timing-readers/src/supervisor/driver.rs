@@ -26,6 +26,16 @@ const POLL_RETRY: Duration = Duration::from_secs(1);
 const FETCH_CHUNK: u64 = 500;
 /// Ultra rewind-by-log upper bound when the reader's newest log id is unknown ("to the end").
 const ULTRA_LOG_END: u64 = u32::MAX as u64;
+/// How long a reconnect waits for the Ultra read it asked for again as a witness (the last log
+/// id delivered in order). When it has not come by then, the reader's current log does not hold
+/// that id: it started a new log while the link was down (and has fewer reads in it than that).
+pub const ULTRA_WITNESS_WAIT: Duration = Duration::from_secs(3);
+/// An Ultra rewind by time with no read of the new log to end at (see [`UltraOwed::until`]) is
+/// taken as done once the link stayed up this long after it was asked.
+const ULTRA_OWED_SETTLE: Duration = Duration::from_secs(10);
+/// How far past the old log's last delivered read such a rewind reaches: to the end of the
+/// reader's memory, whatever its clock says now.
+const ULTRA_OWED_OPEN: TimeDelta = TimeDelta::days(7);
 /// How far past the host's clock a CloudBox rewind after reconnect reaches.
 const CLOUDBOX_REWIND_AHEAD: TimeDelta = TimeDelta::minutes(10);
 /// Numbers delivered past a hole that are remembered per numbering run; beyond this the oldest
@@ -137,6 +147,9 @@ pub(crate) enum Out {
     AskTime(Vec<u8>),
     /// Send this request for stored reads (counted as a rewind).
     Rewind(Vec<u8>),
+    /// Tell the timer about reads the reader may hold that the protocol cannot fetch: only a
+    /// person can get them (kept in the status as its warning, and logged).
+    Warn(String),
     /// IPICO Elite: replay the reads stored from this reader-local time on, over the side ports.
     EliteReplay {
         /// Replay start (reader-local); `None` = everything.
@@ -181,8 +194,27 @@ struct Fetch {
 struct UltraOwed {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    /// The read of the new log at `to`: when the rewind by time brings it again, it ran through.
+    until: OwedUntil,
+}
+
+/// How an Ultra rewind by time of what an earlier log owes is known to have run through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OwedUntil {
+    /// It brings this read of the new log (at `to`) again: its last.
+    Read { log_id: u64 },
+    /// No read of the new log was seen (a witness that never came): the link stayed up for
+    /// [`ULTRA_OWED_SETTLE`] after it was asked at this monotonic time (`None`: not asked on
+    /// this link yet).
+    Settled { asked: Option<Duration> },
+}
+
+/// Ultra: the read a reconnect asked for again to learn whether the reader still has the same
+/// log (see [`ULTRA_WITNESS_WAIT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct UltraWitness {
     log_id: u64,
+    /// Host monotonic time it was asked for.
+    asked: Duration,
 }
 
 /// Ultra: the rewind by time of what an earlier log owes (whole seconds, both ends included).
@@ -191,6 +223,38 @@ fn ultra_rewind_owed(owed: &UltraOwed, utc_offset: chrono::FixedOffset) -> Out {
         utc_to_local(owed.from, utc_offset),
         utc_to_local(owed.to, utc_offset),
         RewindEncoding::Manual,
+    ))
+}
+
+/// Files named one by one in [`rr_file_left`]'s advice; more are given as a range.
+const FILES_NAMED: u32 = 10;
+
+/// RACE RESULT: the decoder moved on from file `old` (to `new`) before everything of `old` was
+/// delivered, or while the link was down. A decoder sends only its current file over the link
+/// (RACE RESULT knowledge base, "passing files"), so what `old` recorded after the passings
+/// delivered — and any file between `old` and `new` — can only be read from the decoder's own
+/// copy of the files.
+fn rr_file_left(old: u32, new: u32, seen: &Numbered) -> Out {
+    let holes = if seen.above.is_empty() {
+        String::new()
+    } else {
+        format!(" (and {} passing(s) past a gap)", seen.above.len())
+    };
+    let last = new.saturating_sub(1).max(old);
+    let files = match last - old {
+        0 => format!("file {old}"),
+        n if n < FILES_NAMED => {
+            let list: Vec<String> = (old..=last).map(|f| f.to_string()).collect();
+            format!("files {}", list.join(", "))
+        }
+        _ => format!("files {old} to {last}"),
+    };
+    Out::Warn(format!(
+        "the decoder started passing file {new} while file {old} was delivered only up to \
+         passing #{}{holes}: passings recorded after that while the console was away are not \
+         sent over the link; download {files} from the decoder (its web interface or a USB \
+         stick) to get them",
+        seen.through
     ))
 }
 
@@ -223,6 +287,8 @@ pub(crate) struct Driver {
     ultra_owed: BTreeMap<(u8, u8), UltraOwed>,
     /// Ultra: per (box, internal reader), the connection the last read arrived on.
     ultra_last_link: BTreeMap<(u8, u8), u64>,
+    /// Ultra: per (box, internal reader), the witness asked for on this link, not yet seen.
+    ultra_witness: BTreeMap<(u8, u8), UltraWitness>,
     /// Connections so far.
     links: u64,
     /// RACE RESULT: the file and the passing numbers of it delivered.
@@ -256,6 +322,7 @@ impl Driver {
             ultra_logs: BTreeMap::new(),
             ultra_owed: BTreeMap::new(),
             ultra_last_link: BTreeMap::new(),
+            ultra_witness: BTreeMap::new(),
             links: 0,
             rr_last: None,
             cloudbox_last: None,
@@ -321,8 +388,14 @@ impl Driver {
     }
 
     /// The link is up: the commands to send first.
-    pub(crate) fn on_connect(&mut self, want_reading: bool, now: DateTime<Utc>) -> Vec<Out> {
+    pub(crate) fn on_connect(
+        &mut self,
+        want_reading: bool,
+        now: DateTime<Utc>,
+        mono: Duration,
+    ) -> Vec<Out> {
         self.poll_outstanding = false;
+        self.ultra_witness.clear();
         self.poll_sent = None;
         self.rr_count_for = None;
         self.rr_fetch = None;
@@ -358,13 +431,22 @@ impl Driver {
                         from,
                         ULTRA_LOG_END.max(from),
                     )));
+                    for (key, seen) in &self.ultra_logs {
+                        if seen.through > 0 && seen.through_at.is_some() {
+                            let witness = UltraWitness { log_id: seen.through, asked: mono };
+                            self.ultra_witness.insert(*key, witness);
+                        }
+                    }
                 }
                 // What an earlier log still owes: by time, the only rewind reaching it.
                 if rewind {
                     let offset = self.utc_offset;
-                    outs.extend(
-                        self.ultra_owed.values().map(|owed| ultra_rewind_owed(owed, offset)),
-                    );
+                    for owed in self.ultra_owed.values_mut() {
+                        if let OwedUntil::Settled { asked } = &mut owed.until {
+                            *asked = Some(mono);
+                        }
+                        outs.push(ultra_rewind_owed(owed, offset));
+                    }
                 }
             }
             Protocol::RaceResult => {
@@ -423,12 +505,16 @@ impl Driver {
                 // The rewind by time of what an earlier log owed brought its last read: done.
                 if d.is_rewind
                     && at.is_some()
-                    && self
-                        .ultra_owed
-                        .get(&key)
-                        .is_some_and(|owed| owed.log_id == d.log_id && Some(owed.to) == at)
+                    && self.ultra_owed.get(&key).is_some_and(|owed| {
+                        owed.until == OwedUntil::Read { log_id: d.log_id } && Some(owed.to) == at
+                    })
                 {
                     self.ultra_owed.remove(&key);
+                }
+                // The witness came (with the same time: the same log; with another: a new one,
+                // noticed below).
+                if self.ultra_witness.get(&key).is_some_and(|w| w.log_id == d.log_id) {
+                    self.ultra_witness.remove(&key);
                 }
                 match self.ultra_logs.get_mut(&key) {
                     // A new log (the reader numbered from 1 again, maybe while the link was
@@ -444,17 +530,17 @@ impl Driver {
                             && let (Some(from), Some(to)) = (seen.through_at, at)
                             && from <= to
                         {
+                            let until = OwedUntil::Read { log_id: d.log_id };
                             let owed = match self.ultra_owed.get(&key) {
-                                Some(was) => {
-                                    UltraOwed { from: was.from.min(from), to, log_id: d.log_id }
-                                }
-                                None => UltraOwed { from, to, log_id: d.log_id },
+                                Some(was) => UltraOwed { from: was.from.min(from), to, until },
+                                None => UltraOwed { from, to, until },
                             };
                             self.ultra_owed.insert(key, owed);
                             outs.push(ultra_rewind_owed(&owed, self.utc_offset));
                         }
                         *seen = Numbered::default();
                         seen.note(d.log_id, at);
+                        self.ultra_witness.remove(&key);
                         if d.log_id > 1 {
                             outs.push(Out::Rewind(ultra::command::rewind_by_log(1, d.log_id - 1)));
                         }
@@ -476,6 +562,7 @@ impl Driver {
                     Some(seen) if !d.is_rewind => {
                         *seen = Numbered::default();
                         seen.note(d.log_id, at);
+                        self.ultra_witness.remove(&key);
                         if d.log_id > 1 {
                             outs.push(Out::Rewind(ultra::command::rewind_by_log(1, d.log_id - 1)));
                         }
@@ -502,9 +589,15 @@ impl Driver {
                         seen.note(passing, None);
                     }
                     Some((file, seen)) if d.pushed => {
-                        // A new passing file: fetch its start if we missed it.
+                        // A new passing file: fetch its start if we missed it. What the old
+                        // one still owed (a hole being fetched) it no longer sends.
                         if passing > 1 {
                             gap = Some((1, passing - 1));
+                        }
+                        if let (Some(old), Some(new)) = (*file, d.file_number)
+                            && !seen.above.is_empty()
+                        {
+                            outs.push(rr_file_left(old, new, seen));
                         }
                         *file = d.file_number;
                         *seen = Numbered::default();
@@ -659,6 +752,12 @@ impl Driver {
                     clock = Some(ClockReply { time: *time, whole_seconds: false });
                 }
                 raceresult::RaceResultControl::PassingsCount { count, file } => {
+                    if self.rr_count_for == Some(CountFor::Resume)
+                        && let (Some((Some(last_file), seen)), Some(file)) = (&self.rr_last, file)
+                        && last_file != file
+                    {
+                        outs.push(rr_file_left(*last_file, *file, seen));
+                    }
                     if let Some(why) = self.rr_count_for.take() {
                         let from = match (why, &self.rr_last) {
                             (CountFor::Resume, Some((last_file, seen)))
@@ -706,9 +805,49 @@ impl Driver {
         (outs, clock)
     }
 
-    /// Periodic work: polling.
+    /// Periodic work: polling; Ultra witnesses that did not come, owed rewinds that settled.
     pub(crate) fn on_tick(&mut self, mono: Duration, want_reading: bool) -> Vec<Out> {
-        self.poll_due(mono, want_reading)
+        let mut outs = self.poll_due(mono, want_reading);
+        if self.protocol == Protocol::Ultra {
+            outs.extend(self.ultra_due(mono));
+        }
+        outs
+    }
+
+    /// Ultra: a witness not seen within [`ULTRA_WITNESS_WAIT`] means the reader's current log
+    /// has fewer reads than the old one had delivered: it started a new log while the link was
+    /// down. What the old log owes (made after its last read delivered in order) is fetched by
+    /// time, to the end of the reader's memory; the new log from its start.
+    fn ultra_due(&mut self, mono: Duration) -> Vec<Out> {
+        let mut outs = Vec::new();
+        let late: Vec<(u8, u8)> = self
+            .ultra_witness
+            .iter()
+            .filter(|(_, w)| mono.saturating_sub(w.asked) >= ULTRA_WITNESS_WAIT)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in late {
+            self.ultra_witness.remove(&key);
+            let Some(seen) = self.ultra_logs.get_mut(&key) else { continue };
+            if let Some(from) = seen.through_at {
+                let owed = UltraOwed {
+                    from: self.ultra_owed.get(&key).map_or(from, |was| was.from.min(from)),
+                    to: from + ULTRA_OWED_OPEN,
+                    until: OwedUntil::Settled { asked: Some(mono) },
+                };
+                self.ultra_owed.insert(key, owed);
+                outs.push(ultra_rewind_owed(&owed, self.utc_offset));
+            }
+            *seen = Numbered::default();
+            outs.push(Out::Rewind(ultra::command::rewind_by_log(1, ULTRA_LOG_END)));
+        }
+        self.ultra_owed.retain(|_, owed| match owed.until {
+            OwedUntil::Settled { asked: Some(asked) } => {
+                mono.saturating_sub(asked) < ULTRA_OWED_SETTLE
+            }
+            _ => true,
+        });
+        outs
     }
 
     /// What to send to a link that went quiet, to see whether the reader is still there.
@@ -857,22 +996,22 @@ mod tests {
         let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
         let mut driver = Driver::new(&config);
         let mono = Duration::ZERO;
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         for n in 1..=10 {
             assert!(driver.on_read(&rr_passing(n, true), None, mono, true).is_empty());
         }
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         let (outs, _) = driver.on_control(&rr_control("PASSINGS;14;1\r\n"), mono, true);
         assert_eq!(rewinds(&outs), ["11:4"]);
         driver.on_read(&rr_passing(15, true), None, mono, true);
         // Cut before the answer came.
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         let (outs, _) = driver.on_control(&rr_control("PASSINGS;16;1\r\n"), mono, true);
         assert_eq!(rewinds(&outs), ["11:6"], "from the first passing never delivered");
         for n in 11..=16 {
             driver.on_read(&rr_passing(n, false), None, mono, true);
         }
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         let (outs, _) = driver.on_control(&rr_control("PASSINGS;17;1\r\n"), mono, true);
         assert_eq!(rewinds(&outs), ["17:1"], "the hole is filled");
     }
@@ -884,15 +1023,47 @@ mod tests {
         let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
         let mut driver = Driver::new(&config);
         let mono = Duration::ZERO;
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         for n in 1..=3 {
             driver.on_read(&rr_passing(n, true), None, mono, true);
         }
         let outs = driver.on_read(&rr_passing(7, true), None, mono, true);
         assert_eq!(rewinds(&outs), ["4:3"]);
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         let (outs, _) = driver.on_control(&rr_control("PASSINGS;8;1\r\n"), mono, true);
         assert_eq!(rewinds(&outs), ["4:5"]);
+    }
+
+    fn warnings(outs: &[Out]) -> Vec<String> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Out::Warn(why) => Some(why.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The decoder is on another file at the reconnect: the new file is fetched from #1, and
+    /// the timer is told that the old one may hold passings the link will not bring.
+    #[test]
+    fn a_raceresult_file_left_behind_while_away_is_reported() {
+        let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
+        let mut driver = Driver::new(&config);
+        let mono = Duration::ZERO;
+        driver.on_connect(true, now(), mono);
+        for n in 1..=15 {
+            driver.on_read(&rr_passing(n, true), None, mono, true);
+        }
+        driver.on_connect(true, now(), mono);
+        let (outs, _) = driver.on_control(&rr_control("PASSINGS;16;1\r\n"), mono, true);
+        assert!(warnings(&outs).is_empty(), "the same file: everything can be fetched");
+        driver.on_connect(true, now(), mono);
+        let (outs, _) = driver.on_control(&rr_control("PASSINGS;3;2\r\n"), mono, true);
+        assert_eq!(rewinds(&outs), ["1:3"]);
+        let said = warnings(&outs);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("file 1 was delivered only up to passing #15"), "{}", said[0]);
+        assert!(said[0].contains("download file 1"), "{}", said[0]);
     }
 
     fn ipico_read(second: u32) -> TagRead {
@@ -922,22 +1093,26 @@ mod tests {
             Some(ReaderTime::Local(at)) => Some(at),
             _ => None,
         };
-        assert_eq!(replay_from(&driver.on_connect(true, now())), None, "nothing seen yet");
+        assert_eq!(
+            replay_from(&driver.on_connect(true, now(), Duration::ZERO)),
+            None,
+            "nothing seen yet"
+        );
         assert!(!driver.catching_up());
         let first = ipico_read(1);
         driver.on_read(&first, None, mono, true);
-        let outs = driver.on_connect(true, now());
+        let outs = driver.on_connect(true, now(), Duration::ZERO);
         assert_eq!(replay_from(&outs), Some(at(&first)));
         assert!(driver.catching_up(), "live reads overtake the replay: not in order");
         // Live reads on the new link, then a cut before the replay ended.
         driver.on_read(&ipico_read(5), None, mono, true);
-        let outs = driver.on_connect(true, now());
+        let outs = driver.on_connect(true, now(), Duration::ZERO);
         assert_eq!(replay_from(&outs), Some(at(&first)), "from the unfinished replay's start");
         driver.replay_finished(at(&first));
         assert!(!driver.catching_up(), "the replay brought what was owed");
         let later = ipico_read(7);
         driver.on_read(&later, None, mono, true);
-        assert_eq!(replay_from(&driver.on_connect(true, now())), Some(at(&later)));
+        assert_eq!(replay_from(&driver.on_connect(true, now(), Duration::ZERO)), Some(at(&later)));
     }
 
     /// An Ultra chip line: log id `log`, made `secs` after 1980 (UTC readers), live or rewound.
@@ -958,7 +1133,7 @@ mod tests {
     fn ultra_driver_after_ten() -> Driver {
         let config = ReaderConfig::new(Protocol::Ultra, Link::tcp("127.0.0.1", 1));
         let mut driver = Driver::new(&config);
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         for n in 1..=10 {
             let (read, at) = ultra_read(n, 1_434_360_600 + n, false);
             assert!(driver.on_read(&read, at, Duration::ZERO, true).is_empty());
@@ -971,7 +1146,7 @@ mod tests {
     #[test]
     fn an_ultra_witness_with_another_time_fetches_the_new_log_from_1() {
         let mut driver = ultra_driver_after_ten();
-        assert_eq!(rewinds(&driver.on_connect(true, now())), ["60010\r4294967295"]);
+        assert_eq!(rewinds(&driver.on_connect(true, now(), Duration::ZERO)), ["60010\r4294967295"]);
         let (same, at) = ultra_read(10, 1_434_360_610, true);
         assert!(driver.on_read(&same, at, Duration::ZERO, true).is_empty(), "the same log");
         let (other, at) = ultra_read(10, 1_434_360_900, true);
@@ -981,7 +1156,7 @@ mod tests {
             let (read, at) = ultra_read(n, 1_434_360_890 + n, true);
             assert!(driver.on_read(&read, at, Duration::ZERO, true).is_empty());
         }
-        assert_eq!(rewinds(&driver.on_connect(true, now())), ["60010\r4294967295"]);
+        assert_eq!(rewinds(&driver.on_connect(true, now(), Duration::ZERO)), ["60010\r4294967295"]);
     }
 
     /// A new log shorter than the old one: the rewind brings nothing, the first live read is at
@@ -989,7 +1164,7 @@ mod tests {
     #[test]
     fn an_ultra_live_read_back_in_numbers_fetches_the_new_log_from_1() {
         let mut driver = ultra_driver_after_ten();
-        driver.on_connect(true, now());
+        driver.on_connect(true, now(), Duration::ZERO);
         let (read, at) = ultra_read(4, 1_434_360_900, false);
         // The link was cut since the old log's last read: what it still owes (made while
         // unlinked, in transit) only a rewind by time reaches.
@@ -1008,6 +1183,49 @@ mod tests {
         let mut driver = ultra_driver_after_ten();
         let (read, at) = ultra_read(7, 1_434_360_607, false);
         assert!(driver.on_read(&read, at, Duration::ZERO, true).is_empty());
+    }
+
+    /// The reader started a new log while the link was down and has made fewer reads in it than
+    /// the old log delivered (or none at all, so no live read shows it): the witness never
+    /// comes. After the wait, the rest of the old log is fetched by time and the new log from
+    /// its start; the rewind by time counts as done once the link stayed up long enough.
+    #[test]
+    fn an_ultra_witness_that_never_comes_fetches_the_old_log_by_time() {
+        let mut driver = ultra_driver_after_ten();
+        let connected = Duration::from_secs(100);
+        assert_eq!(rewinds(&driver.on_connect(true, now(), connected)), ["60010\r4294967295"]);
+        let early = connected + ULTRA_WITNESS_WAIT - Duration::from_millis(1);
+        assert!(driver.on_tick(early, true).is_empty(), "still waiting for the witness");
+        let late = connected + ULTRA_WITNESS_WAIT;
+        let from = 1_434_360_610;
+        let to = from + ULTRA_OWED_OPEN.num_seconds();
+        assert_eq!(
+            rewinds(&driver.on_tick(late, true)),
+            [format!("800{from}\r{to}"), "6001\r4294967295".to_owned()]
+        );
+        assert!(driver.catching_up(), "until the rewind by time settled");
+        assert!(driver.on_tick(late + Duration::from_secs(1), true).is_empty(), "asked once");
+        // Cut before it settled: the next link asks again.
+        let again = late + Duration::from_secs(5);
+        assert_eq!(
+            rewinds(&driver.on_connect(true, now(), again)),
+            ["6001\r4294967295".to_owned(), format!("800{from}\r{to}")],
+            "the new log from its start (nothing of it delivered yet), the old one's rest again"
+        );
+        assert!(
+            driver.on_tick(again + ULTRA_OWED_SETTLE - Duration::from_millis(1), true).is_empty()
+        );
+        assert!(driver.catching_up());
+        driver.on_tick(again + ULTRA_OWED_SETTLE, true);
+        assert!(!driver.catching_up(), "settled");
+
+        // The witness that does come (same time) ends the wait: nothing more is asked.
+        let mut driver = ultra_driver_after_ten();
+        driver.on_connect(true, now(), connected);
+        let (same, at) = ultra_read(10, 1_434_360_610, true);
+        assert!(driver.on_read(&same, at, connected, true).is_empty());
+        assert!(driver.on_tick(late, true).is_empty(), "the same log: no rewind by time");
+        assert!(!driver.catching_up());
     }
 
     #[test]

@@ -40,6 +40,7 @@ use crate::clock::SharedClock;
 use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{self, ByteSink, ByteSource, Chunk, Connection, TransportError};
 use crate::{Decoded, Decoder, Protocol, TagRead, ipico};
+pub use driver::ULTRA_WITNESS_WAIT;
 use driver::{Driver, Out, Unsupported};
 use reader_clock::ReaderClock;
 use status::{DeliveredKeys, FrameLog, RateMeter};
@@ -480,7 +481,8 @@ impl ReaderSupervisor {
         self.status.counters.connects += 1;
         self.set_state(ReaderState::Connected);
 
-        let opening = self.driver.on_connect(self.want_reading, self.clock.now());
+        let opening =
+            self.driver.on_connect(self.want_reading, self.clock.now(), self.clock.monotonic());
         let end = match self.perform(&mut sink, &mut session, opening).await {
             Ok(()) => self.session_loop(&mut source, &mut sink, &mut session).await,
             Err(end) => end,
@@ -800,6 +802,10 @@ impl ReaderSupervisor {
                     self.send(sink, &bytes).await?;
                 }
                 Out::EliteReplay { from, ports } => self.start_elite_replay(session, from, ports),
+                Out::Warn(why) => {
+                    tracing::warn!(source = %self.source, "{why}");
+                    self.status.warning = Some(why);
+                }
             }
         }
         Ok(())

@@ -91,6 +91,9 @@ pub struct ReaderStatus {
     pub state: ReaderState,
     /// What went wrong last (kept after recovery, for people).
     pub last_error: Option<String>,
+    /// Reads the reader may hold that the console cannot fetch itself, and what the timer can
+    /// do about them (kept for the supervisor's lifetime; the newest one).
+    pub warning: Option<String>,
     /// Totals.
     pub counters: Counters,
     /// Reads delivered per second over the last [`RATE_WINDOW`] (injected monotonic clock).
@@ -116,6 +119,7 @@ impl ReaderStatus {
             protocol,
             state: ReaderState::Connecting,
             last_error: None,
+            warning: None,
             counters: Counters::default(),
             reads_per_sec: 0.0,
             last_read: None,

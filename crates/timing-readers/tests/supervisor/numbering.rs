@@ -327,3 +327,70 @@ async fn a_resume_point_with_a_hole_behind_it_brings_the_hole() {
     })
     .await;
 }
+
+/// Chaos seed 458: an Ultra makes reads while unplugged, then starts a new log and reads
+/// nothing more. No read shows the new log and the reconnect's witness (the last log id
+/// delivered) never comes; after the wait the old log's rest is fetched by time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ultra_reads_made_before_an_empty_new_log_still_arrive() {
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::tcp(Protocol::Ultra, options(&clock)).await.unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        connected(&handle).await;
+        let mut emitted = emulator.emit_many(10, Duration::from_millis(2)).await;
+        let mut got = collect(&mut reads, 10, Duration::from_secs(5)).await;
+        emulator.unplug().await;
+        let away = emulator.emit_many(4, Duration::from_millis(2)).await;
+        assert!(away.iter().all(|r| !r.live), "made while unplugged");
+        emitted.extend(away);
+        emulator.restart_numbering().await;
+        emulator.replug().await.unwrap();
+        let want: BTreeSet<String> = emitted.iter().filter_map(|r| r.replay_key.clone()).collect();
+        let deadline = clock.monotonic() + timing_readers::supervisor::ULTRA_WITNESS_WAIT * 3;
+        while !want.is_subset(&keys(&got)) && clock.monotonic() < deadline {
+            got.extend(collect(&mut reads, 1, Duration::from_millis(200)).await);
+        }
+        let delivered = keys(&got);
+        let missing: Vec<&String> = want.difference(&delivered).collect();
+        assert!(missing.is_empty(), "never delivered {missing:?}");
+        assert_each_once(&emitted, &got);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
+
+/// A RACE RESULT decoder that closes its file while the console is away keeps that file's
+/// last passings to itself (a decoder sends only its current file): the new file arrives
+/// whole, and the reader's status tells the timer which file to download from the decoder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raceresult_file_closed_while_away_is_reported_for_download() {
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::tcp(Protocol::RaceResult, options(&clock)).await.unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        connected(&handle).await;
+        emulator.emit_many(5, Duration::from_millis(2)).await;
+        let mut got = collect(&mut reads, 5, Duration::from_secs(5)).await;
+        let status = handle.status();
+        assert!(status.borrow().warning.is_none());
+        emulator.unplug().await;
+        emulator.emit_many(3, Duration::from_millis(2)).await;
+        emulator.restart_numbering().await;
+        let new_file = emulator.emit_many(4, Duration::from_millis(2)).await;
+        emulator.replug().await.unwrap();
+        let status =
+            wait_for(&handle, Duration::from_secs(5), "a warning", |s| s.warning.is_some()).await;
+        let warning = status.warning.unwrap_or_default();
+        assert!(warning.contains("delivered only up to passing #5"), "{warning}");
+        assert!(warning.contains("download file 1 from the decoder"), "{warning}");
+        let want: BTreeSet<String> = new_file.iter().filter_map(|r| r.replay_key.clone()).collect();
+        let deadline = clock.monotonic() + Duration::from_secs(5);
+        while !want.is_subset(&keys(&got)) && clock.monotonic() < deadline {
+            got.extend(collect(&mut reads, 1, Duration::from_millis(200)).await);
+        }
+        assert!(want.is_subset(&keys(&got)), "the new file arrives whole");
+        stop(handle, emulator).await;
+    })
+    .await;
+}
