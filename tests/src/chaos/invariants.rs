@@ -418,7 +418,8 @@ pub fn effective_views_agree(o: &Observed) -> Result<(), Violation> {
     check("3 effective views agree", details)
 }
 
-fn from_reader(row: &RawRow, port: u16) -> bool {
+/// Whether a raw row came from the emulator listening on `port`.
+pub fn from_reader(row: &RawRow, port: u16) -> bool {
     row.source.contains(&format!(":{port}?")) || row.source.ends_with(&format!(":{port}"))
 }
 

@@ -2,7 +2,7 @@
 //! consoles — data directories driven through the real `timing-cli` binary as processes
 //! (`run` killed with SIGKILL and restarted, manual entries as their own processes).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr as _;
@@ -19,7 +19,7 @@ use timing_readers::clock::{SharedClock, SystemClock};
 use timing_readers::emulator::{EmittedRead, Emulator, EmulatorOptions, Faults};
 use tokio::process::{Child, Command};
 
-use super::invariants::{ConsoleState, Observed, RawRow, ReaderReads};
+use super::invariants::{ConsoleState, Observed, RawRow, ReaderReads, from_reader};
 use super::schedule::{Action, ReaderPlan, Schedule};
 use super::{ChaosError, Options};
 
@@ -748,16 +748,20 @@ impl World {
     }
 
     /// Waits (bounded, 15 s) until every reader is linked and sending again and the main
-    /// console holds as many reads as the emulators made, or its count has not grown for longer
-    /// than a reconnecting driver may wait before it asks for what it missed (an Ultra witness
-    /// that does not come) plus 2 s.
+    /// console holds every read the emulators made (by reader and replay key, or chip: repeats
+    /// and doubled frames do not count twice), or what it holds has not grown for longer than a
+    /// reconnecting driver may wait before it asks for what it missed (an Ultra witness that
+    /// does not come) plus 2 s.
     async fn wait_reads_landed(&mut self) -> Result<(), ChaosError> {
+        const POLL: Duration = Duration::from_millis(200);
         let main = self.consoles.first().ok_or_else(|| harness("no console"))?;
         let dir = main.dir().to_path_buf();
-        let wanted: usize =
-            self.readers.iter().map(|r| r.emitted.lock().map(|l| l.len()).unwrap_or(0)).sum();
-        let ports: Vec<String> = self.readers.iter().map(|r| format!(":{}", r.port)).collect();
-        const POLL: Duration = Duration::from_millis(200);
+        let mut wanted: HashSet<(u16, String)> = HashSet::new();
+        for r in &self.readers {
+            if let Ok(list) = r.emitted.lock() {
+                wanted.extend(list.iter().map(|e| (r.port, e.read.identity())));
+            }
+        }
         let quiet_polls = (timing_readers::supervisor::ULTRA_WITNESS_WAIT + Duration::from_secs(2))
             .as_millis()
             / POLL.as_millis();
@@ -769,12 +773,18 @@ impl World {
                 linked &= stats.connected && stats.sending;
             }
             let raw = raw_reads(&dir).await?;
-            let got = raw.iter().filter(|r| ports.iter().any(|p| r.source.contains(p))).count();
-            if linked && got >= wanted {
+            let got: HashSet<(u16, String)> = raw
+                .iter()
+                .filter_map(|row| {
+                    let reader = self.readers.iter().find(|r| from_reader(row, r.port))?;
+                    Some((reader.port, row.replay_key.clone().unwrap_or_else(|| row.chip.clone())))
+                })
+                .collect();
+            if linked && wanted.is_subset(&got) {
                 break;
             }
-            still = if linked && got == last { still + 1 } else { 0 };
-            last = got;
+            still = if linked && got.len() == last { still + 1 } else { 0 };
+            last = got.len();
             if still >= quiet_polls {
                 break;
             }
