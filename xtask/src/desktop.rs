@@ -27,7 +27,7 @@ fn tools_dir() -> PathBuf {
 }
 
 /// tauri-driver 2 (WebDriver for Tauri apps), installed into `.ci-tools/` once.
-fn ensure_tauri_driver() -> Result<PathBuf, String> {
+pub fn ensure_tauri_driver() -> Result<PathBuf, String> {
     let path = tools_dir().join("bin/tauri-driver");
     if path.exists() {
         return Ok(path);

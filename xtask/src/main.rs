@@ -7,10 +7,12 @@
 
 mod chaos;
 mod desktop;
+mod dist;
 mod fuzz;
 mod setup;
 mod tidy;
 mod ui;
+mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -29,6 +31,8 @@ commands:
   chaos [--seeds N] [--seed S]
                          seeded fault schedules (crashes, cloud faults, remote closes, take-over)
                          against the real CLI and the simulator; checks exactly-once per seed
+  dist [--check]         build the release app and its .deb and .rpm into target/dist/; --check
+                         lints them, installs the .deb, runs the installed CLI and app, removes it
   fuzz                   build the decoders' fuzz targets and run each over its seed corpus
   setup                  only install the system and npm packages this project needs (idempotent)
 ";
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(rest),
         Some("screenshots") => desktop::screenshots(rest),
         Some("chaos") => chaos::run(rest),
+        Some("dist") => dist::run(rest),
         Some("fuzz") => fuzz::check(),
         Some("setup") => setup::ensure_system_packages().and_then(|()| ui::install()),
         Some("-h" | "--help" | "help") | None => {
@@ -95,6 +100,7 @@ fn test() -> Result<(), String> {
     ui::install()?;
     println!("::: tidy");
     tidy::check(&root())?;
+    workflows::check()?;
 
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);

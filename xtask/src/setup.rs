@@ -26,6 +26,9 @@ const PACKAGES: &[(&str, &str)] = &[
     ("imagemagick", "screenshots of the real app under Xvfb"),
     ("dbus", "a session bus for keychain tests"),
     ("gnome-keyring", "a Secret Service keychain for keychain tests"),
+    ("lintian", "checks the .deb of `cargo xtask dist`"),
+    ("rpm", "reads the .rpm of `cargo xtask dist` (rpm -qip / -qlp)"),
+    ("python3-venv", "the workflow validator (check-jsonschema) in .ci-tools/venv"),
 ];
 
 pub fn ensure_system_packages() -> Result<(), String> {
@@ -38,7 +41,15 @@ pub fn ensure_system_packages() -> Result<(), String> {
         );
         return Ok(());
     }
-    let mut missing: Vec<&str> = wanted.into_iter().filter(|p| !is_installed(p)).collect();
+    // A browser given by CHROMIUM_PATH (Ubuntu has no chromium .deb, only a snap) stands in
+    // for Debian's chromium.
+    let browser_given = std::env::var_os("CHROMIUM_PATH")
+        .is_some_and(|p| std::path::Path::new(&p).is_file());
+    let mut missing: Vec<&str> = wanted
+        .into_iter()
+        .filter(|p| !(browser_given && *p == "chromium"))
+        .filter(|p| !is_installed(p))
+        .collect();
     // Node.js may come from elsewhere (nodesource, nvm): only install Debian's when none runs.
     if !Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success()) {
         missing.extend(["nodejs", "npm"]);
@@ -48,27 +59,28 @@ pub fn ensure_system_packages() -> Result<(), String> {
         return Ok(());
     }
     println!("::: setup: installing {}", missing.join(" "));
-    let as_root = is_root();
-    let apt = |args: &[&str]| -> Result<(), String> {
-        let mut cmd = if as_root {
-            Command::new("apt-get")
-        } else {
-            let mut c = Command::new("sudo");
-            c.arg("apt-get");
-            c
-        };
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        let status = cmd.status().map_err(|e| format!("setup: could not run apt-get: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("setup: `apt-get {}` failed ({status})", args.join(" ")))
-        }
-    };
     apt(&["update", "-qq"])?;
     let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
     install.extend(missing);
     apt(&install)
+}
+
+/// `apt-get <args>` non-interactively, through `sudo` when not root.
+pub fn apt(args: &[&str]) -> Result<(), String> {
+    let mut cmd = if is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg("apt-get");
+        c
+    };
+    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    let status = cmd.status().map_err(|e| format!("could not run apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`apt-get {}` failed ({status})", args.join(" ")))
+    }
 }
 
 pub fn ensure_rust_components() -> Result<(), String> {

@@ -165,3 +165,44 @@ async fn a_race_from_bind_to_close_in_the_real_app() {
     .await
     .unwrap();
 }
+
+/// The installed package's desktop app (`cargo xtask dist --check` sets `TIMING_INSTALLED_APP`
+/// to `/usr/bin/timing-console`): on an empty data directory, offline (no RUFUS reachable), it
+/// reaches its first screen. Prints the cold start: launch (tauri-driver, WebKitWebDriver and
+/// the app) to the console screen's navigation being on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the installed package, Xvfb and tauri-driver: run by `cargo xtask dist --check`"]
+async fn the_installed_app_reaches_its_first_screen() {
+    let Some(app) = std::env::var_os("TIMING_INSTALLED_APP").map(PathBuf::from) else {
+        println!("TIMING_INSTALLED_APP is not set: nothing to check");
+        return;
+    };
+    tokio::time::timeout(Duration::from_secs(120), async {
+        let data = tempfile::tempdir().unwrap();
+        let env = AppEnv {
+            data_dir: data.path().to_path_buf(),
+            // Nothing listens there: the app starts offline, as at a venue without internet.
+            api_url: Some("http://127.0.0.1:9/v0".into()),
+            api_key: None,
+            demo_reader: None,
+        };
+        let started = std::time::Instant::now();
+        let desktop = Desktop::launch(&app, &env).await.unwrap();
+        let s = &desktop.session;
+        s.by_test_id("nav-console", WAIT).await.unwrap();
+        s.wait_until(
+            "the console screen",
+            "return document.querySelector('[data-testid=\"nav-console\"]')?.getBoundingClientRect().width > 0",
+            WAIT,
+        )
+        .await
+        .unwrap();
+        println!("cold start to the first screen: {} ms", started.elapsed().as_millis());
+        assert!(
+            data.path().join(timing_core::store::DB_FILE).exists(),
+            "the app keeps its database in the given data directory"
+        );
+    })
+    .await
+    .expect("the installed app did not reach its first screen in time");
+}
