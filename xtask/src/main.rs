@@ -25,7 +25,7 @@ commands:
   run                    set up this machine, then start the desktop app on its embedded defaults:
                          a local database, the bundled RUFUS simulator and a simulated reader
   test                   set up this machine, then run formatting, lints, tidy checks and every
-                         test (Rust, UI, and the real app through WebDriver)
+                         test (Rust, UI, the real app through WebDriver, the installed package)
   bench                  measure the performance figures (release build) and print one table
   screenshots [--out D]  screenshots of every screen of the real app with a live session (Xvfb)
   chaos [--seeds N] [--seed S]
@@ -117,7 +117,9 @@ fn test() -> Result<(), String> {
     fuzz::check()?;
 
     ui::tests()?;
-    desktop::webdriver_tests()
+    desktop::webdriver_tests()?;
+    // The installers last: the release build is the longest single step.
+    dist::run(&["--check".to_owned()])
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
