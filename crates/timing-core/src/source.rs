@@ -70,8 +70,7 @@ impl SourceSpec {
                         other => return Err(unknown_param("lines", other)),
                     }
                 }
-                let is_port =
-                    baud.is_some() || path.starts_with("/dev/") || path.starts_with("COM");
+                let is_port = baud.is_some() || timing_readers::looks_like_serial_port(path);
                 match (path, is_port) {
                     ("-", _) => Ok(SourceSpec::Lines(LineInput::Stdin)),
                     // A serial port carrying lines is timing hardware like any other: the

@@ -4,6 +4,8 @@
 //! ```text
 //! serial:/dev/ttyUSB0?protocol=ipico&baud=9600
 //! serial:COM3?protocol=timy&baud=38400&utc_offset=+02:00&name=Finish
+//! serial:\\.\COM10?protocol=chafon                   (kept as COM10; also //./COM10, com10)
+//! serial:/dev/cu.usbserial-A50285BI?protocol=ipico   (macOS: the cu. device)
 //! tcp:192.168.1.20:23?protocol=ultra
 //! tcp:192.168.1.30?protocol=raceresult          (port from Protocol::default_tcp_port: 3601)
 //! tcp:[fe80::1]:10000?protocol=ipico&elite=1
@@ -18,6 +20,10 @@
 //! percent-decoded (`%26` for `&`). [`ReaderConfig`]'s `Display` writes the spec back with the
 //! options that differ from their defaults, and parsing that text gives the same config
 //! (`backoff` and `resume_after` are run-time settings and have no spec form).
+//!
+//! A Windows COM name is kept in the form people read, `COM10`, whichever form was typed
+//! ([`normalize_port_name`](crate::transport::normalize_port_name)); the serial transport opens
+//! it as `\\.\COM10`, the form Windows needs from COM10 on.
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +32,7 @@ use std::time::Duration;
 use chrono::FixedOffset;
 
 use crate::replay::ResumePoint;
+use crate::transport::normalize_port_name;
 use crate::{Parity, Protocol, SerialSettings, UnknownProtocol};
 
 /// How to reach a reader.
@@ -33,7 +40,9 @@ use crate::{Parity, Protocol, SerialSettings, UnknownProtocol};
 pub enum Link {
     /// A serial port (RS-232, USB-serial, a pseudo-terminal).
     Serial {
-        /// Device path (`/dev/ttyUSB0`, `COM3`, a symlink to a pty).
+        /// Device path (`/dev/ttyUSB0`, `/dev/cu.usbserial-X`, `COM3`, `COM10`, a symlink to a
+        /// pty). Windows COM names are in the `COMn` form (the spec parser and
+        /// [`Link::serial`] normalise `\\.\COM10` and `com10` to it).
         path: String,
         /// Baud rate.
         baud: u32,
@@ -55,11 +64,11 @@ pub enum Link {
 
 impl Link {
     /// A serial link with `protocol`'s factory settings ([`Protocol::serial_defaults`]; 9600 8N1
-    /// for protocols readers.md gives no serial rate for).
+    /// for protocols readers.md gives no serial rate for). A Windows COM name is kept as `COMn`.
     pub fn serial(path: impl Into<String>, protocol: Protocol) -> Self {
         let settings = serial_defaults(protocol);
         Link::Serial {
-            path: path.into(),
+            path: normalize_port_name(&path.into()),
             baud: settings.baud,
             data_bits: settings.data_bits,
             parity: settings.parity,
@@ -314,7 +323,7 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
                     .ok_or_else(|| bad("stop_bits", &v, "1 or 2"))?,
                 None => defaults.stop_bits,
             };
-            Link::Serial { path: path.to_string(), baud, data_bits, parity, stop_bits }
+            Link::Serial { path: normalize_port_name(path), baud, data_bits, parity, stop_bits }
         }
         "tcp" => {
             link_kind = "tcp";

@@ -13,7 +13,7 @@
 //! |---|---|
 //! | Decoders: bytes in, reads out, pure | [`Decoder`], [`Decoded`], [`TagRead`], [`ReaderTime`], [`ReplayKey`], one module per protocol with its `command` encoders |
 //! | Reader specs | [`ReaderConfig`] (`serial:/dev/ttyUSB0?protocol=ipico`, `tcp:192.168.1.20:23?protocol=ultra`), [`Link`], [`ResumePoint`] |
-//! | Transports | [`transport`]: serial via `serialport` on a blocking thread, TCP via tokio with keepalive; [`ports`] lists serial ports for the UI |
+//! | Transports | [`transport`]: serial via `serialport` on a blocking thread, TCP via tokio with keepalive; [`ports`] lists serial ports for the UI; [`looks_like_serial_port`] tells a port name from a file |
 //! | Supervisor | [`supervisor`]: [`ReaderSupervisor::spawn`] → [`ReaderHandle`] (status, recent frames, start/stop/set clock/rewind/shutdown) |
 //! | Time | [`clock`]: the injected [`Clock`](clock::Clock) every layer reads time from |
 //! | Emulators (feature `emulators`) | `emulator`: each reader on a pseudo-terminal or loopback TCP, with fault injection; `sample_stream` for benchmarks |
@@ -69,8 +69,12 @@
 //!   and write errors, a reader that stops answering probes: each becomes
 //!   [`ReaderState::Lost`] with a `last_error`, then a reconnect. It ends only on
 //!   [`ReaderHandle::shutdown`], when the handle is dropped, or when the reads channel closes.
-//! * **Reconnect bound.** Back-off between attempts grows from 100 ms to 1 s, so a port that
-//!   comes back is open again within about a second (the tests measure < 2 s).
+//! * **Reconnect bound.** Back-off between attempts grows from 100 ms to 1 s, so a link that
+//!   comes back is open again within about a second (the tests measure < 2 s). A missing serial
+//!   port is looked for every 100 ms and opened [`transport::REPLUG_SETTLE`] (500 ms) after it
+//!   reappears, so the device is ready when it is opened.
+//! * **Errors a volunteer can act on.** A port the OS refuses to open reports the fix (join the
+//!   `dialout` group; close the program that holds the COM port) in the status's `last_error`.
 //! * **Each read delivered, repeats flagged, stable keys.** Every read reaches the channel; one
 //!   whose replay key the supervisor already delivered (a rewind, a doubled frame) comes with
 //!   [`StampedRead::repeated`] set. The key's text form is a function of the read alone and
@@ -114,4 +118,4 @@ pub use supervisor::{
     CommandError, ReaderHandle, ReaderState, ReaderStatus, ReaderSupervisor, StampedRead,
 };
 pub use supervisor::{Direction, FrameRecord};
-pub use transport::{PortInfo, PortKind, ports};
+pub use transport::{PortInfo, PortKind, looks_like_serial_port, ports};

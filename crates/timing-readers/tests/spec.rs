@@ -40,6 +40,47 @@ fn serial_spec_takes_the_protocol_defaults() {
     ));
 }
 
+/// Windows COM names in every form people type are kept as `COM10`, the name Windows shows
+/// (the transport opens `\\.\COM10`); macOS call-out devices are taken as they are.
+#[test]
+fn windows_and_macos_port_names() {
+    let path = |spec: &str| match parse(spec).link {
+        Link::Serial { path, .. } => path,
+        Link::Tcp { .. } => panic!("{spec} is serial"),
+    };
+    assert_eq!(path("serial:COM3?protocol=ipico"), "COM3");
+    assert_eq!(path("serial:com3?protocol=ipico"), "COM3");
+    assert_eq!(path("serial:COM10?protocol=ipico"), "COM10");
+    assert_eq!(path(r"serial:\\.\COM10?protocol=ipico"), "COM10");
+    assert_eq!(path(r"serial:\\.\com12?protocol=ipico"), "COM12");
+    assert_eq!(path("serial://./COM10?protocol=ipico"), "COM10");
+    assert_eq!(
+        parse(r"serial:\\.\COM10?protocol=chafon").to_string(),
+        "serial:COM10?protocol=chafon",
+        "written back as people name it"
+    );
+    assert_eq!(parse(r"serial:\\.\COM10?protocol=chafon"), parse("serial:COM10?protocol=chafon"));
+    assert_eq!(Link::serial(r"\\.\COM11", Protocol::Lines), Link::serial("COM11", Protocol::Lines));
+    assert_eq!(
+        path("serial:/dev/cu.usbserial-A50285BI?protocol=ipico"),
+        "/dev/cu.usbserial-A50285BI"
+    );
+    for spec in [
+        "serial:COM10?protocol=timy&baud=38400",
+        "serial:/dev/cu.usbserial-A50285BI?protocol=ipico",
+        "serial:/dev/tty.usbserial-A50285BI?protocol=ipico",
+        "serial:/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0?protocol=lines",
+    ] {
+        assert_eq!(parse(spec).to_string(), spec, "display of {spec}");
+    }
+    for port in [
+        path(r"serial:\\.\COM10?protocol=ipico"),
+        path("serial:/dev/cu.usbserial-1?protocol=ipico"),
+    ] {
+        assert!(timing_readers::looks_like_serial_port(&port), "{port}");
+    }
+}
+
 #[test]
 fn tcp_spec_port_is_optional() {
     assert_eq!(parse("tcp:192.168.1.20:23?protocol=ultra").link, Link::tcp("192.168.1.20", 23));

@@ -13,8 +13,18 @@
 //!   ([`ReaderState::Lost`]) and a `last_error`, then a reconnect. The task ends only on
 //!   [`ReaderHandle::shutdown`], when the handle is dropped, or when the reads channel is closed.
 //! * **Reconnect bound.** Waits between attempts grow from `backoff.min` (100 ms) to
-//!   `backoff.max` (1 s), so a port that returns is open again within about a second (tests
+//!   `backoff.max` (1 s), so a link that returns is open again within about a second (tests
 //!   assert < 2 s).
+//! * **A replugged port is given time to settle.** While it waits, the supervisor of a serial
+//!   reader looks for its port every [`PRESENCE_POLL`](transport::PRESENCE_POLL). A port that
+//!   was missing (unplugged: [`TransportError::NotFound`], or gone during the wait) and is back
+//!   ends the wait, and is opened [`REPLUG_SETTLE`](transport::REPLUG_SETTLE) (500 ms) after it
+//!   was seen: udev sets the node's group and mode, and the driver gets ready, a moment after the
+//!   node appears. If that first open fails all the same, it is tried again after another
+//!   `REPLUG_SETTLE`; that failure is logged, not put in `last_error`, and is no back-off step.
+//! * **`last_error` is for people.** It is the failure's `Display`: for a port the OS refuses
+//!   to open, the fix ([`TransportError::PermissionDenied`]: "add yourself to the `dialout`
+//!   group …", "COM3 is in use by another program …").
 //! * **Each read delivered; repeats flagged.** Every read decoded is delivered — raw reads are
 //!   never thrown away. One whose replay key was already delivered by this supervisor (a rewind
 //!   bringing it again, a doubled frame, the resume point's own read; the last
@@ -228,6 +238,8 @@ pub struct ReaderSupervisor {
     delivered: DeliveredKeys,
     rate: RateMeter,
     want_reading: bool,
+    /// Serial: the port was missing at the last look (a `NotFound` open, or gone while waiting).
+    port_absent: bool,
 }
 
 /// How a connection ended.
@@ -316,6 +328,7 @@ impl ReaderSupervisor {
             delivered,
             rate: RateMeter::default(),
             want_reading: config.start_on_connect,
+            port_absent: false,
             config,
         };
         let task = runtime.spawn(supervisor.run());
@@ -332,9 +345,10 @@ impl ReaderSupervisor {
         let mut wait = self.config.backoff.min;
         loop {
             self.set_state(ReaderState::Connecting);
-            let Some(connected) = self.connect().await else { return self.finish(None) };
+            let Some(connected) = self.open_link().await else { return self.finish(None) };
             match connected {
                 Ok(connection) => {
+                    self.port_absent = false;
                     let started = self.clock.monotonic();
                     let (end, got_bytes) = self.session(connection).await;
                     let lived = self.clock.monotonic().saturating_sub(started);
@@ -351,9 +365,12 @@ impl ReaderSupervisor {
                         }
                     }
                 }
-                Err(error) => self.lost(error.to_string()),
+                Err(error) => {
+                    self.port_absent = matches!(error, TransportError::NotFound(_));
+                    self.lost(error.to_string());
+                }
             }
-            if !self.pause(wait).await {
+            if !self.pause_before_retry(wait).await {
                 return self.finish(None);
             }
             wait = wait.saturating_mul(2).min(self.config.backoff.max).max(self.config.backoff.min);
@@ -438,6 +455,74 @@ impl ReaderSupervisor {
                 request = self.commands.recv() => {
                     if !self.offline_request(request) {
                         return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Connects like [`connect`](Self::connect); a serial port that was missing and is back is
+    /// first given [`REPLUG_SETTLE`](transport::REPLUG_SETTLE), and if the open after that
+    /// fails (other than by the port being gone again) it is tried once more after another
+    /// `REPLUG_SETTLE`. `None` = shut down.
+    async fn open_link(&mut self) -> Option<Result<Connection, TransportError>> {
+        let absent_path = match &self.config.link {
+            Link::Serial { path, .. } if self.port_absent => Some(path.clone()),
+            _ => None,
+        };
+        let back = match absent_path {
+            Some(path) => port_present(path).await,
+            None => false,
+        };
+        if !back {
+            return self.connect().await;
+        }
+        self.port_absent = false;
+        let settle = transport::REPLUG_SETTLE;
+        tracing::info!(source = %self.source, ?settle, "serial port is back; opening it after a settle delay");
+        if !self.pause(settle).await {
+            return None;
+        }
+        match self.connect().await? {
+            Err(error) if !matches!(error, TransportError::NotFound(_)) => {
+                tracing::info!(
+                    source = %self.source, %error, ?settle,
+                    "serial port not ready after it came back; trying again"
+                );
+                if !self.pause(settle).await {
+                    return None;
+                }
+                self.connect().await
+            }
+            result => Some(result),
+        }
+    }
+
+    /// Waits `wait` before the next connect, answering requests meanwhile. For a serial link it
+    /// also looks for the port every [`PRESENCE_POLL`](transport::PRESENCE_POLL): a port seen
+    /// missing marks `port_absent`, and one that is back after being missing ends the wait at
+    /// once (the settle delay follows in [`open_link`](Self::open_link)). False = shut down.
+    async fn pause_before_retry(&mut self, wait: Duration) -> bool {
+        let Link::Serial { path, .. } = &self.config.link else { return self.pause(wait).await };
+        let path = path.clone();
+        let sleep = tokio::time::sleep(wait);
+        tokio::pin!(sleep);
+        let mut poll = tokio::time::interval(transport::PRESENCE_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return true,
+                _ = poll.tick() => {
+                    let present = port_present(path.clone()).await;
+                    if !present {
+                        self.port_absent = true;
+                    } else if self.port_absent {
+                        return true;
+                    }
+                }
+                request = self.commands.recv() => {
+                    if !self.offline_request(request) {
+                        return false;
                     }
                 }
             }
@@ -844,6 +929,12 @@ impl ReaderSupervisor {
         ));
         session.side = Some(SideStream { events, task, decoder: ipico::IpicoDecoder::new(), from });
     }
+}
+
+/// Whether serial port `path` is there ([`transport::serial::present`], off the async threads:
+/// on Windows it lists the ports).
+async fn port_present(path: String) -> bool {
+    tokio::task::spawn_blocking(move || transport::serial::present(&path)).await.unwrap_or(true)
 }
 
 /// The next event of the replay stream, or never when there is none.

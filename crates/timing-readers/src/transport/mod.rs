@@ -15,7 +15,18 @@
 //! * **Ends cleanly.** Dropping or closing a source stops the serial reader thread within one
 //!   read timeout ([`SERIAL_READ_TIMEOUT`]) and closes the port, so the same path can be opened
 //!   again.
+//! * **Errors say what to do.** A port the OS will not let us open is
+//!   [`TransportError::PermissionDenied`], whose message is the one-line fix for this OS (Linux:
+//!   join the device's group, e.g. `dialout`; Windows: another program holds the port); an
+//!   absent one is [`TransportError::NotFound`].
+//!
+//! Port names: specs and people use `COM10`, `/dev/ttyUSB0`, `/dev/cu.usbserial-X`
+//! ([`normalize_port_name`], [`looks_like_serial_port`]); Windows opens `\\.\COM10` (see
+//! `names.rs`). A port that comes back after an unplug is opened [`REPLUG_SETTLE`] after it
+//! reappears (the supervisor waits; see its docs).
 
+mod access;
+mod names;
 mod ports;
 pub mod serial;
 pub mod tcp;
@@ -28,6 +39,7 @@ use tokio::sync::mpsc;
 use crate::clock::SharedClock;
 use crate::config::Link;
 
+pub use names::{looks_like_serial_port, normalize_port_name};
 pub use ports::{PortInfo, PortKind, describe_port, ports};
 
 /// Largest chunk read from the OS at once.
@@ -38,6 +50,15 @@ pub const CHUNKS_IN_FLIGHT: usize = 64;
 pub const SERIAL_READ_TIMEOUT: Duration = Duration::from_millis(50);
 /// How long a write may take before the link counts as broken.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long after a serial port reappears (a USB-serial adapter plugged back in) it is first
+/// opened. The device node appears a moment before udev has set its group and mode and before
+/// the driver is ready, so an open at once often fails (permission denied, I/O error). One
+/// failed open right after the wait is tried again after another such wait.
+pub const REPLUG_SETTLE: Duration = Duration::from_millis(500);
+/// How often a missing serial port is looked for while the supervisor waits to reconnect (a
+/// `stat` on Unix; on Windows listing the ports costs more, so less often).
+pub const PRESENCE_POLL: Duration =
+    if cfg!(windows) { Duration::from_millis(500) } else { Duration::from_millis(100) };
 
 /// Bytes as they arrived, with the host's time of arrival.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +78,17 @@ pub enum TransportError {
     /// The serial device does not exist (unplugged).
     #[error("{0}: no such device (unplugged?)")]
     NotFound(String),
+    /// The OS refused to open the serial device: on Linux the user is not in the device's
+    /// group, on Windows another program has the port open. The message is the fix.
+    #[error("{fix}")]
+    PermissionDenied {
+        /// The port, as people name it (`/dev/ttyUSB0`, `COM10`).
+        path: String,
+        /// One line saying what to do, e.g. "no permission to open /dev/ttyUSB0: add yourself
+        /// to the `dialout` group with `sudo usermod -aG dialout $USER`, then log out and in
+        /// again".
+        fix: String,
+    },
     /// The serial device exists but could not be opened or configured.
     #[error("cannot open {target}: {message}")]
     Open {

@@ -1,7 +1,14 @@
 //! Serial port discovery for the "pick your reader" list: what is plugged in, described the way
 //! a person recognises it ("CP2102 USB to UART Bridge Controller on /dev/ttyUSB0").
+//!
+//! On macOS each adapter is listed once, as its call-out device `/dev/cu.X` (the dial-in twin
+//! `/dev/tty.X` waits for carrier detect and is left out); Windows ports are listed as `COMn`.
+//! Ports that report no USB details are described from their names (`/dev/cu.usbserial-X` is a
+//! USB serial device, `/dev/cu.Bluetooth-Incoming-Port` is not a reader).
 
 use serialport::SerialPortType;
+
+use super::names::{kind_from_name, normalize_port_name, prefer_callout};
 
 /// How a serial port is attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,10 +44,11 @@ pub struct PortInfo {
     pub description: String,
 }
 
-/// The serial ports present now (empty when the OS cannot list them).
+/// The serial ports present now (empty when the OS cannot list them); on macOS the `cu.`
+/// device of each adapter, not its `tty.` twin.
 pub fn ports() -> Vec<PortInfo> {
     let Ok(found) = serialport::available_ports() else { return Vec::new() };
-    found
+    prefer_callout(found, |port| port.port_name.as_str())
         .into_iter()
         .map(|port| {
             let (kind, usb) = match port.port_type {
@@ -54,17 +62,9 @@ pub fn ports() -> Vec<PortInfo> {
                 Some(u) => (u.serial_number, u.manufacturer, u.product),
                 None => (None, None, None),
             };
-            let description = describe_port(&port.port_name, kind, vid, pid, product.as_deref());
-            PortInfo {
-                path: port.port_name,
-                kind,
-                vid,
-                pid,
-                serial_number,
-                manufacturer,
-                product,
-                description,
-            }
+            let path = normalize_port_name(&port.port_name);
+            let description = describe_port(&path, kind, vid, pid, product.as_deref());
+            PortInfo { path, kind, vid, pid, serial_number, manufacturer, product, description }
         })
         .collect()
 }
@@ -85,8 +85,9 @@ const KNOWN_CHIPS: &[(u16, Option<u16>, &str)] = &[
     (0x067B, None, "Prolific USB-serial adapter"),
 ];
 
-/// The description of a port: its USB product string, else a known chip's name, else a generic
-/// phrase, followed by "on" and the path.
+/// The description of a port: its USB product string, else a known chip's name, else what its
+/// name says (`/dev/cu.usbserial-X`: a USB serial device), else a generic phrase, followed by
+/// "on" and the path as people name it (`\\.\COM10` → `COM10`).
 pub fn describe_port(
     path: &str,
     kind: PortKind,
@@ -108,10 +109,14 @@ pub fn describe_port(
             (Some(v), Some(p)) => format!("USB serial device {v:04x}:{p:04x}"),
             _ => "USB serial device".to_string(),
         },
-        (None, None, PortKind::Bluetooth) => "Bluetooth serial port".to_string(),
-        (None, None, PortKind::Pci | PortKind::Unknown) => "serial port".to_string(),
+        (None, None, PortKind::Bluetooth) => {
+            kind_from_name(path).unwrap_or("Bluetooth serial port").to_string()
+        }
+        (None, None, PortKind::Pci | PortKind::Unknown) => {
+            kind_from_name(path).unwrap_or("serial port").to_string()
+        }
     };
-    format!("{what} on {path}")
+    format!("{what} on {}", normalize_port_name(path))
 }
 
 #[cfg(test)]
@@ -149,9 +154,49 @@ mod tests {
     }
 
     #[test]
+    fn windows_and_macos_names_are_described() {
+        assert_eq!(
+            describe_port(r"\\.\COM10", PortKind::Unknown, None, None, None),
+            "serial port on COM10"
+        );
+        assert_eq!(
+            describe_port("COM12", PortKind::Usb, Some(0x10C4), Some(0xEA60), None),
+            "CP210x USB to UART Bridge on COM12"
+        );
+        assert_eq!(
+            describe_port("/dev/cu.usbserial-A50285BI", PortKind::Unknown, None, None, None),
+            "USB serial device on /dev/cu.usbserial-A50285BI"
+        );
+        assert_eq!(
+            describe_port(
+                "/dev/cu.usbserial-A50285BI",
+                PortKind::Usb,
+                Some(0x0403),
+                Some(0x6001),
+                Some("FT232R USB UART")
+            ),
+            "FT232R USB UART on /dev/cu.usbserial-A50285BI"
+        );
+        // macOS reports its built-in Bluetooth port as a PCI one.
+        assert_eq!(
+            describe_port("/dev/cu.Bluetooth-Incoming-Port", PortKind::Pci, None, None, None),
+            "Bluetooth incoming port (not a reader) on /dev/cu.Bluetooth-Incoming-Port"
+        );
+        assert_eq!(
+            describe_port("/dev/rfcomm0", PortKind::Bluetooth, None, None, None),
+            "Bluetooth serial port on /dev/rfcomm0"
+        );
+    }
+
+    #[test]
     fn listing_ports_does_not_fail() {
-        for port in ports() {
+        let listed = ports();
+        for port in &listed {
             assert!(port.description.ends_with(&port.path));
+            if let Some(device) = port.path.strip_prefix("/dev/tty.") {
+                let twin = format!("/dev/cu.{device}");
+                assert!(listed.iter().all(|p| p.path != twin), "{} listed with {twin}", port.path);
+            }
         }
     }
 }

@@ -2,6 +2,9 @@
 //! writes on a second one, bridged to async code with bounded channels.
 //!
 //! Also used by the emulators for the master side of a pseudo-terminal ([`bridge`]).
+//!
+//! A failed open is explained by `access.rs` (unplugged, permission denied with the fix, or
+//! the OS's words); Windows COM names are opened through `\\.\` (`names.rs`).
 
 use std::io::ErrorKind;
 use std::path::Path;
@@ -12,6 +15,8 @@ use std::time::Duration;
 use serialport::{DataBits, FlowControl, SerialPort, StopBits};
 use tokio::sync::{mpsc, oneshot};
 
+use super::access::{self, Os, SystemFacts};
+use super::names::{normalize_port_name, os_port_path};
 use super::{
     ByteSink, ByteSource, CHUNK_SIZE, CHUNKS_IN_FLIGHT, Chunk, Connection, SERIAL_READ_TIMEOUT,
     SinkInner, SourceInner, TransportError, WRITE_TIMEOUT,
@@ -48,7 +53,25 @@ impl Drop for ThreadGuard {
     }
 }
 
+/// Whether the serial port `path` is there now: its device node exists (Unix, following
+/// symlinks) or the OS lists it (Windows). Cheap on Unix; lists the ports on Windows.
+pub fn present(path: &str) -> bool {
+    if cfg!(unix) {
+        Path::new(path).exists()
+    } else if cfg!(windows) {
+        let name = normalize_port_name(path);
+        serialport::available_ports().is_ok_and(|ports| {
+            ports.iter().any(|p| normalize_port_name(&p.port_name).eq_ignore_ascii_case(&name))
+        })
+    } else {
+        true
+    }
+}
+
 /// Opens `path` with `settings` (blocking: call from a blocking context) and starts its threads.
+/// A failure says why: [`TransportError::NotFound`] (unplugged),
+/// [`TransportError::PermissionDenied`] (with the fix for this OS) or
+/// [`TransportError::Open`].
 pub fn open(
     path: &str,
     settings: SerialSettings,
@@ -70,22 +93,15 @@ pub fn open(
         Parity::Even => serialport::Parity::Even,
     };
     let stop_bits = if settings.stop_bits == 2 { StopBits::Two } else { StopBits::One };
-    let port = serialport::new(path, settings.baud)
+    let port = serialport::new(os_port_path(path), settings.baud)
         .data_bits(data_bits)
         .parity(parity)
         .stop_bits(stop_bits)
         .flow_control(FlowControl::None)
         .timeout(SERIAL_READ_TIMEOUT)
         .open()
-        .map_err(|e| match e.kind {
-            serialport::ErrorKind::Io(ErrorKind::NotFound) => {
-                TransportError::NotFound(path.to_string())
-            }
-            _ if !Path::new(path).exists() && cfg!(unix) => {
-                TransportError::NotFound(path.to_string())
-            }
-            _ => TransportError::Open { target: path.to_string(), message: e.description },
-        })?;
+        .map_err(|e| access::open_error(path, &e, Os::CURRENT, &SystemFacts))?;
+    let path = normalize_port_name(path);
     let parity = match settings.parity {
         Parity::None => 'N',
         Parity::Odd => 'O',

@@ -1,18 +1,22 @@
 //! The supervisor against pseudo-terminal emulators of the serial readers (IPICO, R2000, Chafon,
 //! Timy, keyboard lines): every read arrives once, a pulled and replugged cable is reopened
-//! within 2 s through the same path, Timy's memory is re-sent after it, faults are counted, and
-//! a quiet line is reported. Tests that create pty pairs run one at a time.
+//! within 2 s through the same path — not before the settle delay, and once more after it when
+//! the returned port is not ready yet — Timy's memory is re-sent after it, faults are counted, a
+//! quiet line is reported, and a port the OS will not open says how to fix that in
+//! `last_error`. Tests that create pty pairs run one at a time.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::{
     assert_each_once, bounded, clock, collect, connected, drain, stop, supervise, wait_for,
 };
-use chrono::{FixedOffset, TimeDelta};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use timing_readers::clock::SharedClock;
 use timing_readers::emulator::{Emulator, EmulatorOptions, Faults};
 use timing_readers::supervisor::OffsetSource;
-use timing_readers::{Link, Protocol, ReaderState};
+use timing_readers::transport::{REPLUG_SETTLE, TransportError};
+use timing_readers::{Backoff, Link, Protocol, ReaderConfig, ReaderState, SerialSettings};
 
 /// Pseudo-terminal pairs are created one test at a time.
 static PTY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -94,14 +98,20 @@ async fn unplug_and_replug(protocol: Protocol, checksums: bool) {
 
         let connects = handle.status().borrow().counters.connects;
         let since = clock.monotonic();
+        let since_wall = clock.now();
         emulator.replug().await.unwrap();
-        wait_for(&handle, Duration::from_secs(5), "reconnect", |s| {
+        let status = wait_for(&handle, Duration::from_secs(5), "reconnect", |s| {
             s.counters.connects > connects && s.connected_since.is_some()
         })
         .await;
         let took = clock.monotonic().saturating_sub(since);
         eprintln!("{protocol} on a pty: reopened {took:?} after the port returned");
         assert!(took < Duration::from_secs(2), "{protocol}: reconnect took {took:?}");
+        let opened_after = elapsed(since_wall, status.connected_since.unwrap());
+        assert!(
+            opened_after >= REPLUG_SETTLE,
+            "{protocol}: opened {opened_after:?} after the port returned, before the settle delay"
+        );
 
         tokio::time::sleep(Duration::from_millis(100)).await;
         let after = emulator.emit_many(4, Duration::from_millis(3)).await;
@@ -175,6 +185,192 @@ async fn polled_reader_can_be_stopped_and_started() {
         handle.start().await.unwrap();
         assert_each_once(&[waiting], &collect(&mut reads, 1, Duration::from_secs(2)).await);
         stop(handle, emulator).await;
+    })
+    .await;
+}
+
+/// Wall time from `from` to `to` (zero if `to` is earlier).
+fn elapsed(from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+    (to - from).to_std().unwrap_or_default()
+}
+
+/// Makes a FIFO at `path`: a node that is there but is no serial device (like a replugged
+/// adapter whose driver is not ready yet): opening it works, configuring it as a tty fails.
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// When the FIFO at `path` is first opened by someone else: a writer's open blocks until a
+/// reader (here the supervisor, which opens ports read-write) opens it.
+fn when_opened(path: PathBuf, clock: SharedClock) -> tokio::sync::oneshot::Receiver<DateTime<Utc>> {
+    let (opened, when) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        if let Ok(fifo) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = opened.send(clock.now());
+            drop(fifo);
+        }
+    });
+    when
+}
+
+/// A port that comes back is first opened [`REPLUG_SETTLE`] after it reappeared; when that open
+/// fails (the node is there but not ready: a FIFO stands in for it) it is tried again after
+/// another `REPLUG_SETTLE` — not after a back-off step (5 s here) — and the failure is not
+/// reported in `last_error`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replugged_port_not_ready_at_once_is_retried_after_the_settle_delay() {
+    let _pty = PTY.lock().await;
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::pty(Protocol::Timy, options(&clock)).await.unwrap();
+        let path = emulator.path().unwrap().to_path_buf();
+        let mut config = emulator.config();
+        config.backoff = Backoff { min: Duration::from_secs(5), max: Duration::from_secs(5) };
+        let (handle, mut reads) = supervise(config, &clock);
+        connected(&handle).await;
+        let connects = handle.status().borrow().counters.connects;
+
+        emulator.unplug().await;
+        wait_for(&handle, Duration::from_secs(3), "lost", |s| s.state == ReaderState::Lost).await;
+        // Long enough for the supervisor to have looked for the port and found it missing.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let appeared = clock.now();
+        mkfifo(&path);
+        let first_open =
+            tokio::time::timeout(Duration::from_secs(4), when_opened(path.clone(), clock.clone()))
+                .await
+                .expect("the supervisor opens the returned port well before its 5 s back-off")
+                .unwrap();
+        let waited = elapsed(appeared, first_open);
+        eprintln!("first open {waited:?} after the port appeared");
+        assert!(waited >= REPLUG_SETTLE, "opened {waited:?} after it appeared");
+
+        // The real device is ready now.
+        emulator.replug().await.unwrap();
+        let status = wait_for(&handle, Duration::from_secs(3), "reopened after the retry", |s| {
+            s.counters.connects > connects && s.connected_since.is_some()
+        })
+        .await;
+        let retried = elapsed(first_open, status.connected_since.unwrap());
+        eprintln!("reopened {retried:?} after the failed first open");
+        assert!(retried >= REPLUG_SETTLE, "retried {retried:?} after the failed open");
+        let error = status.last_error.clone().unwrap_or_default();
+        assert!(!error.starts_with("cannot open"), "the not-ready open is not reported: {error}");
+
+        let read = emulator.emit().await;
+        assert_each_once(&[read], &collect(&mut reads, 1, Duration::from_secs(2)).await);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
+
+/// Root opens anything whatever its permission bits (and the tests here often run as root).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    probe.as_file().metadata().unwrap().uid() == 0
+}
+
+/// A pty the user may not open (mode 000): the status says how to fix it; once it may, the
+/// supervisor connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_without_permission_says_how_to_fix_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if running_as_root() {
+        eprintln!(
+            "skipped a_port_without_permission_says_how_to_fix_it: running as root, which \
+             ignores permission bits (the mapping is unit-tested in transport::access, and \
+             permission_denied_reaches_last_error_as_the_fix covers the path as root)"
+        );
+        return;
+    }
+    let _pty = PTY.lock().await;
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::pty(Protocol::Lines, options(&clock)).await.unwrap();
+        let path = emulator.path().unwrap().to_path_buf();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let (handle, mut reads) = supervise(emulator.config(), &clock);
+        let status = wait_for(&handle, Duration::from_secs(3), "permission denied", |s| {
+            s.state == ReaderState::Lost && s.last_error.is_some()
+        })
+        .await;
+        let error = status.last_error.unwrap();
+        eprintln!("last_error: {error}");
+        if cfg!(target_os = "linux") {
+            let start = format!("no permission to open {}: add yourself to the `", path.display());
+            assert!(error.starts_with(&start), "{error}");
+            assert!(error.contains("group with `sudo usermod -aG "), "{error}");
+            assert!(error.ends_with("$USER`, then log out and in again"), "{error}");
+        } else {
+            assert!(error.contains(&*path.to_string_lossy()), "{error}");
+        }
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        connected(&handle).await;
+        let read = emulator.emit().await;
+        assert_each_once(&[read], &collect(&mut reads, 1, Duration::from_secs(2)).await);
+        stop(handle, emulator).await;
+    })
+    .await;
+}
+
+/// A node even root may not open read-write: a read-only sysfs attribute (EACCES from the
+/// kernel, whatever the user). `None` when this system has none that refuses.
+#[cfg(target_os = "linux")]
+fn refused_node() -> Option<&'static str> {
+    [
+        "/sys/class/tty/tty0/dev",
+        "/sys/devices/system/cpu/online",
+        "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+    ]
+    .into_iter()
+    .find(|path| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    })
+}
+
+/// The OS refusing the open (EACCES) becomes `TransportError::PermissionDenied` in the serial
+/// transport and its one-line fix in the supervisor's `last_error` — as root too.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_denied_reaches_last_error_as_the_fix() {
+    let Some(node) = refused_node() else {
+        eprintln!("skipped: no read-only sysfs attribute refuses a read-write open here");
+        return;
+    };
+    bounded(async {
+        let clock = clock();
+        let fix = format!(
+            "no permission to open {node}: add yourself to the `dialout` group with \
+             `sudo usermod -aG dialout $USER`, then log out and in again"
+        );
+        // Owned by group root: the fix names dialout.
+        let opened = timing_readers::transport::serial::open(
+            node,
+            SerialSettings::eight_n_one(9600),
+            clock.clone(),
+        );
+        assert_eq!(
+            opened.err(),
+            Some(TransportError::PermissionDenied { path: node.to_string(), fix: fix.clone() })
+        );
+
+        let config = ReaderConfig::from_spec(&format!("serial:{node}?protocol=lines")).unwrap();
+        let (handle, _reads) = supervise(config, &clock);
+        let status = wait_for(&handle, Duration::from_secs(3), "permission denied", |s| {
+            s.state == ReaderState::Lost && s.last_error.is_some()
+        })
+        .await;
+        assert_eq!(status.last_error.as_deref(), Some(fix.as_str()));
+        assert_eq!(status.counters.connects, 0);
+        handle.shutdown().await;
     })
     .await;
 }
