@@ -52,9 +52,9 @@ async fn every_earlier_schema_opens_and_keeps_its_data() {
             conn.close().await.unwrap();
         }
 
-        let store = Store::open(&path).await.unwrap_or_else(|e| {
-            panic!("a database at migration {k} of {all} does not open: {e}")
-        });
+        let store = Store::open(&path)
+            .await
+            .unwrap_or_else(|e| panic!("a database at migration {k} of {all} does not open: {e}"));
         let sessions = store.sessions(None).await.unwrap();
         assert_eq!(sessions.len(), 1, "schema {k}");
         let session = &sessions[0];
