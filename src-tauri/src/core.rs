@@ -39,10 +39,14 @@ pub struct Overrides {
     pub demo_reader: Option<String>,
     /// Keep the key in the data directory's private file, never in the OS keychain (tests).
     pub key_file_only: bool,
+    /// The update manifest URL (`latest.json`). Not a runtime variable: `from_env` takes
+    /// `RUFUS_UPDATE_ENDPOINT` as it was when the app was compiled
+    /// ([`crate::updates::BUILT_IN_ENDPOINT`]); `None` (or empty) turns the updater off.
+    pub update_endpoint: Option<String>,
 }
 
 impl Overrides {
-    /// Reads the overrides from the environment.
+    /// Reads the overrides from the environment (the update endpoint from the build's).
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         Self {
@@ -51,6 +55,7 @@ impl Overrides {
             api_key: var("RUFUS_API_KEY"),
             demo_reader: var("TIMING_DEMO_READER"),
             key_file_only: false,
+            update_endpoint: crate::updates::BUILT_IN_ENDPOINT.map(str::to_owned),
         }
     }
 }

@@ -2,12 +2,15 @@
 //! over `timing-core` (`commands/`), the live feed streams over a channel, low-rate status goes
 //! out as events (`status.rs`), the API key lives in the OS keychain (`keystore.rs`). One
 //! instance at a time (two must never write one database); window size and position are
-//! remembered; dev builds use their own identifier and so their own data directory.
+//! remembered; dev builds use their own identifier and so their own data directory. Updates
+//! (`updates.rs`) exist only in builds that name an update endpoint, and install only on a
+//! person's click while the console is idle.
 
 pub mod commands;
 pub mod core;
 pub mod keystore;
 pub mod status;
+pub mod updates;
 pub mod views;
 
 use std::process::ExitCode;
@@ -16,6 +19,7 @@ use std::sync::Arc;
 use tauri::{Manager, Runtime};
 
 use crate::core::{AppCore, Overrides};
+use crate::updates::Updates;
 
 /// The app's commands, for `invoke_handler`.
 #[macro_export]
@@ -60,24 +64,38 @@ macro_rules! handlers {
             $crate::commands::readers::reader_stop,
             $crate::commands::readers::reader_set_clock,
             $crate::commands::readers::reader_frames,
+            $crate::commands::updates::update_status,
+            $crate::commands::updates::update_install,
         ]
     };
 }
 
-/// Wires state, status events and commands onto a builder (any runtime, so tests can use
-/// Tauri's mock runtime).
+/// Wires state, status events, the updater (only with an update endpoint) and commands onto a
+/// builder (any runtime, so tests can use Tauri's mock runtime).
 pub fn configure<R: Runtime>(
     builder: tauri::Builder<R>,
     overrides: Overrides,
 ) -> tauri::Builder<R> {
+    let endpoint = updates::endpoint(overrides.update_endpoint.as_deref());
+    let updates = Arc::new(Updates::new(endpoint, timing_core::clock::SystemClock::shared()));
+    // No endpoint, no plugin: nothing in the app can reach an update server. The plugin's own
+    // commands are not granted to the web view (capabilities): installing goes through
+    // `update_install` and its idle check only.
+    let builder = if updates.enabled() {
+        builder.plugin(tauri_plugin_updater::Builder::new().build())
+    } else {
+        builder
+    };
     builder
+        .manage(updates.clone())
         .setup(move |app| {
             let dev = cfg!(debug_assertions);
             let data_dir = app.path().app_data_dir()?;
             let core = tauri::async_runtime::block_on(AppCore::start(data_dir, dev, overrides))?;
             app.manage(core.clone());
             lighten_webview(app);
-            tauri::async_runtime::spawn(status::run(app.handle().clone(), core));
+            tauri::async_runtime::spawn(status::run(app.handle().clone(), core, updates.clone()));
+            tauri::async_runtime::spawn(updates::run(app.handle().clone(), updates));
             Ok(())
         })
         .invoke_handler(handlers!())

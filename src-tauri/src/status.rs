@@ -1,6 +1,7 @@
 //! Low-rate status pushed to the UI as events (URI-style names from `timing_ipc::events`): sync,
 //! readers, session and capture (commit failures) twice a second when they change, the host
-//! clock once a second with any OS clock jump seen (promise 6: the state is unmissable).
+//! clock once a second with any OS clock jump seen (promise 6: the state is unmissable), and,
+//! in a build that checks for updates, the update status (found, blocked or installable).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,16 +11,17 @@ use timing_core::clock::{Clock, ClockJumpDetector, SystemClock, format_utc};
 use timing_ipc::{ClockStatus, events};
 
 use crate::core::AppCore;
+use crate::updates::Updates;
 use crate::views;
 
 /// Emits status events until the app ends.
-pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AppCore>) {
+pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AppCore>, updates: Arc<Updates>) {
     let clock = SystemClock::new();
     let mut jumps = ClockJumpDetector::new(&clock, Duration::from_secs(2));
     let mut last_jump = None;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let (mut last_sync, mut last_readers, mut last_session) = (None, None, None);
-    let mut last_capture = None;
+    let (mut last_capture, mut last_update) = (None, None);
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
@@ -44,6 +46,11 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AppCore>) {
                 // A failing commit is the loudest thing on screen (the UI's red banner).
                 let capture = views::capture(run.station.capture());
                 emit_changed(&app, events::CAPTURE, &capture, &mut last_capture);
+                // Only a build with an update endpoint says anything about updates.
+                if updates.enabled() {
+                    let update = updates.status(Some(run)).await;
+                    emit_changed(&app, events::UPDATE, &update, &mut last_update);
+                }
             }
         }
         if n.is_multiple_of(2) {

@@ -47,6 +47,7 @@ impl Console {
             api_key: with_key.then(|| sim.admin_key()),
             demo_reader: None,
             key_file_only: true,
+            update_endpoint: None,
         };
         let mut app = timing_console::configure(mock_builder(), overrides)
             .build(tauri::test::mock_context(tauri::test::noop_assets()))

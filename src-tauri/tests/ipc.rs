@@ -40,6 +40,7 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
         api_key: Some(sim.admin_key()),
         demo_reader: None,
         key_file_only: true,
+        update_endpoint: None,
     };
     let mut app = timing_console::configure(mock_builder(), overrides)
         .build(tauri::test::mock_context(tauri::test::noop_assets()))
@@ -135,4 +136,41 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
     assert!(old["time_warning"].as_str().unwrap().contains("too old"), "{old}");
     invoke(&webview, "manual_undo", json!({})).unwrap();
     rt.block_on(core.shutdown());
+}
+
+/// Every command `timing_ipc::COMMANDS` documents (and the UI's hosts implement) is registered:
+/// none answers "not found". Arguments are left out, so most refuse them; none may be unknown.
+#[test]
+fn every_documented_command_is_registered() {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        data_dir: Some(dir.path().to_path_buf()),
+        api_url: None,
+        api_key: None,
+        demo_reader: None,
+        key_file_only: true,
+        update_endpoint: None,
+    };
+    let mut app = timing_console::configure(mock_builder(), overrides)
+        .build(tauri::test::mock_context(tauri::test::noop_assets()))
+        .unwrap();
+    #[allow(deprecated)] // the documented way to run setup() on the mock runtime
+    app.run_iteration(|_, _| {});
+    let webview =
+        tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let names: Vec<&str> =
+        timing_ipc::COMMANDS.iter().map(|c| c.split('(').next().unwrap().trim()).collect();
+    assert!(names.contains(&"update_status") && names.len() > 30, "{names:?}");
+    for name in &names {
+        if let Err(e) = invoke(&webview, name, json!({})) {
+            assert_ne!(e, json!(format!("Command {name} not found")), "{name} is not registered");
+        }
+    }
+    assert_eq!(
+        invoke(&webview, "no_such_command", json!({})).unwrap_err(),
+        json!("Command no_such_command not found"),
+        "the check above can fail"
+    );
+    let core = app.state::<std::sync::Arc<timing_console::core::AppCore>>().inner().clone();
+    tauri::async_runtime::block_on(core.shutdown());
 }

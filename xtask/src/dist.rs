@@ -54,13 +54,48 @@ pub fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask prepare-bundle`: what the bundler packs besides the app (its
+/// `beforeBundleCommand`, on every OS): the release `timing-cli`, and on Linux the Debian
+/// changelog compressed as policy wants it (`changelog.gz` in the target's `release/`).
+pub fn prepare_bundle() -> Result<(), String> {
+    let mut cli = cargo();
+    cli.args(["build", "--release", "--locked", "-p", "timing-cli"]);
+    step("build timing-cli (release)", cli)?;
+    if cfg!(target_os = "linux") {
+        let gz = target_dir().join("release/changelog.gz");
+        let file = std::fs::File::create(&gz)
+            .map_err(|e| format!("prepare-bundle: create {}: {e}", gz.display()))?;
+        let mut gzip = Command::new("gzip");
+        // -n: no name or time stamp inside, so the package is reproducible.
+        gzip.args(["-9", "-n", "-c"])
+            .arg(root().join("src-tauri/packaging/changelog"))
+            .stdout(file);
+        step("compress the Debian changelog", gzip)?;
+    }
+    Ok(())
+}
+
 /// The release build and its `.deb` and `.rpm`, copied to `target/dist/`.
 fn build() -> Result<Packages, String> {
     let version = tidy::workspace_version(&root())?;
     let mut bundle = Command::new(root().join("ui/node_modules/.bin/tauri"));
-    // The bundler also runs the UI build and `cargo build --release -p timing-cli` (the
+    // The bundler also runs the UI build and `cargo xtask prepare-bundle` (the
     // `beforeBuildCommand` / `beforeBundleCommand` of src-tauri/tauri.conf.json).
     bundle.args(["build", "--bundles", "deb,rpm", "--ci"]).current_dir(root()).env("CI", "true");
+    if target_dir() != root().join("target") {
+        // tauri.conf.json names the CLI and the changelog at ../target/release: follow
+        // CARGO_TARGET_DIR (a JSON merge patch over just those entries).
+        let at = |file: &str| {
+            json_string(&target_dir().join("release").join(file).display().to_string())
+        };
+        let (cli, changelog) = (at("timing-cli"), at("changelog.gz"));
+        let rpm = format!(r#"{{"files":{{"/usr/bin/timing-cli":{cli}}}}}"#);
+        let deb = format!(
+            r#"{{"files":{{"/usr/bin/timing-cli":{cli},"/usr/share/doc/rufus-timing-console/changelog.gz":{changelog}}}}}"#
+        );
+        let patch = format!(r#"{{"bundle":{{"linux":{{"deb":{deb},"rpm":{rpm}}}}}}}"#);
+        bundle.args(["--config", &patch]);
+    }
     step("tauri build (release app, .deb, .rpm)", bundle)?;
 
     let bundles = target_dir().join("release/bundle");
@@ -68,7 +103,8 @@ fn build() -> Result<Packages, String> {
     let rpm = newest(&bundles.join("rpm"), "rpm", &version)?;
     let dist = target_dir().join("dist");
     if dist.exists() {
-        std::fs::remove_dir_all(&dist).map_err(|e| format!("dist: clear {}: {e}", dist.display()))?;
+        std::fs::remove_dir_all(&dist)
+            .map_err(|e| format!("dist: clear {}: {e}", dist.display()))?;
     }
     std::fs::create_dir_all(&dist).map_err(|e| format!("dist: create {}: {e}", dist.display()))?;
     // The bundler names the files after the product ("RUFUS Timing Console_0.1.0_amd64.deb");
@@ -127,10 +163,8 @@ fn check(p: &Packages) -> Result<(), String> {
         return Err(format!("dist: after removing {package}, these stayed: {left:?}"));
     }
     let after = system_files();
-    let new: Vec<&String> = after
-        .difference(&before)
-        .filter(|f| !TRIGGER_CACHES.contains(&f.as_str()))
-        .collect();
+    let new: Vec<&String> =
+        after.difference(&before).filter(|f| !TRIGGER_CACHES.contains(&f.as_str())).collect();
     if !new.is_empty() {
         return Err(format!("dist: installing and removing {package} left new files: {new:?}"));
     }
@@ -221,6 +255,21 @@ fn newest(dir: &Path, ext: &str, version: &str) -> Result<PathBuf, String> {
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(version)))
         .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
         .ok_or_else(|| format!("dist: no .{ext} of version {version} in {}", dir.display()))
+}
+
+/// `text` as a JSON string literal (xtask has no dependencies).
+fn json_string(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn absolute(path: &Path) -> Result<String, String> {

@@ -33,6 +33,7 @@ commands:
                          against the real CLI and the simulator; checks exactly-once per seed
   dist [--check]         build the release app and its .deb and .rpm into target/dist/; --check
                          lints them, installs the .deb, runs the installed CLI and app, removes it
+  prepare-bundle         what Tauri's bundler packs besides the app (run by the bundler itself)
   fuzz                   build the decoders' fuzz targets and run each over its seed corpus
   setup                  only install the system and npm packages this project needs (idempotent)
 ";
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Some("screenshots") => desktop::screenshots(rest),
         Some("chaos") => chaos::run(rest),
         Some("dist") => dist::run(rest),
+        Some("prepare-bundle") => dist::prepare_bundle(),
         Some("fuzz") => fuzz::check(),
         Some("setup") => setup::ensure_system_packages().and_then(|()| ui::install()),
         Some("-h" | "--help" | "help") | None => {

@@ -43,8 +43,8 @@ pub fn ensure_system_packages() -> Result<(), String> {
     }
     // A browser given by CHROMIUM_PATH (Ubuntu has no chromium .deb, only a snap) stands in
     // for Debian's chromium.
-    let browser_given = std::env::var_os("CHROMIUM_PATH")
-        .is_some_and(|p| std::path::Path::new(&p).is_file());
+    let browser_given =
+        std::env::var_os("CHROMIUM_PATH").is_some_and(|p| std::path::Path::new(&p).is_file());
     let mut missing: Vec<&str> = wanted
         .into_iter()
         .filter(|p| !(browser_given && *p == "chromium"))

@@ -109,10 +109,8 @@ fn version_problems(root: &Path) -> Vec<String> {
 
 /// Every member crate's `Cargo.toml`.
 fn crate_manifests(root: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = ["src-tauri", "tests", "xtask"]
-        .iter()
-        .map(|d| root.join(d).join("Cargo.toml"))
-        .collect();
+    let mut out: Vec<PathBuf> =
+        ["src-tauri", "tests", "xtask"].iter().map(|d| root.join(d).join("Cargo.toml")).collect();
     if let Ok(entries) = fs::read_dir(root.join("crates")) {
         out.extend(entries.flatten().map(|e| e.path().join("Cargo.toml")).filter(|p| p.exists()));
     }

@@ -16,7 +16,8 @@ use ts_rs::TS;
 /// An error as the UI receives it: a stable code to branch on and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct IpcError {
-    /// e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`.
+    /// e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`, `busy` (an
+    /// update while the console is not idle).
     pub code: String,
     /// What happened, in words a timer understands.
     pub message: String,
@@ -331,6 +332,53 @@ pub enum ChangeInput {
     Restore,
 }
 
+/// The updater as the Settings screen shows it. Updates are off unless the build named an
+/// update endpoint (`RUFUS_UPDATE_ENDPOINT`); an update is installed only when a person asks and
+/// the console is idle (no open session, nothing waiting to be sent or recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UpdateStatus {
+    /// Whether this build checks for updates at all; when false nothing else is set and the UI
+    /// shows nothing about updates.
+    pub enabled: bool,
+    /// The running version.
+    pub current: String,
+    /// The version an update check found, newer than `current` (not yet installed).
+    pub available: Option<String>,
+    /// Its release notes, as published.
+    pub notes: Option<String>,
+    /// Whether "Install update" may be clicked now: an update is available, the console is idle
+    /// and no install is running.
+    pub can_install: bool,
+    /// Why it cannot be installed now (e.g. "a session is open"), while an update is available.
+    pub blocked_reason: Option<String>,
+    /// When the last check ended (UTC), successful or not.
+    pub checked_at: Option<String>,
+    /// Why the last check failed (no internet at the venue is normal); null after a success.
+    pub last_error: Option<String>,
+    /// An install is downloading or running.
+    pub installing: bool,
+    /// The version installed by this run: restart the console to use it.
+    pub installed: Option<String>,
+}
+
+impl UpdateStatus {
+    /// The status of a build without an update endpoint.
+    pub fn disabled(current: &str) -> Self {
+        Self {
+            enabled: false,
+            current: current.to_owned(),
+            available: None,
+            notes: None,
+            can_install: false,
+            blocked_reason: None,
+            checked_at: None,
+            last_error: None,
+            installing: false,
+            installed: None,
+        }
+    }
+}
+
 /// Event names (URI-style) of the low-rate status the app emits.
 pub mod events {
     /// Payload: `SyncStatus`.
@@ -343,6 +391,9 @@ pub mod events {
     pub const CLOCK: &str = "status://clock";
     /// Payload: `CaptureStatus`.
     pub const CAPTURE: &str = "status://capture";
+    /// Payload: `UpdateStatus` (only from a build with an update endpoint: an update was found,
+    /// or whether it may be installed changed).
+    pub const UPDATE: &str = "status://update";
 }
 
 /// Every command of the app, as `name(args) -> result`, for documentation and for the UI's
@@ -386,6 +437,8 @@ pub const COMMANDS: &[&str] = &[
     "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
     "participants_import(<raw body: the file's bytes>) -> ImportReport",
     "export_csv(what: 'passings' | 'raw') -> string",
+    "update_status() -> UpdateStatus /* enabled: false when the build has no update endpoint */",
+    "update_install() -> UpdateStatus /* downloads, verifies and installs the available update; busy while a session is open or passings are pending; then restart */",
 ];
 
 /// The TypeScript declarations of every type that crosses IPC, in one file.
@@ -440,6 +493,7 @@ pub fn typescript() -> String {
         ManualResult::decl(&cfg),
         BindInput::decl(&cfg),
         ChangeInput::decl(&cfg),
+        UpdateStatus::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `cargo test -p timing-ipc` (UPDATE_BINDINGS=1).\n\
@@ -461,17 +515,19 @@ pub fn typescript() -> String {
         ("session", events::SESSION),
         ("clock", events::CLOCK),
         ("capture", events::CAPTURE),
+        ("update", events::UPDATE),
     ] {
         out.push_str(&format!("  {name}: {value:?},\n"));
     }
     out.push_str("} as const;\n\n");
     out.push_str(&format!(
-        "/** The payload of each event. */\nexport type EventPayloads = {{\n  {:?}: SyncStatus;\n  {:?}: ReaderView[];\n  {:?}: Session | null;\n  {:?}: ClockStatus;\n  {:?}: CaptureStatus;\n}};\n",
+        "/** The payload of each event. */\nexport type EventPayloads = {{\n  {:?}: SyncStatus;\n  {:?}: ReaderView[];\n  {:?}: Session | null;\n  {:?}: ClockStatus;\n  {:?}: CaptureStatus;\n  {:?}: UpdateStatus;\n}};\n",
         events::SYNC,
         events::READERS,
         events::SESSION,
         events::CLOCK,
-        events::CAPTURE
+        events::CAPTURE,
+        events::UPDATE
     ));
     out
 }

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod readers;
 pub mod sessions;
 pub mod sync;
+pub mod updates;
 
 use std::sync::Arc;
 

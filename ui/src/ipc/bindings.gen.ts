@@ -362,7 +362,8 @@ rejected: Array<[number, string]>, };
 
 export type IpcError = { 
 /**
- * e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`.
+ * e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`, `busy` (an
+ * update while the console is not idle).
  */
 code: string, 
 /**
@@ -719,6 +720,50 @@ bib: string | null, } | { "kind": "set_time",
  */
 time: string, } | { "kind": "void" } | { "kind": "restore" };
 
+export type UpdateStatus = { 
+/**
+ * Whether this build checks for updates at all; when false nothing else is set and the UI
+ * shows nothing about updates.
+ */
+enabled: boolean, 
+/**
+ * The running version.
+ */
+current: string, 
+/**
+ * The version an update check found, newer than `current` (not yet installed).
+ */
+available: string | null, 
+/**
+ * Its release notes, as published.
+ */
+notes: string | null, 
+/**
+ * Whether "Install update" may be clicked now: an update is available, the console is idle
+ * and no install is running.
+ */
+can_install: boolean, 
+/**
+ * Why it cannot be installed now (e.g. "a session is open"), while an update is available.
+ */
+blocked_reason: string | null, 
+/**
+ * When the last check ended (UTC), successful or not.
+ */
+checked_at: string | null, 
+/**
+ * Why the last check failed (no internet at the venue is normal); null after a success.
+ */
+last_error: string | null, 
+/**
+ * An install is downloading or running.
+ */
+installing: boolean, 
+/**
+ * The version installed by this run: restart the console to use it.
+ */
+installed: string | null, };
+
 export const COMMANDS = [
   "app_state() -> AppState",
   "settings_set(settings: Settings) -> Settings",
@@ -758,6 +803,8 @@ export const COMMANDS = [
   "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
   "participants_import(<raw body: the file's bytes>) -> ImportReport",
   "export_csv(what: 'passings' | 'raw') -> string",
+  "update_status() -> UpdateStatus /* enabled: false when the build has no update endpoint */",
+  "update_install() -> UpdateStatus /* downloads, verifies and installs the available update; busy while a session is open or passings are pending; then restart */",
 ] as const;
 
 export const EVENTS = {
@@ -766,6 +813,7 @@ export const EVENTS = {
   session: "status://session",
   clock: "status://clock",
   capture: "status://capture",
+  update: "status://update",
 } as const;
 
 /** The payload of each event. */
@@ -775,4 +823,5 @@ export type EventPayloads = {
   "status://session": Session | null;
   "status://clock": ClockStatus;
   "status://capture": CaptureStatus;
+  "status://update": UpdateStatus;
 };

@@ -28,6 +28,7 @@ import type {
   Session,
   SessionDetails,
   Settings,
+  UpdateStatus,
 } from "./bindings.gen";
 
 export type * from "./bindings.gen";
@@ -100,6 +101,14 @@ export interface Host {
   /** The file's bytes as read from disk (any encoding; the backend decodes them). */
   participantsImport(bytes: Uint8Array): Promise<ImportReport>;
   exportCsv(what: ExportWhat): Promise<string>;
+
+  /** The updater: `enabled` is false in a build without an update endpoint (show nothing). */
+  updateStatus(): Promise<UpdateStatus>;
+  /**
+   * Downloads, verifies and installs the available update. Rejects with `busy` while a session
+   * is open or passings are pending (checked by the backend at that moment); then restart.
+   */
+  updateInstall(): Promise<UpdateStatus>;
 
   onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe>;
 }

@@ -43,6 +43,8 @@ async function pickHost(): Promise<Host> {
     rate,
     latencyMs: 2,
     keyStorage: params.get("keystore") === "file" ? "file" : "keychain",
+    // ?update=0.2.0: the fake update server offers that version (updates are off without it).
+    update: params.get("update") ?? undefined,
   });
   if (typeof window !== "undefined") window.__mockHost = mock;
   return mock;

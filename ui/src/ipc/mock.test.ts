@@ -337,3 +337,36 @@ describe("readers, participants, settings", () => {
     expect(await rejects(host.exportCsv("passings"))).toMatchObject({ code: "no_open_session" });
   });
 });
+
+describe("updates", () => {
+  it("are off by default: status says so, install refuses, no event", async () => {
+    const seen: unknown[] = [];
+    await host.onEvent("update", (u) => seen.push(u));
+    expect(await host.updateStatus()).toMatchObject({ enabled: false, available: null, can_install: false });
+    expect(await rejects(host.updateInstall())).toMatchObject({ code: "updates_disabled" });
+    advance(500);
+    expect(seen).toEqual([]);
+  });
+
+  it("install only when idle: busy with the reason while a session is open or passings wait", async () => {
+    const seen: { can_install: boolean }[] = [];
+    await host.onEvent("update", (u) => seen.push(u));
+    host.offerUpdate("0.2.0", "Notes");
+    expect(seen.at(-1)).toMatchObject({ available: "0.2.0", can_install: true });
+    await host.sessionOpen("10K");
+    advance(100);
+    expect(seen.at(-1)).toMatchObject({ can_install: false, blocked_reason: "a session is open" });
+    const e = await rejects(host.updateInstall());
+    expect(e.code).toBe("busy");
+    expect(e.message).toMatch(/close the session and let every passing sync first/);
+    host.seed(2, "pending");
+    expect((await host.updateStatus()).blocked_reason).toBe("a session is open and 2 passings are waiting to be sent");
+  });
+
+  it("installs when idle, then says it is installed (restart to use it)", async () => {
+    host.offerUpdate("0.2.0");
+    const done = await host.updateInstall();
+    expect(done).toMatchObject({ available: null, installed: "0.2.0", can_install: false });
+    expect(await rejects(host.updateInstall())).toMatchObject({ code: "no_update" });
+  });
+});

@@ -33,6 +33,7 @@ import type {
   SessionDetails,
   Settings,
   SyncStatus,
+  UpdateStatus,
   Warning,
 } from "./bindings.gen";
 import type { EventName, EventPayloads, ExportWhat, Host, Unsubscribe } from "./host";
@@ -59,6 +60,30 @@ export interface MockOptions {
   seed?: number;
   /** Clock source (ms since epoch); tests pass a fake. */
   now?: () => number;
+  /**
+   * A version the (fake) update server offers, as a build with an update endpoint would find it.
+   * Without it updates are off, as in a build without RUFUS_UPDATE_ENDPOINT.
+   */
+  update?: string;
+}
+
+/** The console's state the update rule decides on (src-tauri `updates::UpdateFacts`). */
+export interface UpdateFacts {
+  sessionOpen: boolean;
+  pending: number;
+  uncommittedReads: number;
+}
+
+/** Why an update may not be installed now, or null when it may (src-tauri `updates::blocked_reason`). */
+export function updateBlockedReason(f: UpdateFacts): string | null {
+  const why: string[] = [];
+  if (f.sessionOpen) why.push("a session is open");
+  if (f.pending > 0) why.push(`${f.pending} ${f.pending === 1 ? "passing is" : "passings are"} waiting to be sent`);
+  if (f.uncommittedReads > 0)
+    why.push(`${f.uncommittedReads} ${f.uncommittedReads === 1 ? "read is" : "reads are"} waiting to be recorded`);
+  const last = why.pop();
+  if (last === undefined) return null;
+  return why.length === 0 ? last : `${why.join(", ")} and ${last}`;
 }
 
 interface MockPassing extends Passing {
@@ -207,9 +232,21 @@ export class MockHost implements Host {
     session: new Set(),
     clock: new Set(),
     capture: new Set(),
+    update: new Set(),
   };
   private lastSyncJson = "";
   private lastTick: number;
+
+  // updater (off unless offerUpdate() or the `update` option)
+  private updates = {
+    enabled: false,
+    available: null as string | null,
+    notes: null as string | null,
+    checkedAt: null as string | null,
+    lastError: null as string | null,
+    installed: null as string | null,
+  };
+  private lastUpdateJson = "";
 
   constructor(opts: MockOptions = {}) {
     this.now = opts.now ?? (() => Date.now());
@@ -255,6 +292,7 @@ export class MockHost implements Host {
     ]);
     this.addReader("sim-finish", `sim:runners=1500,rate=${opts.rate ?? 5}`, true);
 
+    if (opts.update) this.offerUpdate(opts.update);
     if ((opts.scenario ?? "first-run") === "demo") this.setupDemo();
     if (opts.timers ?? true) this.startTimers();
   }
@@ -375,6 +413,28 @@ export class MockHost implements Host {
   clockJump(ms: number): void {
     this.lastJumpMs = ms;
     this.emit("clock", this.clockStatus());
+  }
+
+  /**
+   * The update server offers this version (turns updates on, as a build with an update
+   * endpoint whose background check found it).
+   */
+  offerUpdate(version = "0.2.0", notes: string | null = "Faster sync after an outage.\nClearer reader warnings."): void {
+    this.updates = {
+      ...this.updates,
+      enabled: true,
+      available: version,
+      notes,
+      checkedAt: isoUtc(this.now()),
+      lastError: null,
+    };
+    this.emitUpdate(true);
+  }
+
+  /** A background update check failed (the venue is offline); turns updates on. */
+  failUpdateCheck(reason = "error sending request for url (https://updates.example/latest.json)"): void {
+    this.updates = { ...this.updates, enabled: true, checkedAt: isoUtc(this.now()), lastError: reason };
+    this.emitUpdate(true);
   }
 
   /** Advance the simulation by hand (tests run with timers off). */
@@ -1028,6 +1088,30 @@ export class MockHost implements Host {
     return `/home/timer/.local/share/rufus-timing-console/exports/session-${s.id}-${what}-${stamp}.csv`;
   }
 
+  // --- Host: updates --------------------------------------------------------------------
+
+  async updateStatus(): Promise<UpdateStatus> {
+    await this.latency();
+    return this.updateView();
+  }
+
+  async updateInstall(): Promise<UpdateStatus> {
+    await this.latency();
+    const u = this.updates;
+    if (!u.enabled) throw err("updates_disabled", "this build does not check for updates: install a new version by hand");
+    if (u.available === null) throw err("no_update", "no update is available");
+    // As the backend: decided now, whatever the screen showed.
+    const why = updateBlockedReason(this.updateFacts());
+    if (why !== null)
+      throw err(
+        "busy",
+        `Not now: ${why}. An update is installed only between races: close the session and let every passing sync first.`,
+      );
+    this.updates = { ...u, installed: u.available, available: null, notes: null };
+    this.emitUpdate(true);
+    return this.updateView();
+  }
+
   // --- Host: events ---------------------------------------------------------------------
 
   async onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe> {
@@ -1672,6 +1756,56 @@ export class MockHost implements Host {
     for (const cb of this.listeners[name]) (cb as (p: EventPayloads[K]) => void)(payload);
   }
 
+  private updateFacts(): UpdateFacts {
+    const s = this.currentSession();
+    return {
+      sessionOpen: s !== null && ["opening", "active", "closing", "closed_remotely"].includes(s.state),
+      pending: this.syncStatus().pending,
+      uncommittedReads: this.captureQueued,
+    };
+  }
+
+  private updateView(): UpdateStatus {
+    const u = this.updates;
+    if (!u.enabled)
+      return {
+        enabled: false,
+        current: "0.1.0-mock",
+        available: null,
+        notes: null,
+        can_install: false,
+        blocked_reason: null,
+        checked_at: null,
+        last_error: null,
+        installing: false,
+        installed: null,
+      };
+    const blocked = u.available === null ? null : updateBlockedReason(this.updateFacts());
+    return {
+      enabled: true,
+      current: "0.1.0-mock",
+      available: u.available,
+      notes: u.available === null ? null : u.notes,
+      can_install: u.available !== null && blocked === null,
+      blocked_reason: blocked,
+      checked_at: u.checkedAt,
+      last_error: u.lastError,
+      installing: false,
+      installed: u.installed,
+    };
+  }
+
+  /** Like the backend's status loop: only a build that checks for updates says anything. */
+  private emitUpdate(force: boolean): void {
+    if (!this.updates.enabled) return;
+    const view = this.updateView();
+    const json = JSON.stringify(view);
+    if (force || json !== this.lastUpdateJson) {
+      this.lastUpdateJson = json;
+      this.emit("update", view);
+    }
+  }
+
   private emitSession(): void {
     this.emit("session", clone(this.currentSession()));
   }
@@ -1690,6 +1824,7 @@ export class MockHost implements Host {
       this.lastCaptureJson = cj;
       this.emit("capture", capture);
     }
+    this.emitUpdate(false);
   }
 }
 

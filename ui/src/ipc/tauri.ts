@@ -85,6 +85,9 @@ export function createTauriHost(): Host {
     participantsImport: (bytes) => callRaw("participants_import", bytes),
     exportCsv: (what) => call("export_csv", { what }),
 
+    updateStatus: () => call("update_status"),
+    updateInstall: () => call("update_install"),
+
     async onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe> {
       const un = await listen<EventPayloads[K]>(EVENTS[name], (ev) => cb(ev.payload));
       return un;

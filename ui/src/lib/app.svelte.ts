@@ -126,3 +126,8 @@ export function provideApp(app: AppModel): void {
 export function useApp(): AppModel {
   return getContext<AppModel>(KEY);
 }
+
+/** The context a screen rendered on its own (tests) needs to find the app. */
+export function appContext(app: AppModel): Map<unknown, unknown> {
+  return new Map([[KEY, app]]);
+}

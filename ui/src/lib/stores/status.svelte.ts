@@ -15,6 +15,7 @@ import type {
   Settings,
   SyncStatus,
   Unsubscribe,
+  UpdateStatus,
 } from "../../ipc";
 
 export type RecordingState = "recording" | "closing" | "not_recording";
@@ -76,6 +77,8 @@ export class StatusStore {
   capture = $state.raw<CaptureStatus>({ last_error: null, queued: 0 });
   /** Stored settings the backend could not use at start (it took the defaults). */
   warnings = $state.raw<string[]>([]);
+  /** The updater (Settings screen only); null until loaded, `enabled: false` in a build without one. */
+  update = $state.raw<UpdateStatus | null>(null);
   /** Largest backlog seen since the outbox was last empty (progress bar). */
   backlogPeak = $state(0);
   /** Host time minus this page's clock when the last clock event came (ms). */
@@ -111,8 +114,24 @@ export class StatusStore {
       await host.onEvent("capture", (c) => {
         this.capture = c;
       }),
+      await host.onEvent("update", (u) => {
+        this.update = u;
+      }),
     );
-    return this.refresh(host);
+    const st = await this.refresh(host);
+    await this.refreshUpdate(host);
+    return st;
+  }
+
+  /** Reloads the update status (a local call: it never asks the update server). */
+  async refreshUpdate(host: Host): Promise<UpdateStatus | null> {
+    try {
+      this.update = await host.updateStatus();
+    } catch {
+      // Nothing about updates is shown when the backend cannot say.
+      this.update = null;
+    }
+    return this.update;
   }
 
   async refresh(host: Host): Promise<AppState> {
