@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use timing_readers::clock::SystemClock;
+
 use crate::webdriver::Session;
 
 /// What the app starts with.
@@ -31,6 +33,9 @@ pub struct Desktop {
     pub session: Session,
     /// The X display, e.g. `:97`.
     pub display: String,
+    /// Monotonic time (of [`SystemClock`]) when the WebDriver session that started the app was
+    /// asked for: tauri-driver and Xvfb were already up, so what follows is the app's start.
+    pub app_asked_at: Duration,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -81,10 +86,14 @@ impl Desktop {
         };
         let url = format!("http://127.0.0.1:{port}");
         let mut last = String::new();
+        let clock = SystemClock::shared();
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                let app_asked_at = clock.monotonic();
                 match Session::tauri(&url, &application.display().to_string()).await {
-                    Ok(session) => return Ok(Self { xvfb, driver, session, display }),
+                    Ok(session) => {
+                        return Ok(Self { xvfb, driver, session, display, app_asked_at });
+                    }
                     Err(e) => last = e.to_string(),
                 }
             }
