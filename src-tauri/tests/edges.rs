@@ -5,14 +5,16 @@
 //! anything; a participants file travels as raw bytes in any encoding.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests stop loudly
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tauri::Manager;
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use timing_console::core::{AppCore, Overrides};
+use tauri::test::MockRuntime;
+use timing_console::core::AppCore;
 use timing_core::clock::{Clock, SystemClock};
 
 /// Monotonic time, through the project's clock.
@@ -41,21 +43,9 @@ impl Console {
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
         prepare(&data);
-        let overrides = Overrides {
-            data_dir: Some(data),
-            api_url: Some(sim.base_url()),
-            api_key: with_key.then(|| sim.admin_key()),
-            demo_reader: None,
-            key_file_only: true,
-            update_endpoint: None,
-        };
-        let mut app = timing_console::configure(mock_builder(), overrides)
-            .build(tauri::test::mock_context(tauri::test::noop_assets()))
-            .unwrap();
-        #[allow(deprecated)] // the documented way to run setup() on the mock runtime
-        app.run_iteration(|_, _| {});
-        let webview =
-            tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        let overrides =
+            common::overrides(&data, Some(sim.base_url()), with_key.then(|| sim.admin_key()));
+        let (app, webview) = common::start(overrides);
         let core = app.state::<Arc<AppCore>>().inner().clone();
         Self { rt, sim, dir, _app: app, webview, core }
     }
@@ -65,19 +55,7 @@ impl Console {
     }
 
     fn invoke(&self, cmd: &str, body: impl Into<tauri::ipc::InvokeBody>) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.webview,
-            tauri::webview::InvokeRequest {
-                cmd: cmd.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: body.into(),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|r| r.deserialize::<Value>().unwrap())
+        common::invoke(&self.webview, cmd, body)
     }
 
     fn ok(&self, cmd: &str, body: Value) -> Value {

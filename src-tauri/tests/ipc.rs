@@ -3,30 +3,11 @@
 //! names, the argument names the UI sends (camelCase) and the `{code, message}` error shape.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop loudly
 
+mod common;
+
+use common::invoke;
 use serde_json::{Value, json};
 use tauri::Manager;
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use timing_console::core::Overrides;
-
-fn invoke(
-    webview: &tauri::WebviewWindow<MockRuntime>,
-    cmd: &str,
-    body: Value,
-) -> Result<Value, Value> {
-    get_ipc_response(
-        webview,
-        tauri::webview::InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: tauri::ipc::InvokeBody::from(body),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|r| r.deserialize::<Value>().unwrap())
-}
 
 #[test]
 fn commands_work_end_to_end_on_the_mock_runtime() {
@@ -34,21 +15,8 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
     let sim =
         rt.block_on(rufus_cloud_sim::Sim::start(rufus_cloud_sim::SimConfig::default())).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let overrides = Overrides {
-        data_dir: Some(dir.path().to_path_buf()),
-        api_url: Some(sim.base_url()),
-        api_key: Some(sim.admin_key()),
-        demo_reader: None,
-        key_file_only: true,
-        update_endpoint: None,
-    };
-    let mut app = timing_console::configure(mock_builder(), overrides)
-        .build(tauri::test::mock_context(tauri::test::noop_assets()))
-        .unwrap();
-    #[allow(deprecated)] // the documented way to run setup() on the mock runtime
-    app.run_iteration(|_, _| {});
-    let webview =
-        tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (app, webview) =
+        common::start(common::overrides(dir.path(), Some(sim.base_url()), Some(sim.admin_key())));
 
     // Errors cross as {code, message}.
     let e = invoke(&webview, "session_close", json!({})).unwrap_err();
@@ -143,21 +111,7 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
 #[test]
 fn every_documented_command_is_registered() {
     let dir = tempfile::tempdir().unwrap();
-    let overrides = Overrides {
-        data_dir: Some(dir.path().to_path_buf()),
-        api_url: None,
-        api_key: None,
-        demo_reader: None,
-        key_file_only: true,
-        update_endpoint: None,
-    };
-    let mut app = timing_console::configure(mock_builder(), overrides)
-        .build(tauri::test::mock_context(tauri::test::noop_assets()))
-        .unwrap();
-    #[allow(deprecated)] // the documented way to run setup() on the mock runtime
-    app.run_iteration(|_, _| {});
-    let webview =
-        tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (app, webview) = common::start(common::overrides(dir.path(), None, None));
     let names: Vec<&str> =
         timing_ipc::COMMANDS.iter().map(|c| c.split('(').next().unwrap().trim()).collect();
     assert!(names.contains(&"update_status") && names.len() > 30, "{names:?}");

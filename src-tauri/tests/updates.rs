@@ -4,12 +4,14 @@
 //! session is open, without downloading anything.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests stop loudly
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tauri::Manager;
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::test::MockRuntime;
 use timing_console::core::{AppCore, Overrides};
 use timing_console::updates::Updates;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,14 +30,7 @@ impl Console {
     fn start(update_endpoint: Option<String>) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let overrides = Overrides {
-            data_dir: Some(dir.path().to_path_buf()),
-            api_url: None,
-            api_key: None,
-            demo_reader: None,
-            key_file_only: true,
-            update_endpoint,
-        };
+        let overrides = Overrides { update_endpoint, ..common::overrides(dir.path(), None, None) };
         let conf: Value = serde_json::from_str(
             &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tauri.conf.json"))
                 .unwrap(),
@@ -43,29 +38,13 @@ impl Console {
         .unwrap();
         let mut context = tauri::test::mock_context(tauri::test::noop_assets());
         context.config_mut().plugins.0.insert("updater".into(), conf["plugins"]["updater"].clone());
-        let mut app = timing_console::configure(mock_builder(), overrides).build(context).unwrap();
-        #[allow(deprecated)] // the documented way to run setup() on the mock runtime
-        app.run_iteration(|_, _| {});
-        let webview =
-            tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        let (app, webview) = common::start_with(overrides, context);
         let core = app.state::<Arc<AppCore>>().inner().clone();
         Self { rt, _dir: dir, app, webview, core }
     }
 
     fn invoke(&self, cmd: &str, body: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.webview,
-            tauri::webview::InvokeRequest {
-                cmd: cmd.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: tauri::ipc::InvokeBody::from(body),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|r| r.deserialize::<Value>().unwrap())
+        common::invoke(&self.webview, cmd, body)
     }
 
     fn ok(&self, cmd: &str, body: Value) -> Value {
