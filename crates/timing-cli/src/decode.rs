@@ -7,6 +7,7 @@
 
 use std::process::ExitCode;
 
+use chrono::Timelike as _;
 use serde_json::json;
 use timing_core::CoreError;
 use timing_readers::{Decoded, Protocol, ReaderTime, Rssi};
@@ -23,7 +24,10 @@ fn reader_time(t: &ReaderTime) -> serde_json::Value {
         ReaderTime::SinceStart { days, time } => {
             json!({"since_start": {"days": days, "time": time.format("%H:%M:%S%.3f").to_string()}})
         }
-        ReaderTime::TimeOfDay(t) => json!({"time_of_day": t.format("%H:%M:%S%.4f").to_string()}),
+        // To 1/10,000 s, as a Timy sends it (chrono's formats have 3, 6 or 9 decimals).
+        ReaderTime::TimeOfDay(t) => json!({
+            "time_of_day": format!("{}.{:04}", t.format("%H:%M:%S"), t.nanosecond() / 100_000)
+        }),
     }
 }
 

@@ -85,3 +85,32 @@ async fn a_passing_the_cloud_rejects_is_parked_with_its_message_and_the_rest_flo
     .await
     .unwrap();
 }
+
+/// `decode` on real ALGE output (lines of a TdC 8001 log, times to 1/10,000 s) prints every
+/// impulse as a JSON line with its time as sent, and exits 0 — it once panicked on every Timy
+/// line (a time format chrono does not have).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decoding_real_timy_lines_prints_their_times() {
+    tokio::time::timeout(DRILL_LIMIT, async {
+        let sim = strict_sim().await;
+        let console = Console::new(&sim);
+        let mut cmd = console.command(&["decode", "--protocol", "timy"]);
+        cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        tokio::io::AsyncWriteExt::write_all(
+            &mut stdin,
+            b" 0035 C0M 21:46:36.3900 00\r 0035 C0  21:46:36.3910 00\r",
+        )
+        .await
+        .unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().await.unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(r#""time_of_day":"21:46:36.3900""#), "{stdout}");
+        assert!(stdout.contains(r#""time_of_day":"21:46:36.3910""#), "{stdout}");
+    })
+    .await
+    .unwrap();
+}
