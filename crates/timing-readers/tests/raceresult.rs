@@ -58,7 +58,7 @@ fn pushed_passing_decodes_to_the_documented_fields() {
                 passing_number: 17,
                 event_id: Some(4711),
                 hits: Some(0x12),
-                max_rssi: Some(0x1C),
+                max_rssi: Some(Rssi::Raw(0x1C)),
                 internal_data: String::new(),
                 is_active: false,
                 channel: None,
@@ -99,7 +99,7 @@ fn fetched_active_passing_with_unset_clock() {
             passing_number: 18,
             event_id: Some(0),
             hits: Some(3),
-            max_rssi: Some(0x0A),
+            max_rssi: Some(Rssi::Raw(0x0A)),
             internal_data: String::new(),
             is_active: true,
             channel: Some(2),
@@ -258,4 +258,24 @@ proptest! {
         prop_assert_eq!(reads(&out).len(), picks.len());
         prop_assert_eq!(out.len(), picks.len());
     }
+}
+
+/// A real passing (CrossMgr's RaceResultImport docstring, a pre-1.6 record of 8 fields): its
+/// MaxRSSI is a signed decimal dBm (`-68`, RACE RESULT KB 21392). It is a read with that RSSI —
+/// an informational field never costs a passing (it was once rejected as "bad MaxRSSI").
+#[test]
+fn a_real_passing_with_a_decimal_dbm_rssi_is_a_read() {
+    let read = single_read(decoder(), b"1;33;0000-00-00;00:00:02.773;6692;12;-68;09ca52\r\n");
+    assert_eq!(read.chip, "33");
+    assert_eq!(read.rssi, Some(Rssi::Dbm(-68)));
+    assert_eq!(
+        read.reader_time,
+        Some(ReaderTime::SinceStart {
+            days: 0,
+            time: NaiveTime::from_hms_milli_opt(0, 0, 2, 773).unwrap()
+        })
+    );
+    // Whatever MaxRSSI holds, the passing stays.
+    let odd = single_read(decoder(), b"2;34;0000-00-00;00:00:03.000;6692;12;n/a;09ca52\r\n");
+    assert_eq!((odd.chip.as_str(), odd.rssi), ("34", None));
 }

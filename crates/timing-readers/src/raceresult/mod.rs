@@ -9,9 +9,12 @@
 //! Temperature; InternalActiveData; BoxName; FileNumber; MaxRSSIAntenna; BoxId. At least the first
 //! four must be present; missing or empty later fields are `None` / empty.
 //!
-//! ⚠ readers.md: metarace parses Hits and MaxRSSI as hex and the KB does not say. The example's
-//! MaxRSSI `1C` is only readable as hex, so both are read as hex (as is InternalActiveData, whose
-//! bit 0x40 marks a stored, re-sent passing). Date `0000-00-DD` (clock never set) becomes
+//! MaxRSSI is a signed decimal (RACE RESULT KB 21392: passive RSSI in dBm, e.g. `-68` in a real
+//! passing; KB 5806: active, a decimal byte), so a negative value is dBm and a non-negative one
+//! the raw active value; readers.md's illustrative `1C` (and metarace's hex reading) is kept as a
+//! raw hex value. It is informational: a MaxRSSI that is none of these is dropped, never the
+//! passing. Hits are read as hex (metarace; the KB does not say), as is InternalActiveData, whose
+//! bit 0x40 marks a stored, re-sent passing. Date `0000-00-DD` (clock never set) becomes
 //! [`ReaderTime::SinceStart`] with `days` = DD. The code is the bib when the record carries a
 //! non-zero EventID (a passive bib tag); otherwise it is a transponder code and `bib` is `None`.
 
@@ -25,6 +28,15 @@ use crate::{
     Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, ReaderTime, RejectReason,
     Rejected, ReplayKey, Rssi, TagRead,
 };
+
+/// MaxRSSI as the decoder sends it (see the module docs); `None` for anything unreadable.
+fn max_rssi(text: &str) -> Option<Rssi> {
+    match text.parse::<i16>() {
+        Ok(dbm) if dbm < 0 => Some(Rssi::Dbm(dbm)),
+        Ok(raw) => u16::try_from(raw).ok().map(Rssi::Raw),
+        Err(_) => hex_number(text.as_bytes()).and_then(|v| u16::try_from(v).ok()).map(Rssi::Raw),
+    }
+}
 
 /// Longest line accepted, terminator included.
 pub const MAX_LINE: usize = 1024;
@@ -42,8 +54,9 @@ pub struct RaceResultDetails {
     pub event_id: Option<u32>,
     /// 6: Hits (read as hex, see the module docs).
     pub hits: Option<u32>,
-    /// 7: MaxRSSI (read as hex).
-    pub max_rssi: Option<u16>,
+    /// 7: MaxRSSI: dBm when negative, else the raw value (see the module docs); `None` when
+    /// empty or unreadable.
+    pub max_rssi: Option<Rssi>,
     /// 8: InternalData, as sent.
     pub internal_data: String,
     /// 9: IsActive (active transponder).
@@ -251,7 +264,7 @@ fn passing(record: &str, pushed: bool) -> Result<TagRead, RejectReason> {
     let at = reader_time(field(3), field(4))?;
     let event_id = opt("EventID", field(5), decimal_as::<u32>)?;
     let hits = opt("Hits", field(6), hex_number)?;
-    let max_rssi = opt("MaxRSSI", field(7), |t| hex_number(t).and_then(|v| u16::try_from(v).ok()))?;
+    let max_rssi = max_rssi(field(7));
     let is_active = flag("IsActive", field(9))?;
     let channel = opt("Channel", field(10), decimal_as::<u8>)?;
     let loop_id = opt("LoopID", field(11), decimal_as::<u8>)?;
@@ -266,7 +279,7 @@ fn passing(record: &str, pushed: bool) -> Result<TagRead, RejectReason> {
         chip: code.to_string(),
         bib: event_id.filter(|e| *e != 0).map(|_| code.to_string()),
         antenna: max_rssi_antenna,
-        rssi: max_rssi.map(Rssi::Raw),
+        rssi: max_rssi,
         reader_time: Some(at),
         replay_key: Some(ReplayKey::RaceResult {
             box_id: box_id.clone(),
