@@ -234,3 +234,25 @@ proptest! {
         prop_assert_eq!(out.len(), picks.len());
     }
 }
+
+/// Some Ultra firmware ends lines with CR only (CrossMgr's Ultra module, written against real
+/// hardware, splits on CR): CR, LF and CRLF all end a line, and CRLF is one end, not two.
+#[test]
+fn lines_end_with_cr_lf_or_crlf() {
+    let line = |log: u32, end: &str| {
+        format!("0,4012345,1434360615,450,2,-61,0,1,1,0000000000000000,0,{log}{end}")
+    };
+    let stream = [line(1, "\r"), line(2, "\n"), line(3, "\r\n"), line(4, "\r")].concat();
+    let decoded = whole(decoder(), stream.as_bytes());
+    assert_every_split_same(decoder(), stream.as_bytes(), BUFFER_LIMIT);
+    let logs: Vec<u64> = decoded
+        .iter()
+        .filter_map(Decoded::as_read)
+        .map(|r| match &r.details {
+            ReadDetails::Ultra(d) => d.log_id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(logs, [1, 2, 3, 4]);
+    assert!(decoded.iter().all(|d| d.as_read().is_some()), "nothing else: {decoded:?}");
+}

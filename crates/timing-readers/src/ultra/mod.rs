@@ -104,7 +104,7 @@ pub struct UltraDecoder {
 impl UltraDecoder {
     /// A decoder for one connection.
     pub fn new() -> Self {
-        UltraDecoder { lines: LineSplitter::new(Terminator::Lf, MAX_LINE) }
+        UltraDecoder { lines: LineSplitter::new(Terminator::CrOrLf, MAX_LINE) }
     }
 }
 
