@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 
-use crate::{chafon, cloudbox, ipico, r2000, raceresult, timy, ultra};
+use crate::{chafon, cloudbox, ipico, llrp, r2000, raceresult, timy, ultra};
 
 /// One thing a decoder recognised in the byte stream.
 // Reads are by far the most common variant; boxing them would cost an allocation per read to
@@ -166,6 +166,16 @@ pub enum ReplayKey {
         /// Time of day.
         time: NaiveTime,
     },
+    /// LLRP: the tag's EPC, the antenna and the reader's first-seen time (µs, UTC). A reader
+    /// that holds reports across a reconnect sends the same three again.
+    Llrp {
+        /// EPC, upper-case hex.
+        epc: String,
+        /// AntennaID (0 when the report did not carry it).
+        antenna: u16,
+        /// FirstSeenTimestampUTC, µs since the Unix epoch.
+        first_seen_us: u64,
+    },
 }
 
 /// The protocol-specific rest of a read.
@@ -185,6 +195,8 @@ pub enum ReadDetails {
     RaceResult(raceresult::RaceResultDetails),
     /// CloudBox passing object.
     CloudBox(cloudbox::CloudBoxDetails),
+    /// LLRP `TagReportData`.
+    Llrp(llrp::LlrpDetails),
     /// A plain line: nothing beyond the text.
     Line,
 }
@@ -215,6 +227,8 @@ pub enum ControlMessage {
     RaceResult(raceresult::RaceResultControl),
     /// CloudBox command replies and other objects.
     CloudBox(cloudbox::CloudBoxControl),
+    /// LLRP messages other than tag reports.
+    Llrp(llrp::LlrpControl),
 }
 
 /// Bytes that did not decode, kept whole.

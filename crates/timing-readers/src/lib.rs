@@ -96,6 +96,7 @@ pub mod emulator;
 mod framing;
 pub mod ipico;
 pub mod lines;
+pub mod llrp;
 mod protocol;
 pub mod r2000;
 pub mod raceresult;

@@ -21,6 +21,7 @@
 //! | RACE RESULT | `raceresult:<box id, `%`/`:` escaped>:<file or ->:<passing>` |
 //! | CloudBox | `cloudbox:<passing number>:<YYYYmmddTHHMMSS.fffZ, UTC>` |
 //! | Timy | `timy:<number>:c<channel>[M]:<HHMMSS.ffffff>` |
+//! | LLRP | `llrp:<EPC hex>:<antenna>:<first seen, µs since the epoch, UTC>` |
 //!
 //! Times have three decimals when they fall on a whole millisecond (Ultra always, CloudBox as
 //! documented), else nine. Texts of older versions without the time — `ultra:<id>:<reader>:<log>`,
@@ -84,6 +85,9 @@ impl fmt::Display for ReplayKey {
             ReplayKey::Timy { number, channel, time } => {
                 let manual = if channel.manual { "M" } else { "" };
                 write!(f, "timy:{number}:c{}{manual}:{}", channel.number, time.format(TIMY_TIME))
+            }
+            ReplayKey::Llrp { epc, antenna, first_seen_us } => {
+                write!(f, "llrp:{epc}:{antenna}:{first_seen_us}")
             }
         }
     }
@@ -151,6 +155,15 @@ fn parse(s: &str) -> Option<ReplayKey> {
                 number: decimal_as(number.as_bytes())?,
                 channel: TimyChannel { number: decimal_as(digits.as_bytes())?, manual },
                 time: NaiveTime::parse_from_str(time, TIMY_TIME).ok()?,
+            })
+        }
+        ("llrp", [epc, antenna, first_seen_us])
+            if !epc.is_empty() && epc.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Some(ReplayKey::Llrp {
+                epc: (*epc).to_string(),
+                antenna: decimal_as(antenna.as_bytes())?,
+                first_seen_us: decimal_as(first_seen_us.as_bytes())?,
             })
         }
         _ => None,
@@ -346,6 +359,11 @@ mod tests {
             number: 12,
             channel: TimyChannel { number: 1, manual: true },
             time: NaiveTime::from_hms_micro_opt(10, 2, 33, 456_700).unwrap(),
+        });
+        round_trip(ReplayKey::Llrp {
+            epc: "E2801170000002012345ABCD".into(),
+            antenna: 2,
+            first_seen_us: 1_749_893_415_450_123,
         });
     }
 

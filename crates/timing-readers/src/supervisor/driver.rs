@@ -350,6 +350,8 @@ impl Driver {
                 }
                 Some(ReplayKey::Ipico { at, .. }) => driver.ipico_last = Some(at),
                 Some(ReplayKey::Timy { .. }) => driver.timy_seen = true,
+                // LLRP has no rewind: nothing to resume from.
+                Some(ReplayKey::Llrp { .. }) => {}
                 None => {
                     if let Some(at) = resume.at {
                         driver.ipico_last = Some(utc_to_local(at, config.reader_utc_offset));
@@ -669,7 +671,7 @@ impl Driver {
                     outs.extend(self.round_done(mono, want_reading));
                 }
             }
-            ReadDetails::R2000(_) | ReadDetails::Line => {}
+            ReadDetails::R2000(_) | ReadDetails::Llrp(_) | ReadDetails::Line => {}
         }
         outs
     }
