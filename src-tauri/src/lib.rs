@@ -57,6 +57,7 @@ macro_rules! handlers {
             $crate::commands::feed::manual_undo,
             $crate::commands::feed::passing_correct,
             $crate::commands::feed::passing_audit,
+            $crate::commands::readers::reader_protocols,
             $crate::commands::readers::reader_ports,
             $crate::commands::readers::reader_add,
             $crate::commands::readers::reader_remove,

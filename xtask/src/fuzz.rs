@@ -8,8 +8,18 @@ use std::process::Command;
 
 use crate::{cargo, root, step};
 
-const TARGETS: &[&str] =
-    &["ipico", "ultra", "r2000", "chafon", "timy", "raceresult", "cloudbox", "lines"];
+/// The targets: one file per protocol in `fuzz/fuzz_targets/` (timing-readers' test
+/// `every_protocol_has_a_fuzz_target` holds that list equal to the registry's).
+fn targets(fuzz: &Path) -> Result<Vec<String>, String> {
+    let dir = fuzz.join("fuzz_targets");
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".rs").map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}
 
 pub fn check() -> Result<(), String> {
     let fuzz = root().join("crates/timing-readers/fuzz");
@@ -21,7 +31,7 @@ pub fn check() -> Result<(), String> {
         .arg("--target-dir")
         .arg(&target_dir);
     step("fuzz targets: build", build)?;
-    for target in TARGETS {
+    for target in &targets(&fuzz)? {
         // libFuzzer adds what it finds to the corpus folder: give it a copy.
         let work = target_dir.join("corpus").join(target);
         let _ = std::fs::remove_dir_all(&work);

@@ -10,12 +10,14 @@ mod run;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use timing_core::clock::{SystemClock, parse_utc};
 use timing_core::corrections::Change;
 use timing_core::domain::{DeviceId, SessionId};
 use timing_core::lock::InstanceLock;
 use timing_core::{BindRequest, CoreError, Engine, EngineConfig};
+use timing_readers::Protocol;
 
 use crate::output::Out;
 
@@ -117,8 +119,8 @@ enum Command {
     Ports,
     /// Decode reader bytes from stdin: one JSON line per read and per rejected frame.
     Decode {
-        /// Protocol: ipico, ultra, r2000, chafon, timy, raceresult, cloudbox, lines.
-        #[arg(long)]
+        /// The reader's protocol.
+        #[arg(long, value_parser = PossibleValuesParser::new(Protocol::ALL.map(Protocol::name)))]
         protocol: String,
     },
     /// Show the live feed of the open session (newest first).

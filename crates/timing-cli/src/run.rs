@@ -16,9 +16,8 @@ use timing_core::{CoreError, Engine};
 /// Arguments of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A source: `sim:runners=500,rate=20`, `lines:-` (stdin), `lines:/dev/ttyUSB0?baud=9600`.
-    /// Repeat for several sources at once.
-    #[arg(long = "source", required = true, value_name = "SPEC")]
+    /// A source: a reader, `sim:runners=500,rate=20` or `lines:-` (stdin). Repeat for several.
+    #[arg(long = "source", required = true, value_name = "SPEC", long_help = source_help())]
     sources: Vec<String>,
     /// Seconds between status lines on stderr.
     #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
@@ -26,6 +25,35 @@ pub struct RunArgs {
     /// Exit once every source has ended and the outbox is empty (for scripts and files).
     #[arg(long)]
     exit_when_done: bool,
+}
+
+/// `--source`'s long help, with every protocol and its defaults from the registry.
+fn source_help() -> String {
+    let protocols: Vec<String> = timing_readers::Protocol::ALL
+        .into_iter()
+        .map(|p| {
+            let mut ways = Vec::new();
+            for t in p.transports() {
+                match t {
+                    timing_readers::Transport::Serial => {
+                        ways.push(format!("serial {} baud", p.serial_settings().baud));
+                    }
+                    timing_readers::Transport::Tcp => ways.push(match p.default_tcp_port() {
+                        Some(port) => format!("tcp port {port}"),
+                        None => "tcp".to_owned(),
+                    }),
+                }
+            }
+            format!("  {:<11} {} ({})", p.name(), p.label(), ways.join(", "))
+        })
+        .collect();
+    format!(
+        "A source. Readers: `serial:PORT?protocol=P[&baud=N]` or `tcp:HOST[:PORT]?protocol=P`, \
+         e.g. `serial:/dev/ttyUSB0?protocol=ipico`, `tcp:192.168.1.20?protocol=ultra`. Also \
+         `sim:runners=500,rate=20` (a simulated finish) and `lines:-` (chips or bibs on stdin). \
+         Repeat for several sources at once.\n\nProtocols (default settings):\n{}",
+        protocols.join("\n")
+    )
 }
 
 /// A wall-clock move this much beyond the monotonic clock is a jump.

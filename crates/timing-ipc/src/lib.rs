@@ -141,6 +141,38 @@ pub struct PortView {
     pub description: String,
 }
 
+/// A reader protocol the console speaks, with what the Readers form prefills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProtocolView {
+    /// `protocol=` in a reader spec: `ipico`, `ultra`, …
+    pub name: String,
+    /// What a timer calls the hardware.
+    pub label: String,
+    /// `serial` / `tcp`, the usual one first.
+    pub transports: Vec<String>,
+    /// The baud rate a serial spec without `baud=` gets.
+    pub baud: u32,
+    /// The TCP port a network spec without a port gets, if the protocol has one.
+    pub tcp_port: Option<u16>,
+    /// Whether the device carries its own time (otherwise the computer's receive time counts).
+    pub carries_time: bool,
+}
+
+/// Every protocol, from timing-readers' registry (the answer of `reader_protocols`).
+pub fn reader_protocols() -> Vec<ProtocolView> {
+    timing_readers::Protocol::ALL
+        .into_iter()
+        .map(|p| ProtocolView {
+            name: p.name().to_owned(),
+            label: p.label().to_owned(),
+            transports: p.transports().iter().map(|t| t.name().to_owned()).collect(),
+            baud: p.serial_settings().baud,
+            tcp_port: p.default_tcp_port(),
+            carries_time: p.carries_time(),
+        })
+        .collect()
+}
+
 /// A device of the RUFUS account (from the cloud).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CloudDevice {
@@ -426,6 +458,7 @@ pub const COMMANDS: &[&str] = &[
     "manual_undo() -> Entry",
     "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
     "passing_audit(passingId: number) -> Correction[]",
+    "reader_protocols() -> ProtocolView[]",
     "reader_ports() -> PortView[]",
     "reader_add(name: string, spec: string) -> ReaderView",
     "reader_remove(name: string) -> void",
@@ -481,6 +514,7 @@ pub fn typescript() -> String {
         LastRead::decl(&cfg),
         FrameView::decl(&cfg),
         PortView::decl(&cfg),
+        ProtocolView::decl(&cfg),
         CloudDevice::decl(&cfg),
         CloudSession::decl(&cfg),
         SessionDetails::decl(&cfg),
@@ -504,6 +538,14 @@ pub fn typescript() -> String {
         out.push_str(&decl);
         out.push_str("\n\n");
     }
+    out.push_str(
+        "/** Every reader protocol (the registry's list, as `reader_protocols` answers). */\n\
+         export const READER_PROTOCOLS: ProtocolView[] = [\n",
+    );
+    for p in reader_protocols() {
+        out.push_str(&format!("  {},\n", serde_json::to_value(&p).unwrap_or_default()));
+    }
+    out.push_str("];\n\n");
     out.push_str("export const COMMANDS = [\n");
     for c in COMMANDS {
         out.push_str(&format!("  {c:?},\n"));

@@ -11,8 +11,8 @@
 //! tcp:[fe80::1]:10000?protocol=ipico&elite=1
 //! ```
 //!
-//! Options after `?`, joined by `&`: `protocol` (required: `ipico ultra r2000 chafon timy
-//! raceresult cloudbox lines`), `name`, serial `baud` / `parity` (`none odd even`) / `data_bits`
+//! Options after `?`, joined by `&`: `protocol` (required: a name of the registry,
+//! [`Protocol::ALL`]), `name`, serial `baud` / `parity` (`none odd even`) / `data_bits`
 //! (5–8) / `stop_bits` (1, 2), `utc_offset` (`+02:00`: the reader's local clock against UTC),
 //! `quiet` and `connect_timeout` (`500ms`, `10s`), `start` and `rewind` (`0`/`1`: start reading
 //! on connect, fetch what the reader stored after a reconnect), `poll` (inventory interval of
@@ -33,7 +33,7 @@ use chrono::FixedOffset;
 
 use crate::replay::ResumePoint;
 use crate::transport::normalize_port_name;
-use crate::{Parity, Protocol, SerialSettings, UnknownProtocol};
+use crate::{Parity, Protocol, Transport, UnknownProtocol};
 
 /// How to reach a reader.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,10 +63,10 @@ pub enum Link {
 }
 
 impl Link {
-    /// A serial link with `protocol`'s factory settings ([`Protocol::serial_defaults`]; 9600 8N1
+    /// A serial link with `protocol`'s factory settings ([`Protocol::serial_settings`]: 9600 8N1
     /// for protocols readers.md gives no serial rate for). A Windows COM name is kept as `COMn`.
     pub fn serial(path: impl Into<String>, protocol: Protocol) -> Self {
-        let settings = serial_defaults(protocol);
+        let settings = protocol.serial_settings();
         Link::Serial {
             path: normalize_port_name(&path.into()),
             baud: settings.baud,
@@ -80,11 +80,6 @@ impl Link {
     pub fn tcp(host: impl Into<String>, port: u16) -> Self {
         Link::Tcp { host: host.into(), port }
     }
-}
-
-/// The serial settings a link gets when the spec names none.
-pub fn serial_defaults(protocol: Protocol) -> SerialSettings {
-    protocol.serial_defaults().unwrap_or(SerialSettings::eight_n_one(9600))
 }
 
 /// Reconnect back-off: the wait after a failed connect or a lost link starts at `min` and doubles
@@ -225,10 +220,18 @@ pub enum SpecError {
     #[error("tcp reader spec needs a port: protocol {0} has no default TCP port")]
     NoDefaultPort(Protocol),
     /// No `protocol=` option.
-    #[error(
-        "reader spec needs ?protocol=… (ipico, ultra, r2000, chafon, timy, raceresult, cloudbox, lines)"
-    )]
+    #[error("reader spec needs ?protocol=… ({names})", names = Protocol::names())]
     MissingProtocol,
+    /// The protocol's devices are not reached over this link kind.
+    #[error("a {protocol} reader is not reached over {link}: use {usual}")]
+    WrongTransport {
+        /// The protocol.
+        protocol: Protocol,
+        /// The link kind the spec named.
+        link: &'static str,
+        /// The protocol's transports.
+        usual: String,
+    },
     /// `protocol=` names no known protocol.
     #[error(transparent)]
     UnknownProtocol(#[from] UnknownProtocol),
@@ -289,7 +292,7 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
             if path.is_empty() {
                 return Err(SpecError::MissingPath);
             }
-            let defaults = serial_defaults(protocol);
+            let defaults = protocol.serial_settings();
             let baud = match take(&mut options, "baud") {
                 Some(v) => v
                     .parse::<u32>()
@@ -336,6 +339,18 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
         }
         other => return Err(SpecError::UnknownScheme(other.to_string())),
     };
+    let transport = match link {
+        Link::Serial { .. } => Transport::Serial,
+        Link::Tcp { .. } => Transport::Tcp,
+    };
+    if !protocol.supports(transport) {
+        let usual = protocol.transports().iter().map(|t| format!("{}:", t.name()));
+        return Err(SpecError::WrongTransport {
+            protocol,
+            link: transport.name(),
+            usual: usual.collect::<Vec<_>>().join(" or "),
+        });
+    }
 
     let mut config = ReaderConfig::new(protocol, link);
     if let Some(name) = take(&mut options, "name") {
@@ -522,7 +537,7 @@ impl fmt::Display for ReaderConfig {
         match &self.link {
             Link::Serial { path, baud, data_bits, parity, stop_bits } => {
                 write!(f, "serial:{path}?protocol={protocol}")?;
-                let defaults = serial_defaults(protocol);
+                let defaults = protocol.serial_settings();
                 if *baud != defaults.baud {
                     write!(f, "&baud={baud}")?;
                 }

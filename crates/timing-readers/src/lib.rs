@@ -97,9 +97,9 @@ mod framing;
 pub mod ipico;
 pub mod lines;
 pub mod llrp;
-mod protocol;
 pub mod r2000;
 pub mod raceresult;
+mod registry;
 mod replay;
 pub mod supervisor;
 mod text;
@@ -107,13 +107,13 @@ pub mod timy;
 pub mod transport;
 pub mod ultra;
 
-pub use config::{Backoff, EliteReplay, Link, ReaderConfig, SpecError, serial_defaults};
+pub use config::{Backoff, EliteReplay, Link, ReaderConfig, SpecError};
 pub use decoded::{
     Control, ControlMessage, Decoded, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
     ReplayKey, Rssi, TagRead,
 };
 pub use decoder::{Decoder, decode_all};
-pub use protocol::{Parity, Protocol, SerialSettings, UnknownProtocol};
+pub use registry::{Parity, Protocol, ProtocolInfo, SerialSettings, Transport, UnknownProtocol};
 pub use replay::{BadReplayKey, ResumePoint};
 pub use supervisor::{
     CommandError, ReaderHandle, ReaderState, ReaderStatus, ReaderSupervisor, StampedRead,

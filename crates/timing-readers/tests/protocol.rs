@@ -87,3 +87,28 @@ fn reasons_read_well() {
     let rejected = Rejected { reason: RejectReason::Garbage, raw: vec![1, 2, 3] };
     assert_eq!(rejected.to_string(), "garbage between frames (3 bytes)");
 }
+
+/// xtask runs every file in `fuzz/fuzz_targets/`: the registry and that folder list the same
+/// protocols, and each target is declared and has seeds.
+#[test]
+fn every_protocol_has_a_fuzz_target() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut targets: Vec<String> = std::fs::read_dir(fuzz.join("fuzz_targets"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".rs").map(str::to_owned))
+        .collect();
+    targets.sort();
+    let mut names: Vec<String> = Protocol::ALL.iter().map(ToString::to_string).collect();
+    names.sort();
+    assert_eq!(targets, names, "fuzz/fuzz_targets/ against the registry");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();
+    for name in &names {
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"\npath = \"fuzz_targets/{name}.rs\"")),
+            "fuzz/Cargo.toml declares no [[bin]] {name}"
+        );
+        let seeds = std::fs::read_dir(fuzz.join("corpus").join(name)).map(Iterator::count);
+        assert!(seeds.unwrap_or(0) > 0, "fuzz/corpus/{name}/ has no seeds");
+    }
+}

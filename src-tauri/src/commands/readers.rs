@@ -1,8 +1,8 @@
-//! Readers: the serial ports the OS offers, adding and removing readers by spec, start/stop,
+//! Readers: the protocols the console speaks, the serial ports the OS offers, adding and removing readers by spec, start/stop,
 //! their last raw frames and their clocks.
 
 use timing_core::CoreError;
-use timing_ipc::{FrameView, PortView, ReaderView};
+use timing_ipc::{FrameView, PortView, ProtocolView, ReaderView};
 
 use super::{Cmd, Core, engine, err, running};
 use crate::views;
@@ -16,6 +16,11 @@ async fn view(core: &Core<'_>, name: &str) -> Cmd<ReaderView> {
         .find(|s| s.name == name)
         .map(views::reader)
         .ok_or_else(|| err(CoreError::NotFound(format!("reader `{name}`"))))
+}
+
+#[tauri::command]
+pub async fn reader_protocols() -> Cmd<Vec<ProtocolView>> {
+    Ok(timing_ipc::reader_protocols())
 }
 
 #[tauri::command]

@@ -495,6 +495,32 @@ path: string,
  */
 description: string, };
 
+export type ProtocolView = { 
+/**
+ * `protocol=` in a reader spec: `ipico`, `ultra`, …
+ */
+name: string, 
+/**
+ * What a timer calls the hardware.
+ */
+label: string, 
+/**
+ * `serial` / `tcp`, the usual one first.
+ */
+transports: Array<string>, 
+/**
+ * The baud rate a serial spec without `baud=` gets.
+ */
+baud: number, 
+/**
+ * The TCP port a network spec without a port gets, if the protocol has one.
+ */
+tcp_port: number | null, 
+/**
+ * Whether the device carries its own time (otherwise the computer's receive time counts).
+ */
+carries_time: boolean, };
+
 export type CloudDevice = { 
 /**
  * RUFUS device id.
@@ -764,6 +790,18 @@ installing: boolean,
  */
 installed: string | null, };
 
+/** Every reader protocol (the registry's list, as `reader_protocols` answers). */
+export const READER_PROTOCOLS: ProtocolView[] = [
+  {"baud":9600,"carries_time":true,"label":"IPICO Lite/Elite","name":"ipico","tcp_port":10000,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"RFID Timing Systems Ultra/Joey","name":"ultra","tcp_port":23,"transports":["tcp","serial"]},
+  {"baud":115200,"carries_time":false,"label":"Impinj R2000 module (0xA0 CMD)","name":"r2000","tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":57600,"carries_time":false,"label":"Chafon / UHFReader18","name":"chafon","tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"ALGE Timy (RS-232)","name":"timy","tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"RACE RESULT decoder","name":"raceresult","tcp_port":3601,"transports":["tcp","serial"]},
+  {"baud":9600,"carries_time":true,"label":"RUFUS CloudBox","name":"cloudbox","tcp_port":8080,"transports":["tcp","serial"]},
+  {"baud":9600,"carries_time":false,"label":"Text lines (keyboard-wedge style)","name":"lines","tcp_port":null,"transports":["serial","tcp"]},
+];
+
 export const COMMANDS = [
   "app_state() -> AppState",
   "settings_set(settings: Settings) -> Settings",
@@ -792,6 +830,7 @@ export const COMMANDS = [
   "manual_undo() -> Entry",
   "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
   "passing_audit(passingId: number) -> Correction[]",
+  "reader_protocols() -> ProtocolView[]",
   "reader_ports() -> PortView[]",
   "reader_add(name: string, spec: string) -> ReaderView",
   "reader_remove(name: string) -> void",

@@ -23,6 +23,7 @@ import type {
   KeyStorage,
   ManualResult,
   PortView,
+  ProtocolView,
   ReaderView,
   ReconcileReport,
   Session,
@@ -90,6 +91,7 @@ export interface Host {
   passingCorrect(num: number, change: ChangeInput, reason: string | null): Promise<Corrected>;
   passingAudit(passingId: number): Promise<Correction[]>;
 
+  readerProtocols(): Promise<ProtocolView[]>;
   readerPorts(): Promise<PortView[]>;
   readerAdd(name: string, spec: string): Promise<ReaderView>;
   readerRemove(name: string): Promise<void>;

@@ -27,6 +27,7 @@ import type {
   OutboxCounts,
   Passing,
   PortView,
+  ProtocolView,
   ReaderView,
   ReconcileReport,
   Session,
@@ -36,6 +37,7 @@ import type {
   UpdateStatus,
   Warning,
 } from "./bindings.gen";
+import { READER_PROTOCOLS } from "./bindings.gen";
 import type { EventName, EventPayloads, ExportWhat, Host, Unsubscribe } from "./host";
 import { chipForBib, isoUtc, makeField, type Runner, randomHex, rng, shuffled } from "./mock-data";
 
@@ -978,6 +980,11 @@ export class MockHost implements Host {
 
   // --- Host: readers --------------------------------------------------------------------
 
+  async readerProtocols(): Promise<ProtocolView[]> {
+    await this.latency();
+    return clone(READER_PROTOCOLS);
+  }
+
   async readerPorts(): Promise<PortView[]> {
     await this.latency();
     return [
@@ -995,7 +1002,11 @@ export class MockHost implements Host {
     const m = /^(serial|tcp|sim):([^?]+)(\?(.*))?$/.exec(spec.trim());
     if (!m) throw err("invalid", `"${spec}" is not a reader spec (serial:PATH?protocol=… or tcp:HOST:PORT?protocol=…)`);
     const params = new URLSearchParams(m[4] ?? "");
-    if (m[1] !== "sim" && !params.get("protocol")) throw err("invalid", "The spec needs ?protocol=…");
+    const protocol = params.get("protocol");
+    if (m[1] !== "sim" && !protocol) throw err("invalid", "The spec needs ?protocol=…");
+    const known = READER_PROTOCOLS.find((p) => p.name === protocol);
+    if (m[1] !== "sim" && !known) throw err("invalid", `Unknown protocol "${protocol}"`);
+    if (known && !known.transports.includes(m[1])) throw err("invalid", `A ${protocol} reader is not reached over ${m[1]}`);
     if (m[1] === "tcp" && !/^[^:]+:\d{1,5}$/.test(m[2])) throw err("invalid", "A network reader needs HOST:PORT");
     const rd = this.addReader(n, spec.trim(), m[1] === "sim");
     rd.view.state = "connecting";
@@ -1691,7 +1702,7 @@ export class MockHost implements Host {
     const params = new URLSearchParams(spec.split("?")[1] ?? "");
     const rateM = /rate=(\d+(\.\d+)?)/.exec(spec);
     const protocol = params.get("protocol") ?? (sim ? "sim" : "lines");
-    const hasClock = ["ipico", "ultra", "raceresult", "cloudbox", "timy", "sim"].includes(protocol);
+    const hasClock = protocol === "sim" || READER_PROTOCOLS.some((p) => p.name === protocol && p.carries_time);
     const t = this.now();
     const rd: MockReader = {
       view: {

@@ -73,6 +73,7 @@ export function createTauriHost(): Host {
     passingCorrect: (num, change, reason) => call("passing_correct", { num, change, reason }),
     passingAudit: (passingId) => call("passing_audit", { passingId }),
 
+    readerProtocols: () => call("reader_protocols"),
     readerPorts: () => call("reader_ports"),
     readerAdd: (name, spec) => call("reader_add", { name, spec }),
     readerRemove: (name) => call("reader_remove", { name }),

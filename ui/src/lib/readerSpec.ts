@@ -1,37 +1,24 @@
 // Builds the reader spec strings reader_add expects (serial:/dev/ttyUSB0?protocol=ipico&baud=9600,
-// tcp:HOST:PORT?protocol=ultra) and knows each protocol's usual transport, port and baud rate
-// (from docs/readers.md) so the Readers form can prefill sensible values.
+// tcp:HOST:PORT?protocol=ultra). The protocols themselves — names, labels, transports, default
+// baud and port — come from the engine (reader_protocols), never from a list here.
 
-export const PROTOCOLS = ["ipico", "ultra", "r2000", "chafon", "timy", "raceresult", "cloudbox", "lines"] as const;
-export type Protocol = (typeof PROTOCOLS)[number];
+import type { ProtocolView } from "../ipc";
 
-export interface ProtocolInfo {
-  label: string;
-  transport: "serial" | "tcp";
-  baud: number;
-  port: number | null;
-}
-
-export const PROTOCOL_INFO: Record<Protocol, ProtocolInfo> = {
-  ipico: { label: "IPICO Lite/Elite", transport: "serial", baud: 9600, port: 10000 },
-  ultra: { label: "RFID Timing Systems Ultra/Joey", transport: "tcp", baud: 9600, port: 23 },
-  r2000: { label: "Impinj R2000 module (0xA0 CMD)", transport: "serial", baud: 115200, port: null },
-  chafon: { label: "Chafon / UHFReader18", transport: "serial", baud: 57600, port: null },
-  timy: { label: "ALGE Timy (RS-232)", transport: "serial", baud: 9600, port: null },
-  raceresult: { label: "RACE RESULT decoder", transport: "tcp", baud: 19200, port: 3601 },
-  cloudbox: { label: "RUFUS CloudBox", transport: "tcp", baud: 115200, port: 8080 },
-  lines: { label: "Text lines (keyboard-wedge style)", transport: "serial", baud: 9600, port: null },
-};
+export type Transport = "serial" | "tcp";
 
 export const BAUD_RATES = [2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
 
 export type SpecInput =
-  | { transport: "serial"; path: string; baud: number; protocol: Protocol }
-  | { transport: "tcp"; host: string; port: number; protocol: Protocol };
+  | { transport: "serial"; path: string; baud: number; protocol: string }
+  | { transport: "tcp"; host: string; port: number; protocol: string };
 
-/** The spec string, or an error in words. */
-export function buildSpec(input: SpecInput): { spec: string } | { error: string } {
-  if (!PROTOCOLS.includes(input.protocol)) return { error: `Unknown protocol ${input.protocol}` };
+/** The spec string for one of `protocols`, or an error in words. */
+export function buildSpec(input: SpecInput, protocols: readonly ProtocolView[]): { spec: string } | { error: string } {
+  const known = protocols.find((p) => p.name === input.protocol);
+  if (!known) return { error: input.protocol ? `Unknown protocol ${input.protocol}` : "Pick a protocol" };
+  if (!known.transports.includes(input.transport)) {
+    return { error: `A ${known.label} is reached over ${known.transports.join(" or ")}` };
+  }
   if (input.transport === "serial") {
     const path = input.path.trim();
     if (!path) return { error: "Pick a serial port" };

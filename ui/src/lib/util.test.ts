@@ -2,6 +2,7 @@
 // strings, and the host choice (Tauri vs mock).
 import { describe, expect, it } from "vitest";
 import { wantsMock } from "../ipc";
+import { READER_PROTOCOLS } from "../ipc/bindings.gen";
 import { ago, elapsed, formatOffset, formatTime, parseUtc, timeInputToUtc } from "./format";
 import { buildSpec } from "./readerSpec";
 
@@ -37,18 +38,27 @@ describe("format", () => {
 
 describe("reader specs", () => {
   it("builds serial and network specs", () => {
-    expect(buildSpec({ transport: "serial", path: "/dev/ttyUSB0", baud: 9600, protocol: "ipico" })).toEqual({
+    expect(buildSpec({ transport: "serial", path: "/dev/ttyUSB0", baud: 9600, protocol: "ipico" }, READER_PROTOCOLS)).toEqual({
       spec: "serial:/dev/ttyUSB0?protocol=ipico&baud=9600",
     });
-    expect(buildSpec({ transport: "tcp", host: "192.168.1.50", port: 23, protocol: "ultra" })).toEqual({
+    expect(buildSpec({ transport: "tcp", host: "192.168.1.50", port: 23, protocol: "ultra" }, READER_PROTOCOLS)).toEqual({
       spec: "tcp:192.168.1.50:23?protocol=ultra",
     });
-    expect(buildSpec({ transport: "tcp", host: "fe80::1", port: 3601, protocol: "raceresult" })).toEqual({
+    expect(buildSpec({ transport: "tcp", host: "fe80::1", port: 3601, protocol: "raceresult" }, READER_PROTOCOLS)).toEqual({
       spec: "tcp:[fe80::1]:3601?protocol=raceresult",
     });
-    expect(buildSpec({ transport: "tcp", host: "", port: 23, protocol: "ultra" })).toHaveProperty("error");
-    expect(buildSpec({ transport: "tcp", host: "h", port: 70000, protocol: "ultra" })).toHaveProperty("error");
-    expect(buildSpec({ transport: "serial", path: "", baud: 9600, protocol: "chafon" })).toHaveProperty("error");
+    expect(buildSpec({ transport: "tcp", host: "", port: 23, protocol: "ultra" }, READER_PROTOCOLS)).toHaveProperty("error");
+    expect(buildSpec({ transport: "tcp", host: "h", port: 70000, protocol: "ultra" }, READER_PROTOCOLS)).toHaveProperty("error");
+    expect(buildSpec({ transport: "serial", path: "", baud: 9600, protocol: "chafon" }, READER_PROTOCOLS)).toHaveProperty(
+      "error",
+    );
+    expect(buildSpec({ transport: "tcp", host: "h", port: 23, protocol: "nope" }, READER_PROTOCOLS)).toEqual({
+      error: "Unknown protocol nope",
+    });
+    const tcpOnly = [{ ...READER_PROTOCOLS[0], name: "netonly", label: "Network reader", transports: ["tcp"] }];
+    expect(buildSpec({ transport: "serial", path: "/dev/ttyUSB0", baud: 9600, protocol: "netonly" }, tcpOnly)).toEqual({
+      error: "A Network reader is reached over tcp",
+    });
   });
 });
 
