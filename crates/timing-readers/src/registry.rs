@@ -7,6 +7,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::Decoder;
+use crate::config::ReaderConfig;
+use crate::supervisor::conversation::Conversation;
+use crate::supervisor::driver::Driver;
 
 /// Declares the protocol enum and [`Protocol::ALL`] from one list of variants.
 macro_rules! protocols {
@@ -113,6 +116,30 @@ pub struct ProtocolInfo {
     pub buffer_limit: usize,
     /// A fresh decoder for one connection, with the protocol's default options.
     pub decoder: fn() -> Box<dyn Decoder>,
+    /// The supervisor's conversation with one reader.
+    pub(crate) conversation: fn(&ReaderConfig) -> Box<dyn Conversation>,
+}
+
+/// The protocols written before conversations moved into protocol folders: their conversation
+/// is still one type ([`Driver`]), told apart by this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    /// [`Protocol::Ipico`].
+    Ipico,
+    /// [`Protocol::Ultra`].
+    Ultra,
+    /// [`Protocol::R2000`].
+    R2000,
+    /// [`Protocol::Chafon`].
+    Chafon,
+    /// [`Protocol::Timy`].
+    Timy,
+    /// [`Protocol::RaceResult`].
+    RaceResult,
+    /// [`Protocol::CloudBox`].
+    CloudBox,
+    /// [`Protocol::Lines`].
+    Lines,
 }
 
 const BOTH: &[Transport] = &[Transport::Serial, Transport::Tcp];
@@ -132,6 +159,7 @@ const IPICO: ProtocolInfo = ProtocolInfo {
     carries_time: true,
     buffer_limit: crate::ipico::BUFFER_LIMIT,
     decoder: || Box::new(crate::ipico::IpicoDecoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::Ipico)),
 };
 
 // §2: telnet-style TCP 23.
@@ -144,6 +172,7 @@ const ULTRA: ProtocolInfo = ProtocolInfo {
     carries_time: true,
     buffer_limit: crate::ultra::BUFFER_LIMIT,
     decoder: || Box::new(crate::ultra::UltraDecoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::Ultra)),
 };
 
 // §4b: 115200 8N1 (38400 selectable).
@@ -156,6 +185,7 @@ const R2000: ProtocolInfo = ProtocolInfo {
     carries_time: false,
     buffer_limit: crate::r2000::BUFFER_LIMIT,
     decoder: || Box::new(crate::r2000::R2000Decoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::R2000)),
 };
 
 // §4a: 57600 8N1 (some 115200).
@@ -168,6 +198,7 @@ const CHAFON: ProtocolInfo = ProtocolInfo {
     carries_time: false,
     buffer_limit: crate::chafon::BUFFER_LIMIT,
     decoder: || Box::new(crate::chafon::ChafonDecoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::Chafon)),
 };
 
 // §10a: Timy3 factory 9600 8N1 (Timy2 and TrackTimer use 38400).
@@ -180,6 +211,7 @@ const TIMY: ProtocolInfo = ProtocolInfo {
     carries_time: true,
     buffer_limit: crate::timy::BUFFER_LIMIT,
     decoder: || Box::new(crate::timy::TimyDecoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::Timy)),
 };
 
 // §5a: TCP 3601.
@@ -192,6 +224,7 @@ const RACERESULT: ProtocolInfo = ProtocolInfo {
     carries_time: true,
     buffer_limit: crate::raceresult::BUFFER_LIMIT,
     decoder: || Box::new(crate::raceresult::RaceResultDecoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::RaceResult)),
 };
 
 // §9: the docs' example port 8080.
@@ -204,6 +237,7 @@ const CLOUDBOX: ProtocolInfo = ProtocolInfo {
     carries_time: true,
     buffer_limit: crate::cloudbox::BUFFER_LIMIT,
     decoder: || Box::new(crate::cloudbox::CloudBoxDecoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::CloudBox)),
 };
 
 // §11: a wedge or keypad on a serial line, or text over TCP.
@@ -216,6 +250,7 @@ const LINES: ProtocolInfo = ProtocolInfo {
     carries_time: false,
     buffer_limit: crate::lines::BUFFER_LIMIT,
     decoder: || Box::new(crate::lines::LinesDecoder::new()),
+    conversation: |c| Box::new(Driver::new(c, Builtin::Lines)),
 };
 
 impl Protocol {
@@ -246,6 +281,11 @@ impl Protocol {
     /// A fresh decoder for one connection, with the protocol's default options.
     pub fn decoder(self) -> Box<dyn Decoder> {
         (self.info().decoder)()
+    }
+
+    /// The supervisor's conversation with a reader configured by `config`.
+    pub(crate) fn conversation(self, config: &ReaderConfig) -> Box<dyn Conversation> {
+        (self.info().conversation)(config)
     }
 
     /// The most bytes this protocol's decoder holds between calls (its module's `BUFFER_LIMIT`).

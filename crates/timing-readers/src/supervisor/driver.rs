@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike as _, Utc};
 
+use super::conversation::{ClockReply, Conversation, Out, Unsupported};
 use super::reader_clock::{local_to_utc, utc_to_local};
 use crate::config::{EliteReplay, ReaderConfig};
+use crate::registry::Builtin;
 use crate::ultra::command::RewindEncoding;
 use crate::{
-    ControlMessage, Protocol, ReadDetails, ReaderTime, ReplayKey, TagRead, chafon, cloudbox, ipico,
-    r2000, raceresult, timy, ultra,
+    ControlMessage, ReadDetails, ReaderTime, ReplayKey, TagRead, chafon, cloudbox, ipico, r2000,
+    raceresult, timy, ultra,
 };
 
 /// A polled reader that has not answered an inventory for this long is polled again.
@@ -138,39 +140,6 @@ impl Numbered {
     }
 }
 
-/// Something the supervisor should do on the link.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Out {
-    /// Send these bytes.
-    Send(Vec<u8>),
-    /// Send this get-time command (the supervisor notes when, for the round trip).
-    AskTime(Vec<u8>),
-    /// Send this request for stored reads (counted as a rewind).
-    Rewind(Vec<u8>),
-    /// Tell the timer about reads the reader may hold that the protocol cannot fetch: only a
-    /// person can get them (kept in the status as its warning, and logged).
-    Warn(String),
-    /// IPICO Elite: replay the reads stored from this reader-local time on, over the side ports.
-    EliteReplay {
-        /// Replay start (reader-local); `None` = everything.
-        from: Option<NaiveDateTime>,
-        /// The ports.
-        ports: EliteReplay,
-    },
-}
-
-/// The reader answered the get-time command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ClockReply {
-    pub(crate) time: ReaderTime,
-    /// The reply has whole seconds only.
-    pub(crate) whole_seconds: bool,
-}
-
-/// A command the protocol has no spelling for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Unsupported;
-
 /// What a RACE RESULT `PASSINGS` reply is awaited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CountFor {
@@ -259,21 +228,17 @@ fn rr_file_left(old: u32, new: u32, seen: &Numbered) -> Out {
 }
 
 /// Whether the protocol has start / stop (reading commands, or polling).
-pub(crate) fn can_start_stop(protocol: Protocol) -> bool {
+fn can_start_stop(protocol: Builtin) -> bool {
     matches!(
         protocol,
-        Protocol::Ultra
-            | Protocol::RaceResult
-            | Protocol::CloudBox
-            | Protocol::R2000
-            | Protocol::Chafon
+        Builtin::Ultra | Builtin::RaceResult | Builtin::CloudBox | Builtin::R2000 | Builtin::Chafon
     )
 }
 
-/// Per-protocol conversation with one reader.
+/// The conversation with a reader of one of the [`Builtin`] protocols.
 #[derive(Debug)]
 pub(crate) struct Driver {
-    protocol: Protocol,
+    protocol: Builtin,
     poll_interval: Duration,
     rewind_on_reconnect: bool,
     elite: Option<EliteReplay>,
@@ -312,12 +277,12 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn new(config: &ReaderConfig) -> Self {
+    pub(crate) fn new(config: &ReaderConfig, protocol: Builtin) -> Self {
         let mut driver = Driver {
-            protocol: config.protocol,
+            protocol,
             poll_interval: config.poll_interval,
             rewind_on_reconnect: config.rewind_on_reconnect,
-            elite: config.ipico_elite.filter(|_| config.protocol == Protocol::Ipico),
+            elite: config.ipico_elite.filter(|_| protocol == Builtin::Ipico),
             utc_offset: config.reader_utc_offset,
             ultra_logs: BTreeMap::new(),
             ultra_owed: BTreeMap::new(),
@@ -367,25 +332,25 @@ impl Driver {
     pub(crate) fn catching_up(&self) -> bool {
         let gap = |n: &Numbered| !n.above.is_empty();
         match self.protocol {
-            Protocol::Ipico => self.ipico_replay.is_some(),
-            Protocol::Ultra => self.ultra_logs.values().any(gap) || !self.ultra_owed.is_empty(),
-            Protocol::RaceResult => {
+            Builtin::Ipico => self.ipico_replay.is_some(),
+            Builtin::Ultra => self.ultra_logs.values().any(gap) || !self.ultra_owed.is_empty(),
+            Builtin::RaceResult => {
                 self.rr_fetch.is_some() || self.rr_last.as_ref().is_some_and(|(_, n)| gap(n))
             }
-            Protocol::CloudBox => self.cloudbox_last.as_ref().is_some_and(|(n, _)| gap(n)),
-            Protocol::Timy | Protocol::R2000 | Protocol::Chafon | Protocol::Lines => false,
+            Builtin::CloudBox => self.cloudbox_last.as_ref().is_some_and(|(n, _)| gap(n)),
+            Builtin::Timy | Builtin::R2000 | Builtin::Chafon | Builtin::Lines => false,
         }
     }
 
     /// Whether anything was learnt that a rewind could start from.
     fn has_progress(&self) -> bool {
         match self.protocol {
-            Protocol::Ultra => !self.ultra_logs.is_empty(),
-            Protocol::RaceResult => self.rr_last.is_some(),
-            Protocol::CloudBox => self.cloudbox_rewind_from().is_some(),
-            Protocol::Ipico => self.ipico_last.is_some(),
-            Protocol::Timy => self.timy_seen,
-            Protocol::R2000 | Protocol::Chafon | Protocol::Lines => false,
+            Builtin::Ultra => !self.ultra_logs.is_empty(),
+            Builtin::RaceResult => self.rr_last.is_some(),
+            Builtin::CloudBox => self.cloudbox_rewind_from().is_some(),
+            Builtin::Ipico => self.ipico_last.is_some(),
+            Builtin::Timy => self.timy_seen,
+            Builtin::R2000 | Builtin::Chafon | Builtin::Lines => false,
         }
     }
 
@@ -405,7 +370,7 @@ impl Driver {
         let rewind = self.rewind_on_reconnect && self.has_progress();
         let mut outs = Vec::new();
         match self.protocol {
-            Protocol::Ipico => {
+            Builtin::Ipico => {
                 outs.push(Out::AskTime(ipico::command::get_clock(0)));
                 if let (true, Some(ports)) = (rewind, self.elite) {
                     // A replay that did not finish covers what this one would, and more.
@@ -417,7 +382,7 @@ impl Driver {
                     outs.push(Out::EliteReplay { from, ports });
                 }
             }
-            Protocol::Ultra => {
+            Builtin::Ultra => {
                 outs.push(Out::AskTime(ultra::command::get_time()));
                 if want_reading {
                     outs.push(Out::Send(ultra::command::start_reading()));
@@ -451,7 +416,7 @@ impl Driver {
                     }
                 }
             }
-            Protocol::RaceResult => {
+            Builtin::RaceResult => {
                 outs.push(Out::Send(raceresult::command::set_protocol("2.0")));
                 outs.push(Out::AskTime(raceresult::command::get_time()));
                 if want_reading {
@@ -463,7 +428,7 @@ impl Driver {
                     outs.push(Out::Send(raceresult::command::passings_count()));
                 }
             }
-            Protocol::CloudBox => {
+            Builtin::CloudBox => {
                 outs.push(Out::AskTime(cloudbox::command::get_system_time()));
                 if want_reading {
                     outs.push(Out::Send(cloudbox::command::start()));
@@ -476,12 +441,12 @@ impl Driver {
                     )));
                 }
             }
-            Protocol::Timy => {
+            Builtin::Timy => {
                 if rewind {
                     outs.push(Out::Rewind(timy::command::resend_memory()));
                 }
             }
-            Protocol::R2000 | Protocol::Chafon | Protocol::Lines => {}
+            Builtin::R2000 | Builtin::Chafon | Builtin::Lines => {}
         }
         outs
     }
@@ -707,7 +672,7 @@ impl Driver {
     }
 
     fn poll_due(&mut self, mono: Duration, want_reading: bool) -> Vec<Out> {
-        if !want_reading || !matches!(self.protocol, Protocol::R2000 | Protocol::Chafon) {
+        if !want_reading || !matches!(self.protocol, Builtin::R2000 | Builtin::Chafon) {
             return Vec::new();
         }
         let since = self.poll_sent.map(|sent| mono.saturating_sub(sent));
@@ -722,7 +687,7 @@ impl Driver {
         self.poll_outstanding = true;
         self.poll_sent = Some(mono);
         let poll = match self.protocol {
-            Protocol::R2000 => r2000::command::real_time_inventory(r2000::command::BROADCAST, 1),
+            Builtin::R2000 => r2000::command::real_time_inventory(r2000::command::BROADCAST, 1),
             _ => chafon::command::inventory(chafon::command::BROADCAST),
         };
         vec![Out::Send(poll)]
@@ -810,7 +775,7 @@ impl Driver {
     /// Periodic work: polling; Ultra witnesses that did not come, owed rewinds that settled.
     pub(crate) fn on_tick(&mut self, mono: Duration, want_reading: bool) -> Vec<Out> {
         let mut outs = self.poll_due(mono, want_reading);
-        if self.protocol == Protocol::Ultra {
+        if self.protocol == Builtin::Ultra {
             outs.extend(self.ultra_due(mono));
         }
         outs
@@ -855,47 +820,47 @@ impl Driver {
     /// What to send to a link that went quiet, to see whether the reader is still there.
     pub(crate) fn probe(&self) -> Option<Out> {
         match self.protocol {
-            Protocol::Ipico => Some(Out::AskTime(ipico::command::get_clock(0))),
-            Protocol::Ultra => Some(Out::Send(ultra::command::status())),
-            Protocol::RaceResult => Some(Out::AskTime(raceresult::command::get_time())),
-            Protocol::CloudBox => Some(Out::AskTime(cloudbox::command::get_system_time())),
-            Protocol::R2000 => {
+            Builtin::Ipico => Some(Out::AskTime(ipico::command::get_clock(0))),
+            Builtin::Ultra => Some(Out::Send(ultra::command::status())),
+            Builtin::RaceResult => Some(Out::AskTime(raceresult::command::get_time())),
+            Builtin::CloudBox => Some(Out::AskTime(cloudbox::command::get_system_time())),
+            Builtin::R2000 => {
                 Some(Out::Send(r2000::command::get_firmware_version(r2000::command::BROADCAST)))
             }
-            Protocol::Chafon => {
+            Builtin::Chafon => {
                 Some(Out::Send(chafon::command::get_reader_info(chafon::command::BROADCAST)))
             }
             // A Timy is often wired output-only, a keyboard wedge never answers.
-            Protocol::Timy | Protocol::Lines => None,
+            Builtin::Timy | Builtin::Lines => None,
         }
     }
 
     /// `start()`.
     pub(crate) fn start(&mut self, mono: Duration) -> Result<Vec<Out>, Unsupported> {
         match self.protocol {
-            Protocol::Ultra => Ok(vec![Out::Send(ultra::command::start_reading())]),
-            Protocol::RaceResult => Ok(vec![
+            Builtin::Ultra => Ok(vec![Out::Send(ultra::command::start_reading())]),
+            Builtin::RaceResult => Ok(vec![
                 Out::Send(raceresult::command::start_operation()),
                 Out::Send(raceresult::command::set_push_passings(true)),
             ]),
-            Protocol::CloudBox => Ok(vec![Out::Send(cloudbox::command::start())]),
-            Protocol::R2000 | Protocol::Chafon => {
+            Builtin::CloudBox => Ok(vec![Out::Send(cloudbox::command::start())]),
+            Builtin::R2000 | Builtin::Chafon => {
                 self.poll_outstanding = false;
                 self.poll_sent = None;
                 Ok(self.poll_due(mono, true))
             }
-            Protocol::Ipico | Protocol::Timy | Protocol::Lines => Err(Unsupported),
+            Builtin::Ipico | Builtin::Timy | Builtin::Lines => Err(Unsupported),
         }
     }
 
     /// `stop()`.
     pub(crate) fn stop(&mut self) -> Result<Vec<Out>, Unsupported> {
         match self.protocol {
-            Protocol::Ultra => Ok(vec![Out::Send(ultra::command::stop_reading())]),
-            Protocol::RaceResult => Ok(vec![Out::Send(raceresult::command::stop_operation())]),
-            Protocol::CloudBox => Ok(vec![Out::Send(cloudbox::command::stop())]),
-            Protocol::R2000 | Protocol::Chafon => Ok(Vec::new()),
-            Protocol::Ipico | Protocol::Timy | Protocol::Lines => Err(Unsupported),
+            Builtin::Ultra => Ok(vec![Out::Send(ultra::command::stop_reading())]),
+            Builtin::RaceResult => Ok(vec![Out::Send(raceresult::command::stop_operation())]),
+            Builtin::CloudBox => Ok(vec![Out::Send(cloudbox::command::stop())]),
+            Builtin::R2000 | Builtin::Chafon => Ok(Vec::new()),
+            Builtin::Ipico | Builtin::Timy | Builtin::Lines => Err(Unsupported),
         }
     }
 
@@ -903,15 +868,15 @@ impl Driver {
     pub(crate) fn set_clock(&mut self, at: DateTime<Utc>) -> Result<Vec<Out>, Unsupported> {
         let local = utc_to_local(at, self.utc_offset);
         match self.protocol {
-            Protocol::Ipico => Ok(vec![
+            Builtin::Ipico => Ok(vec![
                 Out::Send(ipico::command::set_clock(0, local)),
                 Out::AskTime(ipico::command::get_clock(0)),
             ]),
-            Protocol::Ultra => Ok(vec![
+            Builtin::Ultra => Ok(vec![
                 Out::Send(ultra::command::set_time(local)),
                 Out::AskTime(ultra::command::get_time()),
             ]),
-            Protocol::RaceResult => Ok(vec![
+            Builtin::RaceResult => Ok(vec![
                 Out::Send(raceresult::command::set_time(local)),
                 Out::AskTime(raceresult::command::get_time()),
             ]),
@@ -926,26 +891,88 @@ impl Driver {
         to: DateTime<Utc>,
     ) -> Result<Vec<Out>, Unsupported> {
         match self.protocol {
-            Protocol::Ultra => Ok(vec![Out::Rewind(ultra::command::rewind_by_time(
+            Builtin::Ultra => Ok(vec![Out::Rewind(ultra::command::rewind_by_time(
                 utc_to_local(from, self.utc_offset),
                 utc_to_local(to, self.utc_offset),
                 RewindEncoding::Manual,
             ))]),
-            Protocol::RaceResult => {
+            Builtin::RaceResult => {
                 self.rr_count_for = Some(CountFor::All);
                 Ok(vec![Out::Rewind(raceresult::command::passings_count())])
             }
-            Protocol::CloudBox => Ok(vec![Out::Rewind(cloudbox::command::rewind(from, to))]),
-            Protocol::Timy => Ok(vec![Out::Rewind(timy::command::resend_memory())]),
-            Protocol::Ipico => match self.elite {
+            Builtin::CloudBox => Ok(vec![Out::Rewind(cloudbox::command::rewind(from, to))]),
+            Builtin::Timy => Ok(vec![Out::Rewind(timy::command::resend_memory())]),
+            Builtin::Ipico => match self.elite {
                 Some(ports) => Ok(vec![Out::EliteReplay {
                     from: Some(utc_to_local(from, self.utc_offset)),
                     ports,
                 }]),
                 None => Err(Unsupported),
             },
-            Protocol::R2000 | Protocol::Chafon | Protocol::Lines => Err(Unsupported),
+            Builtin::R2000 | Builtin::Chafon | Builtin::Lines => Err(Unsupported),
         }
+    }
+}
+
+/// The trait over the inherent methods above (which the tests call directly).
+impl Conversation for Driver {
+    fn on_connect(&mut self, want_reading: bool, now: DateTime<Utc>, mono: Duration) -> Vec<Out> {
+        Driver::on_connect(self, want_reading, now, mono)
+    }
+
+    fn on_read(
+        &mut self,
+        read: &TagRead,
+        reader_utc: Option<DateTime<Utc>>,
+        mono: Duration,
+        want_reading: bool,
+    ) -> Vec<Out> {
+        Driver::on_read(self, read, reader_utc, mono, want_reading)
+    }
+
+    fn on_control(
+        &mut self,
+        message: &ControlMessage,
+        mono: Duration,
+        want_reading: bool,
+    ) -> (Vec<Out>, Option<ClockReply>) {
+        Driver::on_control(self, message, mono, want_reading)
+    }
+
+    fn on_tick(&mut self, mono: Duration, want_reading: bool) -> Vec<Out> {
+        Driver::on_tick(self, mono, want_reading)
+    }
+
+    fn probe(&self) -> Option<Out> {
+        Driver::probe(self)
+    }
+
+    fn can_start_stop(&self) -> bool {
+        can_start_stop(self.protocol)
+    }
+
+    fn start(&mut self, mono: Duration) -> Result<Vec<Out>, Unsupported> {
+        Driver::start(self, mono)
+    }
+
+    fn stop(&mut self) -> Result<Vec<Out>, Unsupported> {
+        Driver::stop(self)
+    }
+
+    fn set_clock(&mut self, at: DateTime<Utc>) -> Result<Vec<Out>, Unsupported> {
+        Driver::set_clock(self, at)
+    }
+
+    fn rewind(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Out>, Unsupported> {
+        Driver::rewind(self, from, to)
+    }
+
+    fn catching_up(&self) -> bool {
+        Driver::catching_up(self)
+    }
+
+    fn replay_finished(&mut self, from: Option<NaiveDateTime>) {
+        Driver::replay_finished(self, from);
     }
 }
 
@@ -953,7 +980,7 @@ impl Driver {
 mod tests {
     use super::*;
     use crate::config::Link;
-    use crate::{Decoded, decode_all};
+    use crate::{Decoded, Protocol, decode_all};
 
     fn items(protocol: Protocol, bytes: &[u8]) -> Vec<Decoded> {
         decode_all(protocol.decoder().as_mut(), bytes)
@@ -996,7 +1023,7 @@ mod tests {
     #[test]
     fn a_raceresult_hole_is_fetched_again_after_the_next_reconnect() {
         let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
-        let mut driver = Driver::new(&config);
+        let mut driver = Driver::new(&config, Builtin::RaceResult);
         let mono = Duration::ZERO;
         driver.on_connect(true, now(), Duration::ZERO);
         for n in 1..=10 {
@@ -1023,7 +1050,7 @@ mod tests {
     #[test]
     fn a_raceresult_live_gap_survives_a_cut() {
         let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
-        let mut driver = Driver::new(&config);
+        let mut driver = Driver::new(&config, Builtin::RaceResult);
         let mono = Duration::ZERO;
         driver.on_connect(true, now(), Duration::ZERO);
         for n in 1..=3 {
@@ -1050,7 +1077,7 @@ mod tests {
     #[test]
     fn a_raceresult_file_left_behind_while_away_is_reported() {
         let config = ReaderConfig::new(Protocol::RaceResult, Link::tcp("127.0.0.1", 1));
-        let mut driver = Driver::new(&config);
+        let mut driver = Driver::new(&config, Builtin::RaceResult);
         let mono = Duration::ZERO;
         driver.on_connect(true, now(), mono);
         for n in 1..=15 {
@@ -1089,7 +1116,7 @@ mod tests {
     fn an_unfinished_elite_replay_is_asked_for_again_from_its_start() {
         let mut config = ReaderConfig::new(Protocol::Ipico, Link::tcp("127.0.0.1", 1));
         config.ipico_elite = Some(EliteReplay { control_port: 2, replay_port: 3 });
-        let mut driver = Driver::new(&config);
+        let mut driver = Driver::new(&config, Builtin::Ipico);
         let mono = Duration::ZERO;
         let at = |read: &TagRead| match read.reader_time {
             Some(ReaderTime::Local(at)) => Some(at),
@@ -1134,7 +1161,7 @@ mod tests {
 
     fn ultra_driver_after_ten() -> Driver {
         let config = ReaderConfig::new(Protocol::Ultra, Link::tcp("127.0.0.1", 1));
-        let mut driver = Driver::new(&config);
+        let mut driver = Driver::new(&config, Builtin::Ultra);
         driver.on_connect(true, now(), Duration::ZERO);
         for n in 1..=10 {
             let (read, at) = ultra_read(n, 1_434_360_600 + n, false);

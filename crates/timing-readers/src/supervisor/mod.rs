@@ -36,7 +36,8 @@
 //! * **Bounded memory.** Status counters, the frame log, the rate meter and the key memory all
 //!   have fixed caps; the reads channel applies back-pressure rather than buffering.
 
-mod driver;
+pub(crate) mod conversation;
+pub(crate) mod driver;
 mod reader_clock;
 mod status;
 
@@ -50,8 +51,8 @@ use crate::clock::SharedClock;
 use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{self, ByteSink, ByteSource, Chunk, Connection, TransportError};
 use crate::{Decoded, Decoder, Protocol, TagRead, ipico};
+use conversation::{Conversation, Out, Unsupported};
 pub use driver::ULTRA_WITNESS_WAIT;
-use driver::{Driver, Out, Unsupported};
 use reader_clock::ReaderClock;
 use status::{DeliveredKeys, FrameLog, RateMeter};
 
@@ -233,7 +234,7 @@ pub struct ReaderSupervisor {
     status_tx: watch::Sender<ReaderStatus>,
     status: ReaderStatus,
     frames: FrameLog,
-    driver: Driver,
+    driver: Box<dyn Conversation>,
     reader_clock: ReaderClock,
     delivered: DeliveredKeys,
     rate: RateMeter,
@@ -323,7 +324,7 @@ impl ReaderSupervisor {
             status_tx,
             status,
             frames: frames.clone(),
-            driver: Driver::new(&config),
+            driver: config.protocol.conversation(&config),
             reader_clock: ReaderClock::new(config.reader_utc_offset),
             delivered,
             rate: RateMeter::default(),
@@ -425,7 +426,7 @@ impl ReaderSupervisor {
             }
             Command::Start | Command::Stop => {
                 // Applied on the next connect (start on connect).
-                if driver::can_start_stop(self.config.protocol) {
+                if self.driver.can_start_stop() {
                     self.want_reading = matches!(command, Command::Start);
                     self.status.reading_wanted = self.want_reading;
                     self.publish();
@@ -572,6 +573,11 @@ impl ReaderSupervisor {
             Ok(()) => self.session_loop(&mut source, &mut sink, &mut session).await,
             Err(end) => end,
         };
+        if matches!(end, End::Shutdown) {
+            // A goodbye the reader expects (LLRP CLOSE_CONNECTION); the link goes either way.
+            let goodbye = self.driver.on_close();
+            let _ = self.perform(&mut sink, &mut session, goodbye).await;
+        }
 
         // Whatever the decoder still holds (a truncated frame) is reported, not dropped.
         let mut rest = Vec::new();
@@ -891,6 +897,7 @@ impl ReaderSupervisor {
                     tracing::warn!(source = %self.source, "{why}");
                     self.status.warning = Some(why);
                 }
+                Out::Drop(why) => return Err(End::Lost(why)),
             }
         }
         Ok(())

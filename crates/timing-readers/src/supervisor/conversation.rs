@@ -1,0 +1,113 @@
+//! What the supervisor says to a reader, behind one trait: each protocol keeps its conversation
+//! (handshake, polling, clock query, rewind, keepalive) and its own state in its own type, and
+//! the supervisor drives every reader the same way.
+//!
+//! A conversation is pure: it never touches the link or a clock. It is told what arrived (with
+//! the host monotonic time) and answers with [`Out`]s that the supervisor performs. It lives as
+//! long as the supervisor, so what it learnt about the reader survives reconnects.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::config::EliteReplay;
+use crate::{ControlMessage, ReaderTime, TagRead};
+
+/// Something the supervisor should do on the link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// Send these bytes.
+    Send(Vec<u8>),
+    /// Send this get-time command (the supervisor notes when, for the round trip).
+    AskTime(Vec<u8>),
+    /// Send this request for stored reads (counted as a rewind).
+    Rewind(Vec<u8>),
+    /// Tell the timer something only a person can act on (kept in the status as its warning,
+    /// and logged): reads the protocol cannot fetch, a setting the reader did not take.
+    Warn(String),
+    /// The link is of no use as it is (another client holds the reader, it stopped its
+    /// keepalives): drop it, report why, and reconnect after the back-off.
+    #[allow(dead_code)] // until the first protocol that needs it (LLRP) lands
+    Drop(String),
+    /// IPICO Elite: replay the reads stored from this reader-local time on, over the side ports.
+    EliteReplay {
+        /// Replay start (reader-local); `None` = everything.
+        from: Option<NaiveDateTime>,
+        /// The ports.
+        ports: EliteReplay,
+    },
+}
+
+/// The reader told its clock (a get-time answer, or a timestamp it sent unasked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClockReply {
+    pub(crate) time: ReaderTime,
+    /// The reply has whole seconds only.
+    pub(crate) whole_seconds: bool,
+}
+
+/// A command the protocol has no spelling for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unsupported;
+
+/// One reader's conversation. `want_reading` is whether the timer wants reads now (start/stop).
+pub(crate) trait Conversation: Send + fmt::Debug {
+    /// A link came up: what to send first.
+    fn on_connect(&mut self, want_reading: bool, now: DateTime<Utc>, mono: Duration) -> Vec<Out>;
+
+    /// A read arrived (`reader_utc`: its reader time in UTC, where known).
+    fn on_read(
+        &mut self,
+        read: &TagRead,
+        reader_utc: Option<DateTime<Utc>>,
+        mono: Duration,
+        want_reading: bool,
+    ) -> Vec<Out>;
+
+    /// A control message arrived: what to answer, and the reader's clock if it told it.
+    fn on_control(
+        &mut self,
+        message: &ControlMessage,
+        mono: Duration,
+        want_reading: bool,
+    ) -> (Vec<Out>, Option<ClockReply>);
+
+    /// Called every supervisor tick (about 100 ms) while connected.
+    fn on_tick(&mut self, mono: Duration, want_reading: bool) -> Vec<Out>;
+
+    /// What to send when the reader went quiet, to tell a silent reader from a dead link;
+    /// `None` when the protocol has nothing that always gets an answer.
+    fn probe(&self) -> Option<Out>;
+
+    /// Whether the protocol has start / stop (reading commands, or polling).
+    fn can_start_stop(&self) -> bool;
+
+    /// The timer pressed start.
+    fn start(&mut self, mono: Duration) -> Result<Vec<Out>, Unsupported>;
+
+    /// The timer pressed stop.
+    fn stop(&mut self) -> Result<Vec<Out>, Unsupported>;
+
+    /// Set the reader's clock to `at`.
+    fn set_clock(&mut self, at: DateTime<Utc>) -> Result<Vec<Out>, Unsupported>;
+
+    /// Ask for the stored reads between `from` and `to`.
+    fn rewind(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Out>, Unsupported>;
+
+    /// Whether reads arriving now may be older than reads already delivered (a rewind or
+    /// replay is filling a gap).
+    fn catching_up(&self) -> bool {
+        false
+    }
+
+    /// An IPICO Elite replay stream ended (from this reader-local time).
+    fn replay_finished(&mut self, from: Option<NaiveDateTime>) {
+        let _ = from;
+    }
+
+    /// The supervisor closes the link on purpose (shutdown): what to send before it goes.
+    fn on_close(&mut self) -> Vec<Out> {
+        Vec::new()
+    }
+}
