@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use crate::Decoder;
 use crate::config::ReaderConfig;
+#[cfg(any(test, feature = "emulators"))]
+use crate::emulator::{Device, DeviceOptions, Emulation};
 use crate::supervisor::conversation::Conversation;
 use crate::supervisor::driver::Driver;
 
@@ -118,6 +120,9 @@ pub struct ProtocolInfo {
     pub decoder: fn() -> Box<dyn Decoder>,
     /// The supervisor's conversation with one reader.
     pub(crate) conversation: fn(&ReaderConfig) -> Box<dyn Conversation>,
+    /// An emulated reader.
+    #[cfg(any(test, feature = "emulators"))]
+    pub(crate) emulation: fn(&DeviceOptions) -> Box<dyn Emulation>,
 }
 
 /// The protocols written before conversations moved into protocol folders: their conversation
@@ -160,6 +165,8 @@ const IPICO: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::ipico::BUFFER_LIMIT,
     decoder: || Box::new(crate::ipico::IpicoDecoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::Ipico)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::Ipico, Builtin::Ipico, o)),
 };
 
 // §2: telnet-style TCP 23.
@@ -173,6 +180,8 @@ const ULTRA: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::ultra::BUFFER_LIMIT,
     decoder: || Box::new(crate::ultra::UltraDecoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::Ultra)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::Ultra, Builtin::Ultra, o)),
 };
 
 // §4b: 115200 8N1 (38400 selectable).
@@ -186,6 +195,8 @@ const R2000: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::r2000::BUFFER_LIMIT,
     decoder: || Box::new(crate::r2000::R2000Decoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::R2000)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::R2000, Builtin::R2000, o)),
 };
 
 // §4a: 57600 8N1 (some 115200).
@@ -199,6 +210,8 @@ const CHAFON: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::chafon::BUFFER_LIMIT,
     decoder: || Box::new(crate::chafon::ChafonDecoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::Chafon)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::Chafon, Builtin::Chafon, o)),
 };
 
 // §10a: Timy3 factory 9600 8N1 (Timy2 and TrackTimer use 38400).
@@ -212,6 +225,8 @@ const TIMY: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::timy::BUFFER_LIMIT,
     decoder: || Box::new(crate::timy::TimyDecoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::Timy)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::Timy, Builtin::Timy, o)),
 };
 
 // §5a: TCP 3601.
@@ -225,6 +240,8 @@ const RACERESULT: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::raceresult::BUFFER_LIMIT,
     decoder: || Box::new(crate::raceresult::RaceResultDecoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::RaceResult)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::RaceResult, Builtin::RaceResult, o)),
 };
 
 // §9: the docs' example port 8080.
@@ -238,6 +255,8 @@ const CLOUDBOX: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::cloudbox::BUFFER_LIMIT,
     decoder: || Box::new(crate::cloudbox::CloudBoxDecoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::CloudBox)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::CloudBox, Builtin::CloudBox, o)),
 };
 
 // §11: a wedge or keypad on a serial line, or text over TCP.
@@ -251,6 +270,8 @@ const LINES: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::lines::BUFFER_LIMIT,
     decoder: || Box::new(crate::lines::LinesDecoder::new()),
     conversation: |c| Box::new(Driver::new(c, Builtin::Lines)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(Device::new(Protocol::Lines, Builtin::Lines, o)),
 };
 
 impl Protocol {
@@ -281,6 +302,12 @@ impl Protocol {
     /// A fresh decoder for one connection, with the protocol's default options.
     pub fn decoder(self) -> Box<dyn Decoder> {
         (self.info().decoder)()
+    }
+
+    /// An emulated reader of this protocol.
+    #[cfg(any(test, feature = "emulators"))]
+    pub(crate) fn emulation(self, options: &DeviceOptions) -> Box<dyn Emulation> {
+        (self.info().emulation)(options)
     }
 
     /// The supervisor's conversation with a reader configured by `config`.

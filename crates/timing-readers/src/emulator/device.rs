@@ -14,6 +14,8 @@ use chrono::{
 };
 
 use super::EmittedRead;
+use super::emulation::{DeviceOptions, Emulation};
+use crate::registry::Builtin;
 use crate::supervisor::{local_to_utc, utc_to_local};
 use crate::text::hex_upper;
 use crate::{ControlMessage, Decoded, Decoder, Protocol, ReplayKey, chafon, ipico, r2000, timy};
@@ -84,6 +86,7 @@ struct Stored {
 #[derive(Debug)]
 pub(crate) struct Device {
     pub(crate) protocol: Protocol,
+    kind: Builtin,
     skew: TimeDelta,
     utc_offset: FixedOffset,
     /// Reads made over the device's life (generated chips are unique by it).
@@ -105,20 +108,17 @@ pub(crate) struct Device {
 }
 
 impl Device {
-    pub(crate) fn new(
-        protocol: Protocol,
-        skew: TimeDelta,
-        utc_offset: FixedOffset,
-        timy_checksum: bool,
-    ) -> Self {
-        let frame_input: Option<Box<dyn Decoder>> = match protocol {
-            Protocol::Ipico => Some(Box::new(ipico::IpicoDecoder::new())),
-            Protocol::R2000 => Some(Box::new(r2000::R2000Decoder::new())),
-            Protocol::Chafon => Some(Box::new(chafon::ChafonDecoder::new())),
+    pub(crate) fn new(protocol: Protocol, kind: Builtin, options: &DeviceOptions) -> Self {
+        let DeviceOptions { skew, utc_offset, timy_checksum } = *options;
+        let frame_input: Option<Box<dyn Decoder>> = match kind {
+            Builtin::Ipico => Some(Box::new(ipico::IpicoDecoder::new())),
+            Builtin::R2000 => Some(Box::new(r2000::R2000Decoder::new())),
+            Builtin::Chafon => Some(Box::new(chafon::ChafonDecoder::new())),
             _ => None,
         };
         Device {
             protocol,
+            kind,
             skew,
             utc_offset,
             made: 0,
@@ -128,10 +128,7 @@ impl Device {
             field: VecDeque::new(),
             // Ultra waits for `R`, CloudBox for `START`, RACE RESULT for push mode; the others
             // send whatever they see.
-            sending: !matches!(
-                protocol,
-                Protocol::Ultra | Protocol::CloudBox | Protocol::RaceResult
-            ),
+            sending: !matches!(kind, Builtin::Ultra | Builtin::CloudBox | Builtin::RaceResult),
             timy_checksum,
             text_input: Vec::new(),
             frame_input,
@@ -156,14 +153,14 @@ impl Device {
     }
 
     fn polled(&self) -> bool {
-        matches!(self.protocol, Protocol::R2000 | Protocol::Chafon)
+        matches!(self.kind, Builtin::R2000 | Builtin::Chafon)
     }
 
     /// The reader's clock now (UTC), cut to the protocol's resolution.
     fn reader_now(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let resolution = match self.protocol {
-            Protocol::Ipico => TimeDelta::milliseconds(10),
-            Protocol::Timy => TimeDelta::microseconds(100),
+        let resolution = match self.kind {
+            Builtin::Ipico => TimeDelta::milliseconds(10),
+            Builtin::Timy => TimeDelta::microseconds(100),
             _ => TimeDelta::milliseconds(1),
         };
         let at = now + self.skew;
@@ -207,8 +204,8 @@ impl Device {
             bytes.extend_from_slice(&n.to_be_bytes());
             hex_upper(&bytes)
         };
-        let (chip, key) = match self.protocol {
-            Protocol::Ipico => {
+        let (chip, key) = match self.kind {
+            Builtin::Ipico => {
                 let tag = chip.unwrap_or_else(|| format!("0580{n:08x}"));
                 let key = ReplayKey::Ipico {
                     reader_id: 1,
@@ -218,11 +215,11 @@ impl Device {
                 };
                 (tag, Some(key))
             }
-            Protocol::Ultra => (
+            Builtin::Ultra => (
                 chip.unwrap_or_else(|| (4_000_000 + n).to_string()),
                 Some(ReplayKey::Ultra { ultra_id: 1, reader: 1, log_id: seq, at: Some(local) }),
             ),
-            Protocol::RaceResult => (
+            Builtin::RaceResult => (
                 chip.unwrap_or_else(|| format!("RR{n:05}")),
                 Some(ReplayKey::RaceResult {
                     box_id: RR_BOX.into(),
@@ -230,17 +227,17 @@ impl Device {
                     passing: seq,
                 }),
             ),
-            Protocol::CloudBox => (
+            Builtin::CloudBox => (
                 chip.unwrap_or_else(epc),
                 Some(ReplayKey::CloudBox { passing_number: seq, at: Some(at) }),
             ),
-            Protocol::Timy => {
+            Builtin::Timy => {
                 let number = u32::try_from(seq).unwrap_or(u32::MAX);
                 let channel = timy::TimyChannel { number: 1, manual: false };
                 (String::new(), Some(ReplayKey::Timy { number, channel, time: local.time() }))
             }
-            Protocol::R2000 | Protocol::Chafon => (chip.unwrap_or_else(epc), None),
-            Protocol::Lines => (chip.unwrap_or_else(|| (1000 + n).to_string()), None),
+            Builtin::R2000 | Builtin::Chafon => (chip.unwrap_or_else(epc), None),
+            Builtin::Lines => (chip.unwrap_or_else(|| (1000 + n).to_string()), None),
         };
         let live = linked && (self.polled() || self.sending);
         let read = EmittedRead {
@@ -266,13 +263,13 @@ impl Device {
     fn encode(&self, stored: &Stored, again: bool) -> Vec<u8> {
         let local = self.local(stored.at);
         let chip = &stored.read.chip;
-        match self.protocol {
-            Protocol::Ipico => {
+        match self.kind {
+            Builtin::Ipico => {
                 let hundredths = local.nanosecond() / 10_000_000;
                 let body = format!("01{chip}0201{}{hundredths:02x}", local.format("%y%m%d%H%M%S"));
                 format!("aa{body}{:02x}\r\n", ipico::lrc(body.as_bytes())).into_bytes()
             }
-            Protocol::Ultra => {
+            Builtin::Ultra => {
                 let secs = crate::ultra::seconds_since_epoch(local);
                 let ms = local.nanosecond() / 1_000_000;
                 let rewind = u8::from(again);
@@ -282,7 +279,7 @@ impl Device {
                 )
                 .into_bytes()
             }
-            Protocol::RaceResult => {
+            Builtin::RaceResult => {
                 let record = format!(
                     "{};{chip};{};;5;1C;;0;1;1;0;;;;;Finish;{};1;{RR_BOX}",
                     stored.seq,
@@ -291,7 +288,7 @@ impl Device {
                 );
                 if again { format!("{record}\r\n") } else { format!("#P;{record}\r\n") }.into_bytes()
             }
-            Protocol::CloudBox => format!(
+            Builtin::CloudBox => format!(
                 r#"{{"epc":"{chip}","timestamp":"{}","seenCount":3,"antenna":1,"rssi":-61,"passingNumber":{},"tagStr":"{}"}}"#,
                 stored.at.to_rfc3339_opts(SecondsFormat::Millis, true),
                 stored.seq,
@@ -301,7 +298,7 @@ impl Device {
             .into_iter()
             .chain(*b"\n")
             .collect(),
-            Protocol::Timy => {
+            Builtin::Timy => {
                 let flag = if again { 'm' } else { ' ' };
                 let frac = local.nanosecond() / 100_000;
                 let line = format!(
@@ -319,48 +316,48 @@ impl Device {
                 bytes.push(b'\r');
                 bytes
             }
-            Protocol::Lines => format!("{chip}\r\n").into_bytes(),
-            Protocol::R2000 => {
+            Builtin::Lines => format!("{chip}\r\n").into_bytes(),
+            Builtin::R2000 => {
                 let mut data = vec![0x1C, 0x30, 0x00];
                 data.extend(crate::text::hex_bytes(chip.as_bytes()).unwrap_or_default());
                 data.push(0x48);
                 r2000::command::frame(0x01, 0x89, &data)
             }
-            Protocol::Chafon => chafon_reply(&[stored], 0x01),
+            Builtin::Chafon => chafon_reply(&[stored], 0x01),
         }
     }
 
     /// What the reader sends right after a connection is made.
     pub(crate) fn greeting(&self) -> Vec<u8> {
-        match self.protocol {
-            Protocol::Ultra => b"Connected,00:16:25:10:2F:3A\n".to_vec(),
+        match self.kind {
+            Builtin::Ultra => b"Connected,00:16:25:10:2F:3A\n".to_vec(),
             _ => Vec::new(),
         }
     }
 
     /// The keepalive line, for protocols that have one.
     pub(crate) fn keepalive(&self) -> Option<Vec<u8>> {
-        (self.protocol == Protocol::Ultra).then(|| b"V=24.9\n".to_vec())
+        (self.kind == Builtin::Ultra).then(|| b"V=24.9\n".to_vec())
     }
 
     /// Bytes the decoder must reject without damaging the frames around them.
     pub(crate) fn garbage(&self, rng: &mut Rng) -> Vec<u8> {
         let len = 1 + rng.below(6);
-        match self.protocol {
+        match self.kind {
             // No 0xA0: nothing that could start a frame.
-            Protocol::R2000 => (0..len)
+            Builtin::R2000 => (0..len)
                 .map(|_| 0xB0 | pick(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], rng))
                 .collect(),
             // Lengths below 4 are never a frame.
-            Protocol::Chafon => (0..len).map(|_| pick(&[0, 1, 2, 3], rng)).collect(),
-            Protocol::CloudBox => (0..len).map(|_| pick(b"xyz!?#", rng)).collect(),
+            Builtin::Chafon => (0..len).map(|_| pick(&[0, 1, 2, 3], rng)).collect(),
+            Builtin::CloudBox => (0..len).map(|_| pick(b"xyz!?#", rng)).collect(),
             _ => {
                 // A line of control characters (never CR, LF or Ultra's 0x03).
                 let mut line: Vec<u8> =
                     (0..len).map(|_| pick(&[0x01, 0x02, 0x04, 0x7F], rng)).collect();
-                line.extend_from_slice(match self.protocol {
-                    Protocol::Timy => b"\r",
-                    Protocol::Ultra => b"\n",
+                line.extend_from_slice(match self.kind {
+                    Builtin::Timy => b"\r",
+                    Builtin::Ultra => b"\n",
                     _ => b"\r\n",
                 });
                 line
@@ -373,30 +370,30 @@ impl Device {
     pub(crate) fn corrupt(&self, frame: &[u8]) -> Vec<u8> {
         let mut bad = frame.to_vec();
         let text_end = bad.iter().rposition(|b| *b != b'\r' && *b != b'\n').map_or(0, |i| i + 1);
-        match self.protocol {
-            Protocol::Ipico => {
+        match self.kind {
+            Builtin::Ipico => {
                 // The LRC's last digit, shifted to another hex digit.
                 if let Some(b) = text_end.checked_sub(1).and_then(|i| bad.get_mut(i)) {
                     *b = if *b == b'0' { b'1' } else { b'0' };
                 }
             }
-            Protocol::R2000 | Protocol::Chafon => {
+            Builtin::R2000 | Builtin::Chafon => {
                 if let Some(b) = bad.last_mut() {
                     *b ^= 0x5A;
                 }
             }
-            Protocol::Timy if self.timy_checksum => {
+            Builtin::Timy if self.timy_checksum => {
                 if let Some(b) = text_end.checked_sub(1).and_then(|i| bad.get_mut(i)) {
                     *b = if *b == b'0' { b'1' } else { b'0' };
                 }
             }
-            Protocol::CloudBox => return br#"{"epc":"E2","timestamp":}"#.to_vec(),
-            Protocol::Ultra => {
+            Builtin::CloudBox => return br#"{"epc":"E2","timestamp":}"#.to_vec(),
+            Builtin::Ultra => {
                 return b"0,4000000,notanumber,0,1,-61,0,1,1,0000000000000000,0,1\n".to_vec();
             }
-            Protocol::RaceResult => return b"#P;x;RR00000;2025-06-14;10:00:00.000\r\n".to_vec(),
-            Protocol::Timy => return b" 0001 c1  xx:yy:zz.0000 00\r".to_vec(),
-            Protocol::Lines => return b"\x01bad\x02\r\n".to_vec(),
+            Builtin::RaceResult => return b"#P;x;RR00000;2025-06-14;10:00:00.000\r\n".to_vec(),
+            Builtin::Timy => return b" 0001 c1  xx:yy:zz.0000 00\r".to_vec(),
+            Builtin::Lines => return b"\x01bad\x02\r\n".to_vec(),
         }
         bad
     }
@@ -432,14 +429,14 @@ impl Device {
     fn next_text_command(&self) -> Option<(Vec<u8>, usize)> {
         let input = &self.text_input;
         // Ultra's RFIDServer-style rewind: `8 00 00 <start> CR <end> CR`.
-        if self.protocol == Protocol::Ultra && input.starts_with(&[b'8', 0, 0]) {
+        if self.kind == Builtin::Ultra && input.starts_with(&[b'8', 0, 0]) {
             let first = input.iter().skip(3).position(|b| *b == b'\r')? + 3;
             let second = input.iter().skip(first + 1).position(|b| *b == b'\r')? + first + 1;
             return Some((input.get(..=second)?.to_vec(), second + 1));
         }
-        let end = match self.protocol {
+        let end = match self.kind {
             // Ultra commands end with LF (a rewind carries a CR inside).
-            Protocol::Ultra => input.iter().position(|b| *b == b'\n')?,
+            Builtin::Ultra => input.iter().position(|b| *b == b'\n')?,
             _ => input.iter().position(|b| *b == b'\n' || *b == b'\r')?,
         };
         let command = input.get(..end)?.to_vec();
@@ -451,8 +448,8 @@ impl Device {
     }
 
     fn on_frame_command(&mut self, message: &ControlMessage, now: DateTime<Utc>) -> Vec<Outgoing> {
-        match (self.protocol, message) {
-            (Protocol::Ipico, ControlMessage::Ipico(ipico::IpicoControl::Frame(frame))) => {
+        match (self.kind, message) {
+            (Builtin::Ipico, ControlMessage::Ipico(ipico::IpicoControl::Frame(frame))) => {
                 match frame.instruction {
                     ipico::command::GET_RTC => {
                         let local = self.local(self.reader_now(now));
@@ -500,7 +497,7 @@ impl Device {
                     _ => Vec::new(),
                 }
             }
-            (Protocol::R2000, ControlMessage::R2000(control)) => {
+            (Builtin::R2000, ControlMessage::R2000(control)) => {
                 let command = match control {
                     r2000::R2000Control::Status { command, .. }
                     | r2000::R2000Control::Frame { command, .. } => *command,
@@ -522,7 +519,7 @@ impl Device {
                 }
             }
             (
-                Protocol::Chafon,
+                Builtin::Chafon,
                 ControlMessage::Chafon(chafon::ChafonControl::Frame { command, .. }),
             ) => match *command {
                 chafon::CMD_INVENTORY | chafon::CMD_SINGLE_TAG_INVENTORY => {
@@ -564,9 +561,9 @@ impl Device {
     fn on_text_command(&mut self, command: &[u8], now: DateTime<Utc>) -> Vec<Outgoing> {
         let text = String::from_utf8_lossy(command).into_owned();
         let reply = |s: String| vec![Outgoing::Reply(s.into_bytes())];
-        match self.protocol {
-            Protocol::Ultra => self.ultra_command(command, &text, now),
-            Protocol::RaceResult => {
+        match self.kind {
+            Builtin::Ultra => self.ultra_command(command, &text, now),
+            Builtin::RaceResult => {
                 let fields: Vec<&str> = text.trim().split(';').collect();
                 let local = self.local(self.reader_now(now));
                 match fields.as_slice() {
@@ -617,7 +614,7 @@ impl Device {
                     _ => reply(format!("{};ERROR\r\n", fields.first().copied().unwrap_or(""))),
                 }
             }
-            Protocol::CloudBox => {
+            Builtin::CloudBox => {
                 let fields: Vec<&str> = text.trim().split(';').collect();
                 let result = |command: &str, result: String| {
                     vec![Outgoing::Reply(
@@ -658,7 +655,7 @@ impl Device {
                     [] => Vec::new(),
                 }
             }
-            Protocol::Timy => match text.trim() {
+            Builtin::Timy => match text.trim() {
                 "RSM" => {
                     let bytes: Vec<u8> =
                         self.memory.iter().flat_map(|s| self.encode(s, true)).collect();
@@ -797,10 +794,14 @@ fn chafon_reply(tags: &[&Stored], status: u8) -> Vec<u8> {
 }
 
 /// A realistic valid byte stream of `reads` reads (see [`super::sample_stream`]).
-pub(crate) fn sample(protocol: Protocol, reads: usize, seed: u64) -> Vec<u8> {
+fn sample(protocol: Protocol, kind: Builtin, reads: usize, seed: u64) -> Vec<u8> {
     let mut rng = Rng::new(seed);
-    let zero = chrono::Offset::fix(&Utc);
-    let mut device = Device::new(protocol, TimeDelta::zero(), zero, false);
+    let options = DeviceOptions {
+        skew: TimeDelta::zero(),
+        utc_offset: chrono::Offset::fix(&Utc),
+        timy_checksum: false,
+    };
+    let mut device = Device::new(protocol, kind, &options);
     device.sending = true;
     let mut now = DateTime::parse_from_rfc3339("2025-06-14T09:30:00Z")
         .map(|t| t.with_timezone(&Utc))
@@ -810,13 +811,13 @@ pub(crate) fn sample(protocol: Protocol, reads: usize, seed: u64) -> Vec<u8> {
     for i in 0..reads {
         now += TimeDelta::milliseconds(5 + i64::try_from(rng.below(200)).unwrap_or(0));
         let (_, frame) = device.make_read(now, None, true);
-        match protocol {
-            Protocol::R2000 | Protocol::Chafon => {
+        match kind {
+            Builtin::R2000 | Builtin::Chafon => {
                 pending_round += 1;
                 if pending_round > usize::try_from(rng.below(6)).unwrap_or(0) || i + 1 == reads {
                     pending_round = 0;
-                    let poll = match protocol {
-                        Protocol::R2000 => r2000::command::real_time_inventory(0xFF, 1),
+                    let poll = match kind {
+                        Builtin::R2000 => r2000::command::real_time_inventory(0xFF, 1),
                         _ => chafon::command::inventory(0xFF),
                     };
                     for reply in device.on_input(&poll, now) {
@@ -828,11 +829,75 @@ pub(crate) fn sample(protocol: Protocol, reads: usize, seed: u64) -> Vec<u8> {
             }
             _ => out.extend(frame),
         }
-        if protocol == Protocol::Ultra && i % 20 == 19 {
+        if kind == Builtin::Ultra && i % 20 == 19 {
             out.extend(device.keepalive().unwrap_or_default());
         }
     }
     out
+}
+
+/// The trait over the inherent methods above (which the tests call directly).
+impl Emulation for Device {
+    fn greeting(&mut self, _now: DateTime<Utc>) -> Vec<u8> {
+        Device::greeting(self)
+    }
+
+    fn has_keepalive(&self) -> bool {
+        Device::keepalive(self).is_some()
+    }
+
+    fn keepalive(&mut self, _now: DateTime<Utc>) -> Option<Vec<u8>> {
+        Device::keepalive(self)
+    }
+
+    fn on_input(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Vec<Outgoing> {
+        Device::on_input(self, bytes, now)
+    }
+
+    fn make_read(
+        &mut self,
+        now: DateTime<Utc>,
+        chip: Option<String>,
+        linked: bool,
+    ) -> (EmittedRead, Vec<u8>) {
+        Device::make_read(self, now, chip, linked)
+    }
+
+    fn restart_numbering(&mut self) {
+        Device::restart_numbering(self);
+    }
+
+    fn commands(&self) -> Vec<String> {
+        self.commands.iter().cloned().collect()
+    }
+
+    fn sending(&self) -> bool {
+        self.sending
+    }
+
+    fn garbage(&self, rng: &mut Rng) -> Vec<u8> {
+        Device::garbage(self, rng)
+    }
+
+    fn corrupt(&self, frame: &[u8]) -> Vec<u8> {
+        Device::corrupt(self, frame)
+    }
+
+    fn sample(&mut self, reads: usize, seed: u64) -> Vec<u8> {
+        sample(self.protocol, self.kind, reads, seed)
+    }
+
+    fn elite_control(&mut self, line: &[u8], now: DateTime<Utc>) -> Option<Vec<u8>> {
+        Device::elite_control(self, line, now)
+    }
+
+    fn take_pending_replay(&mut self) -> Option<Option<NaiveDateTime>> {
+        self.pending_replay.take()
+    }
+
+    fn elite_replay(&self, from: Option<NaiveDateTime>) -> Vec<u8> {
+        Device::elite_replay(self, from)
+    }
 }
 
 #[cfg(test)]
@@ -840,6 +905,26 @@ mod tests {
     use super::*;
     use crate::{RejectReason, decode_all};
     use chrono::Offset as _;
+
+    /// A device of `protocol` (one of the builtin ones).
+    fn make(
+        protocol: Protocol,
+        skew: TimeDelta,
+        utc_offset: FixedOffset,
+        checksum: bool,
+    ) -> Device {
+        let kind = match protocol {
+            Protocol::Ipico => Builtin::Ipico,
+            Protocol::Ultra => Builtin::Ultra,
+            Protocol::R2000 => Builtin::R2000,
+            Protocol::Chafon => Builtin::Chafon,
+            Protocol::Timy => Builtin::Timy,
+            Protocol::RaceResult => Builtin::RaceResult,
+            Protocol::CloudBox => Builtin::CloudBox,
+            Protocol::Lines => Builtin::Lines,
+        };
+        Device::new(protocol, kind, &DeviceOptions { skew, utc_offset, timy_checksum: checksum })
+    }
 
     fn start() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2025-06-14T09:30:00Z").unwrap().with_timezone(&Utc)
@@ -853,7 +938,7 @@ mod tests {
     fn garbage_and_damaged_frames_spare_their_neighbours() {
         for protocol in Protocol::ALL {
             let checksums = protocol == Protocol::Timy;
-            let mut device = Device::new(protocol, TimeDelta::zero(), Utc.fix(), checksums);
+            let mut device = make(protocol, TimeDelta::zero(), Utc.fix(), checksums);
             device.sending = true;
             let mut rng = Rng::new(3);
             let mut stream = Vec::new();
@@ -893,7 +978,7 @@ mod tests {
     #[test]
     fn the_reader_clock_follows_skew_zone_and_set_commands() {
         let plus2 = FixedOffset::east_opt(7200).unwrap();
-        let mut device = Device::new(Protocol::Ultra, TimeDelta::seconds(3), plus2, false);
+        let mut device = make(Protocol::Ultra, TimeDelta::seconds(3), plus2, false);
         let (read, _) = device.make_read(start(), None, false);
         assert_eq!(read.reader_time_utc, Some(start() + TimeDelta::seconds(3)));
         assert!(!read.live);
@@ -918,7 +1003,7 @@ mod tests {
     #[test]
     fn a_numbering_restart_reuses_numbers_with_new_keys() {
         for protocol in Protocol::ALL {
-            let mut device = Device::new(protocol, TimeDelta::zero(), Utc.fix(), false);
+            let mut device = make(protocol, TimeDelta::zero(), Utc.fix(), false);
             device.sending = true;
             let mut identities = Vec::new();
             for i in 0..6 {
@@ -948,7 +1033,7 @@ mod tests {
 
     #[test]
     fn rewinds_by_number_cover_the_current_run_and_by_time_all() {
-        let mut device = Device::new(Protocol::Ultra, TimeDelta::zero(), Utc.fix(), false);
+        let mut device = make(Protocol::Ultra, TimeDelta::zero(), Utc.fix(), false);
         for i in 0..4 {
             if i == 2 {
                 device.restart_numbering();
@@ -969,7 +1054,7 @@ mod tests {
         let by_time = format!("800{from}\r{}\n", from + 10);
         assert_eq!(lines(device.on_input(by_time.as_bytes(), start())), 4, "every stored read");
 
-        let mut rr = Device::new(Protocol::RaceResult, TimeDelta::zero(), Utc.fix(), false);
+        let mut rr = make(Protocol::RaceResult, TimeDelta::zero(), Utc.fix(), false);
         rr.make_read(start(), None, false);
         rr.restart_numbering();
         let (read, _) = rr.make_read(start(), None, false);
@@ -984,7 +1069,7 @@ mod tests {
     fn the_skew_moves_every_reader_clock() {
         let skew = TimeDelta::seconds(-30);
         for protocol in Protocol::ALL.into_iter().filter(|p| p.carries_time()) {
-            let mut device = Device::new(protocol, skew, Utc.fix(), false);
+            let mut device = make(protocol, skew, Utc.fix(), false);
             device.sending = true;
             let (read, frame) = device.make_read(start(), None, true);
             assert_eq!(read.reader_time_utc, Some(start() + skew), "{protocol}");

@@ -29,6 +29,7 @@
 //! thread-safe); tests that create several emulators may still want a lock of their own.
 
 mod device;
+mod emulation;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -44,7 +45,10 @@ use crate::clock::SharedClock;
 use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{ByteSink, ByteSource, Chunk, TransportError};
 use crate::{Protocol, transport};
-use device::{Device, Outgoing, Rng};
+pub(crate) use device::Device;
+use device::Outgoing;
+pub(crate) use device::Rng;
+pub(crate) use emulation::{DeviceOptions, Emulation};
 
 /// How an emulated reader behaves.
 #[derive(Debug, Clone)]
@@ -147,7 +151,12 @@ pub struct EmulatorStats {
 /// A valid byte stream of `reads` reads of `protocol`, as the reader would send it (with
 /// keepalives, inventory rounds, …), reproducible from `seed`: for benchmarks and fuzz seeds.
 pub fn sample_stream(protocol: Protocol, reads: usize, seed: u64) -> Vec<u8> {
-    device::sample(protocol, reads, seed)
+    let options = DeviceOptions {
+        skew: TimeDelta::zero(),
+        utc_offset: chrono::Offset::fix(&Utc),
+        timy_checksum: false,
+    };
+    protocol.emulation(&options).sample(reads, seed)
 }
 
 #[derive(Debug)]
@@ -419,7 +428,7 @@ struct Conn {
 }
 
 struct Task {
-    device: Arc<Mutex<Device>>,
+    device: Arc<Mutex<Box<dyn Emulation>>>,
     clock: SharedClock,
     rng: Rng,
     faults: Faults,
@@ -443,11 +452,15 @@ impl std::fmt::Debug for Task {
 
 impl Task {
     fn new(protocol: Protocol, options: &EmulatorOptions, wire: Wire) -> Self {
-        let device = Device::new(protocol, options.skew, options.utc_offset, options.timy_checksum);
+        let device = protocol.emulation(&DeviceOptions {
+            skew: options.skew,
+            utc_offset: options.utc_offset,
+            timy_checksum: options.timy_checksum,
+        });
         Task {
             keepalive: options
                 .keepalive
-                .filter(|interval| !interval.is_zero() && device.keepalive().is_some()),
+                .filter(|interval| !interval.is_zero() && device.has_keepalive()),
             device: Arc::new(Mutex::new(device)),
             clock: options.clock.clone(),
             rng: Rng::new(options.seed),
@@ -487,7 +500,7 @@ impl Task {
                     Err(_) => self.close_conn().await,
                 },
                 _ = keepalive.tick(), if self.keepalive.is_some() => {
-                    let line = lock(&self.device).keepalive();
+                    let line = lock(&self.device).keepalive(self.clock.now());
                     if let Some(line) = line {
                         self.write(&line).await;
                     }
@@ -507,7 +520,7 @@ impl Task {
                 .split();
         self.conn = Some(Conn { source, sink });
         self.connections += 1;
-        let greeting = lock(&self.device).greeting();
+        let greeting = lock(&self.device).greeting(self.clock.now());
         if !greeting.is_empty() {
             self.write(&greeting).await;
         }
@@ -518,6 +531,7 @@ impl Task {
         if let Some(Conn { source, sink }) = self.conn.take() {
             drop(sink);
             source.close().await;
+            lock(&self.device).disconnected();
         }
     }
 
@@ -568,10 +582,10 @@ impl Task {
                 let stats = EmulatorStats {
                     connections: self.connections,
                     frames_sent: self.frames_sent,
-                    commands: device.commands.iter().cloned().collect(),
+                    commands: device.commands(),
                     plugged: self.plugged,
                     connected: self.conn.is_some(),
-                    sending: device.sending,
+                    sending: device.sending(),
                 };
                 drop(device);
                 let _ = reply.send(stats);
@@ -787,7 +801,11 @@ async fn recv(conn: &mut Option<Conn>) -> Result<Chunk, TransportError> {
 }
 
 /// IPICO Elite control port: text commands, one per line.
-async fn elite_control(listener: TcpListener, device: Arc<Mutex<Device>>, clock: SharedClock) {
+async fn elite_control(
+    listener: TcpListener,
+    device: Arc<Mutex<Box<dyn Emulation>>>,
+    clock: SharedClock,
+) {
     let mut clients = JoinSet::new();
     while let Ok((stream, _)) = listener.accept().await {
         let device = Arc::clone(&device);
@@ -813,11 +831,11 @@ async fn elite_control(listener: TcpListener, device: Arc<Mutex<Device>>, clock:
 }
 
 /// IPICO Elite replay port: on each connection, the replay asked for on the control port.
-async fn elite_replay(listener: TcpListener, device: Arc<Mutex<Device>>) {
+async fn elite_replay(listener: TcpListener, device: Arc<Mutex<Box<dyn Emulation>>>) {
     while let Ok((mut stream, _)) = listener.accept().await {
         let mut from: Option<Option<NaiveDateTime>> = None;
         for _ in 0..100 {
-            from = lock(&device).pending_replay.take();
+            from = lock(&device).take_pending_replay();
             if from.is_some() {
                 break;
             }
