@@ -50,7 +50,33 @@ fn line(d: &Decoded) -> Option<serde_json::Value> {
         Decoded::Rejected(r) => {
             Some(json!({"kind": "rejected", "reason": r.reason.to_string(), "raw": hex(&r.raw)}))
         }
-        Decoded::Control(_) => None,
+        // Controls that mark something a timer acts on; replies and status stay quiet.
+        Decoded::Control(c) => {
+            match &c.message {
+                timing_readers::ControlMessage::Ipico(
+                    timing_readers::ipico::IpicoControl::Trigger { at, .. },
+                ) => Some(json!({
+                    "kind": "control",
+                    "control": "ipico_trigger",
+                    "reader_time": reader_time(&ReaderTime::Local(*at)),
+                    "raw": hex(&c.raw),
+                })),
+                timing_readers::ControlMessage::Timy(
+                    timing_readers::timy::TimyControl::Computed {
+                        number, kind, word, time, ..
+                    },
+                ) => Some(json!({
+                    "kind": "control",
+                    "control": "timy_computed",
+                    "time_kind": format!("{kind:?}").to_lowercase(),
+                    "word": word,
+                    "number": number,
+                    "seconds": time.as_secs_f64(),
+                    "raw": hex(&c.raw),
+                })),
+                _ => None,
+            }
+        }
     }
 }
 

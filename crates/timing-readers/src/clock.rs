@@ -8,12 +8,20 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::ReaderZone;
+
 /// Wall-clock UTC time plus a monotonic clock that never jumps.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The host's current UTC time (may jump when the OS clock is set).
     fn now(&self) -> DateTime<Utc>;
     /// Time elapsed since an arbitrary fixed origin; never goes backwards.
     fn monotonic(&self) -> Duration;
+
+    /// The computer's time zone: what a reader showing local time is read in unless its spec
+    /// names another. UTC unless the clock knows better.
+    fn zone(&self) -> ReaderZone {
+        ReaderZone::utc()
+    }
 }
 
 /// A shared clock handle.
@@ -23,13 +31,15 @@ pub type SharedClock = Arc<dyn Clock>;
 #[derive(Debug)]
 pub struct SystemClock {
     origin: std::time::Instant,
+    /// The OS's zone when the clock was made.
+    zone: ReaderZone,
 }
 
 impl SystemClock {
     /// A system clock whose monotonic origin is now.
     #[allow(clippy::disallowed_methods)] // the one place that reads the OS monotonic clock
     pub fn new() -> Self {
-        Self { origin: std::time::Instant::now() }
+        Self { origin: std::time::Instant::now(), zone: ReaderZone::of_this_computer() }
     }
 
     /// A shared system clock.
@@ -53,6 +63,10 @@ impl Clock for SystemClock {
     fn monotonic(&self) -> Duration {
         self.origin.elapsed()
     }
+
+    fn zone(&self) -> ReaderZone {
+        self.zone
+    }
 }
 
 /// A clock tests move by hand. Wall and monotonic advance together unless [`ManualClock::jump_wall`]
@@ -61,12 +75,19 @@ impl Clock for SystemClock {
 pub struct ManualClock {
     wall_ms: AtomicI64,
     mono_ms: AtomicI64,
+    zone: ReaderZone,
 }
 
 impl ManualClock {
     /// A manual clock showing `start`.
     pub fn new(start: DateTime<Utc>) -> Arc<Self> {
+        Self::in_zone(start, ReaderZone::utc())
+    }
+
+    /// A manual clock showing `start`, on a computer set to `zone`.
+    pub fn in_zone(start: DateTime<Utc>, zone: ReaderZone) -> Arc<Self> {
         Arc::new(Self {
+            zone,
             wall_ms: AtomicI64::new(start.timestamp_millis()),
             mono_ms: AtomicI64::new(0),
         })
@@ -92,6 +113,10 @@ impl Clock for ManualClock {
 
     fn monotonic(&self) -> Duration {
         Duration::from_millis(u64::try_from(self.mono_ms.load(Ordering::SeqCst)).unwrap_or(0))
+    }
+
+    fn zone(&self) -> ReaderZone {
+        self.zone
     }
 }
 

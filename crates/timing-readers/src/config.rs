@@ -29,11 +29,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::FixedOffset;
-
 use crate::replay::ResumePoint;
 use crate::transport::normalize_port_name;
-use crate::{Parity, Protocol, Transport, UnknownProtocol};
+use crate::zone::parse_offset;
+use crate::{Parity, Protocol, ReaderZone, Transport, UnknownProtocol};
 
 /// How to reach a reader.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -131,8 +130,12 @@ pub struct ReaderConfig {
     pub connect_timeout: Duration,
     /// Reconnect back-off.
     pub backoff: Backoff,
-    /// The reader's local clock minus UTC, used to turn reader-local times into UTC (default 0).
-    pub reader_utc_offset: FixedOffset,
+    /// The zone the reader's clock shows, to turn reader-local times into UTC (`zone=`;
+    /// `utc_offset=` in older specs). `None`: the computer's own zone ([`Clock::zone`]), which the
+    /// supervisor fills in when it starts.
+    ///
+    /// [`Clock::zone`]: crate::clock::Clock::zone
+    pub reader_zone: Option<ReaderZone>,
     /// Where a previous run stopped, for the first rewind.
     pub resume_after: Option<ResumePoint>,
     /// Send the protocol's start command on connect (default true). `stop()` clears it for the
@@ -152,6 +155,11 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const DEFAULT_POLL: Duration = Duration::from_millis(50);
 
 impl ReaderConfig {
+    /// The zone the reader's clock shows (UTC when none was set or filled in).
+    pub fn zone(&self) -> ReaderZone {
+        self.reader_zone.unwrap_or_default()
+    }
+
     /// A reader with every setting at its default.
     pub fn new(protocol: Protocol, link: Link) -> Self {
         ReaderConfig {
@@ -161,7 +169,7 @@ impl ReaderConfig {
             quiet_after: DEFAULT_QUIET,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             backoff: Backoff::default(),
-            reader_utc_offset: utc(),
+            reader_zone: None,
             resume_after: None,
             start_on_connect: true,
             rewind_on_reconnect: true,
@@ -190,10 +198,6 @@ impl FromStr for ReaderConfig {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ReaderConfig::from_spec(s)
     }
-}
-
-fn utc() -> FixedOffset {
-    chrono::Offset::fix(&chrono::Utc)
 }
 
 /// A reader spec that does not parse.
@@ -356,9 +360,15 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
     if let Some(name) = take(&mut options, "name") {
         config.name = Some(name).filter(|n| !n.trim().is_empty());
     }
+    if let Some(v) = take(&mut options, "zone") {
+        config.reader_zone = Some(v.parse().map_err(|_| {
+            bad("zone", &v, "an IANA zone such as Europe/Madrid, or an offset such as +02:00")
+        })?);
+    }
     if let Some(v) = take(&mut options, "utc_offset") {
-        config.reader_utc_offset = parse_offset(&v)
+        let offset = parse_offset(&v)
             .ok_or_else(|| bad("utc_offset", &v, "+HH:MM or -HH:MM, e.g. +02:00"))?;
+        config.reader_zone = Some(ReaderZone::Fixed(offset));
     }
     if let Some(v) = take(&mut options, "quiet") {
         config.quiet_after = parse_duration(&v)
@@ -466,36 +476,6 @@ fn format_duration(d: Duration) -> String {
     if d.subsec_nanos() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
 }
 
-/// `+02:00`, `-0530`, `+2`, `Z`, `UTC`.
-fn parse_offset(text: &str) -> Option<FixedOffset> {
-    let text = text.trim();
-    if text.eq_ignore_ascii_case("z") || text.eq_ignore_ascii_case("utc") {
-        return Some(utc());
-    }
-    let (sign, rest) = match text.split_at_checked(1)? {
-        ("+", rest) => (1, rest),
-        ("-", rest) => (-1, rest),
-        _ => return None,
-    };
-    let (h, m) = match rest.split_once(':') {
-        Some((h, m)) => (h, m),
-        None if rest.len() == 4 => rest.split_at_checked(2)?,
-        None => (rest, "0"),
-    };
-    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-    if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-}
-
-fn format_offset(offset: FixedOffset) -> String {
-    let secs = offset.local_minus_utc();
-    let sign = if secs < 0 { '-' } else { '+' };
-    let abs = secs.unsigned_abs();
-    format!("{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
-}
-
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -571,8 +551,14 @@ impl fmt::Display for ReaderConfig {
         if let Some(name) = &self.name {
             write!(f, "&name={}", percent_encode(name))?;
         }
-        if self.reader_utc_offset != utc() {
-            write!(f, "&utc_offset={}", format_offset(self.reader_utc_offset))?;
+        // A fixed offset keeps the `utc_offset=` spelling older specs used, so an unnamed
+        // reader's label (its spec) stays what it was.
+        match self.reader_zone {
+            Some(ReaderZone::Fixed(offset)) => {
+                write!(f, "&utc_offset={}", crate::zone::format_offset(offset))?;
+            }
+            Some(zone @ ReaderZone::Named(_)) => write!(f, "&zone={zone}")?,
+            None => {}
         }
         if self.quiet_after != DEFAULT_QUIET {
             write!(f, "&quiet={}", format_duration(self.quiet_after))?;
@@ -606,6 +592,8 @@ impl fmt::Display for ReaderConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zone::format_offset;
+    use chrono::FixedOffset;
 
     #[test]
     fn durations_and_offsets() {
@@ -615,7 +603,7 @@ mod tests {
         assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
         assert_eq!(parse_offset("+02:00"), FixedOffset::east_opt(7200));
         assert_eq!(parse_offset("-0530"), FixedOffset::west_opt(5 * 3600 + 1800));
-        assert_eq!(parse_offset("Z"), Some(utc()));
+        assert_eq!(parse_offset("Z"), FixedOffset::east_opt(0));
         assert_eq!(parse_offset("+25:00"), None);
         assert_eq!(format_offset(FixedOffset::west_opt(5 * 3600 + 1800).unwrap()), "-05:30");
     }

@@ -140,7 +140,8 @@ pub enum ReplayKey {
         /// versions (`ultra:<id>:<reader>:<log>`).
         at: Option<NaiveDateTime>,
     },
-    /// RACE RESULT: (BoxId, FileNumber, PassingNo).
+    /// RACE RESULT: (BoxId, FileNumber, PassingNo), and the passing's reader time when the
+    /// record names no file.
     RaceResult {
         /// Box id, e.g. `D-50123` (empty when the record did not carry it).
         box_id: String,
@@ -148,6 +149,11 @@ pub enum ReplayKey {
         file: Option<u32>,
         /// Passing number, 1-based per file.
         passing: u64,
+        /// The passing's reader time, when the record names no file (records of protocols
+        /// before 1.6): without the file it is what tells the passings of one numbering run from
+        /// another's (a new file, a restarted decoder numbers from 1 again). `None` when the file
+        /// is given, and in keys stored by older versions (`raceresult:<box>:-:<passing>`).
+        at: Option<ReaderTime>,
     },
     /// CloudBox: the session's passing number, and the passing's timestamp, which tells the
     /// numbers of one session or file (numbering restarts from 1 with a new one) from another.

@@ -106,6 +106,7 @@ mod text;
 pub mod timy;
 pub mod transport;
 pub mod ultra;
+mod zone;
 
 pub use config::{Backoff, EliteReplay, Link, ReaderConfig, SpecError};
 pub use decoded::{
@@ -120,3 +121,4 @@ pub use supervisor::{
 };
 pub use supervisor::{Direction, FrameRecord};
 pub use transport::{PortInfo, PortKind, looks_like_serial_port, ports};
+pub use zone::{ReaderZone, UnknownZone};

@@ -11,32 +11,34 @@
 //! restarts after a reset. Neither frame names the run, so the key carries the read's own reader
 //! time (at the protocol's resolution): a rewound read brings the same number *and* the same
 //! time, read number 1 of a new run a different time. RACE RESULT records name their file
-//! (`FileNumber`, protocol ≥ 1.6, which the supervisor asks for), so the file is the run there.
+//! (`FileNumber`, protocol ≥ 1.6, which the supervisor asks for), so the file is the run there;
+//! a record without it (older protocols) carries its reader time instead —
+//! `YYYYmmddTHHMMSS.fff`, or `d<days>THHMMSS.fff` while the decoder's clock counts from its start.
 //! IPICO and Timy keys already hold the read's time.
 //!
 //! | Protocol | Text |
 //! |---|---|
 //! | IPICO | `ipico:<reader id, 2 hex>:<tag>:<YYYYmmddTHHMMSS.fff>:<fs\|ls\|raw>` |
 //! | Ultra | `ultra:<ultra id>:<reader>:<log id>:<YYYYmmddTHHMMSS.fff, reader-local>` |
-//! | RACE RESULT | `raceresult:<box id, `%`/`:` escaped>:<file or ->:<passing>` |
+//! | RACE RESULT | `raceresult:<box id, `%`/`:` escaped>:<file or ->:<passing>[:<reader time>]` |
 //! | CloudBox | `cloudbox:<passing number>:<YYYYmmddTHHMMSS.fffZ, UTC>` |
 //! | Timy | `timy:<number>:c<channel>[M]:<HHMMSS.ffffff>` |
 //! | LLRP | `llrp:<EPC hex>:<antenna>:<first seen, µs since the epoch, UTC>` |
 //!
 //! Times have three decimals when they fall on a whole millisecond (Ultra always, CloudBox as
 //! documented), else nine. Texts of older versions without the time — `ultra:<id>:<reader>:<log>`,
-//! `cloudbox:<n>` — still parse (to a key whose time is `None`); databases hold them and
+//! `cloudbox:<n>`, `raceresult:<box>:-:<passing>` — still parse (to a key whose time is `None`); databases hold them and
 //! [`ResumePoint`]s are made from them.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Timelike as _, Utc};
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Timelike as _, Utc};
 
-use crate::ReplayKey;
 use crate::text::{decimal_as, hex_byte};
 use crate::timy::TimyChannel;
+use crate::{ReaderTime, ReaderZone, ReplayKey};
 
 const IPICO_TIME: &str = "%Y%m%dT%H%M%S%.3f";
 const TIMY_TIME: &str = "%H%M%S%.6f";
@@ -56,6 +58,40 @@ fn parse_run_time(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text, RUN_TIME_PARSE).ok()
 }
 
+/// A reader time in a key: `YYYYmmddTHHMMSS.fff` (local), the same with `Z` (UTC),
+/// `d<days>THHMMSS.fff` (since the clock started) or `THHMMSS.fff` (time of day); nine decimals
+/// when not on a whole millisecond.
+fn reader_time_text(at: ReaderTime) -> String {
+    let time = |t: NaiveTime| {
+        if t.nanosecond().is_multiple_of(1_000_000) {
+            t.format("%H%M%S%.3f").to_string()
+        } else {
+            t.format("%H%M%S%.9f").to_string()
+        }
+    };
+    match at {
+        ReaderTime::Local(at) => run_time(at),
+        ReaderTime::Utc(at) => format!("{}Z", run_time(at.naive_utc())),
+        ReaderTime::SinceStart { days, time: t } => format!("d{days}T{}", time(t)),
+        ReaderTime::TimeOfDay(t) => format!("T{}", time(t)),
+    }
+}
+
+fn parse_reader_time(text: &str) -> Option<ReaderTime> {
+    let time = |t: &str| NaiveTime::parse_from_str(t, "%H%M%S%.f").ok();
+    if let Some(rest) = text.strip_prefix('d') {
+        let (days, t) = rest.split_once('T')?;
+        return Some(ReaderTime::SinceStart { days: decimal_as(days.as_bytes())?, time: time(t)? });
+    }
+    if let Some(t) = text.strip_prefix('T') {
+        return Some(ReaderTime::TimeOfDay(time(t)?));
+    }
+    match text.strip_suffix('Z') {
+        Some(at) => Some(ReaderTime::Utc(parse_run_time(at)?.and_utc())),
+        None => Some(ReaderTime::Local(parse_run_time(text)?)),
+    }
+}
+
 impl fmt::Display for ReplayKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -71,11 +107,15 @@ impl fmt::Display for ReplayKey {
                 Some(at) => write!(f, "ultra:{ultra_id}:{reader}:{log_id}:{}", run_time(*at)),
                 None => write!(f, "ultra:{ultra_id}:{reader}:{log_id}"),
             },
-            ReplayKey::RaceResult { box_id, file, passing } => {
+            ReplayKey::RaceResult { box_id, file, passing, at } => {
                 let escaped = box_id.replace('%', "%25").replace(':', "%3A");
                 match file {
-                    Some(file) => write!(f, "raceresult:{escaped}:{file}:{passing}"),
-                    None => write!(f, "raceresult:{escaped}:-:{passing}"),
+                    Some(file) => write!(f, "raceresult:{escaped}:{file}:{passing}")?,
+                    None => write!(f, "raceresult:{escaped}:-:{passing}")?,
+                }
+                match at {
+                    Some(at) => write!(f, ":{}", reader_time_text(*at)),
+                    None => Ok(()),
                 }
             }
             ReplayKey::CloudBox { passing_number, at } => match at {
@@ -130,14 +170,20 @@ fn parse(s: &str) -> Option<ReplayKey> {
                 None => None,
             },
         }),
-        ("raceresult", [box_id, file, passing]) => Some(ReplayKey::RaceResult {
-            box_id: box_id.replace("%3A", ":").replace("%25", "%"),
-            file: match *file {
-                "-" => None,
-                file => Some(decimal_as(file.as_bytes())?),
-            },
-            passing: decimal_as(passing.as_bytes())?,
-        }),
+        ("raceresult", [box_id, file, passing, at @ ..]) if at.len() <= 1 => {
+            Some(ReplayKey::RaceResult {
+                box_id: box_id.replace("%3A", ":").replace("%25", "%"),
+                file: match *file {
+                    "-" => None,
+                    file => Some(decimal_as(file.as_bytes())?),
+                },
+                passing: decimal_as(passing.as_bytes())?,
+                at: match at.first() {
+                    Some(at) => Some(parse_reader_time(at)?),
+                    None => None,
+                },
+            })
+        }
         ("cloudbox", [number, at @ ..]) if at.len() <= 1 => Some(ReplayKey::CloudBox {
             passing_number: decimal_as(number.as_bytes())?,
             at: match at.first() {
@@ -194,7 +240,8 @@ impl ResumePoint {
     /// cut, a gap or rewind being fetched when the console stopped).
     ///
     /// Numbered keys (Ultra per box and internal reader, RACE RESULT per box, CloudBox) are split
-    /// into numbering runs (RACE RESULT by file, the others where numbers go back in time order);
+    /// into numbering runs (RACE RESULT by file, the others — and RACE RESULT records without a
+    /// file — where numbers go back in time order);
     /// the current run counts from its lowest number held when it is the only run, else from 1.
     /// A current run whose first reads are missing resumes at the point of the run before it, so
     /// the supervisor sees the new run from its start. Where several Ultra readers are held, the
@@ -219,7 +266,7 @@ impl ResumePoint {
                     Some((format!("{ultra_id}:{reader}"), None, *log_id))
                 }
                 (
-                    ReplayKey::RaceResult { box_id, file, passing },
+                    ReplayKey::RaceResult { box_id, file, passing, .. },
                     ReplayKey::RaceResult { box_id: last_box, .. },
                 ) if box_id == last_box => Some((String::new(), *file, *passing)),
                 (ReplayKey::CloudBox { passing_number, .. }, ReplayKey::CloudBox { .. }) => {
@@ -237,7 +284,8 @@ impl ResumePoint {
         if families.is_empty() {
             return Some(fallback);
         }
-        let by_file = matches!(last, ReplayKey::RaceResult { .. });
+        // RACE RESULT runs are files; records that name none split by time like the others.
+        let by_file = matches!(last, ReplayKey::RaceResult { file: Some(_), .. });
         families
             .into_values()
             .filter_map(|reads| in_order_of(reads, by_file))
@@ -248,15 +296,15 @@ impl ResumePoint {
 
     /// The texts the point's read has: the stored one and, for a key an older version stored
     /// without its run (`cloudbox:5`, `ultra:1:1:9`), the key as this version spells it, its
-    /// time taken from [`at`](Self::at) (`reader_utc_offset` for a reader-local time).
-    pub(crate) fn key_texts(&self, reader_utc_offset: FixedOffset) -> Vec<String> {
+    /// time taken from [`at`](Self::at) (the reader's zone for a reader-local time).
+    pub(crate) fn key_texts(&self, zone: ReaderZone) -> Vec<String> {
         let mut texts: Vec<String> = self.replay_key.iter().cloned().collect();
         let upgraded = match (self.key(), self.at) {
             (Some(ReplayKey::CloudBox { passing_number, at: None }), Some(at)) => {
                 Some(ReplayKey::CloudBox { passing_number, at: Some(at) })
             }
             (Some(ReplayKey::Ultra { ultra_id, reader, log_id, at: None }), Some(at)) => {
-                let local = at.with_timezone(&reader_utc_offset).naive_local();
+                let local = zone.to_local(at);
                 Some(ReplayKey::Ultra { ultra_id, reader, log_id, at: Some(local) })
             }
             _ => None,
@@ -322,6 +370,7 @@ fn in_order_of(mut reads: Vec<Numbered<'_>>, by_file: bool) -> Option<Numbered<'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::FixedOffset;
     use chrono::NaiveDate;
 
     fn round_trip(key: ReplayKey) {
@@ -349,8 +398,25 @@ mod tests {
         let odd = at.map(|at| at + chrono::TimeDelta::nanoseconds(123));
         round_trip(ReplayKey::Ultra { ultra_id: 1, reader: 2, log_id: 1187, at: odd });
         round_trip(ReplayKey::Ultra { ultra_id: 1, reader: 2, log_id: 7, at: at_second() });
-        round_trip(ReplayKey::RaceResult { box_id: "D-50:1%".into(), file: Some(3), passing: 17 });
-        round_trip(ReplayKey::RaceResult { box_id: String::new(), file: None, passing: 1 });
+        let rr = |box_id: &str, file, passing, at| ReplayKey::RaceResult {
+            box_id: box_id.into(),
+            file,
+            passing,
+            at,
+        };
+        round_trip(rr("D-50:1%", Some(3), 17, None));
+        round_trip(rr("", None, 1, None));
+        let since = |days, micro| ReaderTime::SinceStart {
+            days,
+            time: NaiveTime::from_hms_micro_opt(0, 0, 2, micro).unwrap(),
+        };
+        round_trip(rr("", None, 1, Some(since(0, 773_000))));
+        round_trip(rr("", None, 1, Some(since(3, 773_123))));
+        round_trip(rr("D-1", None, 9, at.map(ReaderTime::Local)));
+        round_trip(rr("D-1", None, 9, odd.map(ReaderTime::Local)));
+        round_trip(rr("D-1", Some(2), 9, at.map(ReaderTime::Local)));
+        round_trip(rr("", None, 9, at.map(|t| ReaderTime::Utc(t.and_utc()))));
+        round_trip(rr("", None, 9, at.map(|t| ReaderTime::TimeOfDay(t.time()))));
         round_trip(ReplayKey::CloudBox { passing_number: 42, at: at.map(|t| t.and_utc()) });
         round_trip(ReplayKey::CloudBox { passing_number: 42, at: odd.map(|t| t.and_utc()) });
         round_trip(ReplayKey::CloudBox { passing_number: 1, at: at_second().map(|t| t.and_utc()) });
@@ -405,6 +471,36 @@ mod tests {
             Ok(ReplayKey::CloudBox { passing_number: 5, at: None })
         );
         assert_eq!(ReplayKey::CloudBox { passing_number: 5, at: None }.to_string(), "cloudbox:5");
+        let rr = |file, at| ReplayKey::RaceResult { box_id: "D-1".into(), file, passing: 5, at };
+        assert_eq!("raceresult:D-1:-:5".parse::<ReplayKey>(), Ok(rr(None, None)));
+        assert_eq!("raceresult:D-1:2:5".parse::<ReplayKey>(), Ok(rr(Some(2), None)));
+        assert_eq!(rr(Some(2), None).to_string(), "raceresult:D-1:2:5");
+    }
+
+    #[test]
+    fn race_result_keys_without_a_file_carry_the_passing_time() {
+        let rr = |at| ReplayKey::RaceResult { box_id: String::new(), file: None, passing: 1, at };
+        let since = |days, s, ms| ReaderTime::SinceStart {
+            days,
+            time: NaiveTime::from_hms_milli_opt(0, 0, s, ms).unwrap(),
+        };
+        assert_eq!(rr(Some(since(0, 2, 773))).to_string(), "raceresult::-:1:d0T000002.773");
+        assert_eq!(rr(Some(since(1, 2, 773))).to_string(), "raceresult::-:1:d1T000002.773");
+        assert_eq!(
+            rr(at_450().map(ReaderTime::Local)).to_string(),
+            "raceresult::-:1:20250614T093015.450"
+        );
+        assert_ne!(rr(Some(since(0, 2, 773))).to_string(), rr(Some(since(0, 5, 100))).to_string());
+        assert_ne!(rr(Some(since(0, 2, 773))).to_string(), rr(None).to_string());
+        for bad in [
+            "raceresult::-:1:x",
+            "raceresult::-:1:d0",
+            "raceresult::-:1:dxT000002.773",
+            "raceresult::-:1:20250614T093015.450:extra",
+            "raceresult::-:1:",
+        ] {
+            assert!(bad.parse::<ReplayKey>().is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -440,7 +536,8 @@ mod tests {
     }
 
     fn rr(file: u32, passing: u64) -> String {
-        ReplayKey::RaceResult { box_id: "D-1".into(), file: Some(file), passing }.to_string()
+        ReplayKey::RaceResult { box_id: "D-1".into(), file: Some(file), passing, at: None }
+            .to_string()
     }
 
     #[test]
@@ -482,7 +579,7 @@ mod tests {
 
     #[test]
     fn an_older_resume_key_is_also_known_in_the_new_spelling() {
-        let plus2 = FixedOffset::east_opt(7200).unwrap();
+        let plus2 = ReaderZone::Fixed(FixedOffset::east_opt(7200).unwrap());
         let at = at_450().unwrap().and_utc();
         let point = ResumePoint { replay_key: Some("ultra:1:1:9".into()), at: Some(at) };
         assert_eq!(

@@ -201,6 +201,34 @@ fn get_rtc_reply_gives_the_reader_clock() {
 }
 
 #[test]
+fn trigger_button_event_is_a_gun_marker_with_its_time() {
+    // A real `2c` event: the trigger button pressed at 2026-03-06 20:04:15.270 (rusty-timer
+    // guntime.pcapng, shared/real-frames/ipico-rustytimer-guntime): 7 BCD bytes, the 10-ms count
+    // 0x1b = 27, config byte 0x27, an event byte 0x82.
+    let line = b"ab000a2c260306052004151b2782ae\r\n";
+    let IpicoControl::Trigger { at, frame } = control(single(ipico(), line)) else {
+        panic!("not a trigger: {:?}", whole(ipico(), line))
+    };
+    let when = NaiveDate::from_ymd_opt(2026, 3, 6).unwrap().and_hms_milli_opt(20, 4, 15, 270);
+    assert_eq!(Some(at), when);
+    assert_eq!((frame.reader_id, frame.instruction), (0, 0x2c));
+    assert_eq!(frame.payload, [0x26, 0x03, 0x06, 0x05, 0x20, 0x04, 0x15, 0x1b, 0x27, 0x82]);
+    assert_eq!(frame.clock(), None, "not a clock reply");
+    assert!(reads(&whole(ipico(), line)).is_empty(), "a marker, not a tag read");
+
+    // A 2c frame whose time is no time stays a plain control frame, never rejected.
+    let odd = command::control_frame(0, 0x2c, &[0x26, 0x13, 0x06, 0x05, 0x20, 0x04, 0x15, 0x1b]);
+    assert!(
+        matches!(control(single(ipico(), &odd)), IpicoControl::Frame(f) if f.instruction == 0x2c)
+    );
+    // In a stream, in any pieces.
+    let mut stream = REPORT.to_vec();
+    stream.extend_from_slice(line);
+    stream.extend_from_slice(REPORT_2);
+    assert_every_split_same(ipico(), &stream, BUFFER_LIMIT);
+}
+
+#[test]
 fn banner_text_is_control_and_garbage_is_rejected() {
     assert_eq!(
         control(single(ipico(), b"IPICO Lite Reader v2.3\r\n")),

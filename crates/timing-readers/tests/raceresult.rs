@@ -51,6 +51,7 @@ fn pushed_passing_decodes_to_the_documented_fields() {
                 box_id: "D-50123".into(),
                 file: Some(3),
                 passing: 17,
+                at: None,
             }),
             flags: ReadFlags::default(),
             details: ReadDetails::RaceResult(RaceResultDetails {
@@ -123,8 +124,49 @@ fn short_records_of_older_protocols_still_decode() {
     assert_eq!(read.chip, "777");
     assert_eq!(
         read.replay_key,
-        Some(ReplayKey::RaceResult { box_id: String::new(), file: None, passing: 5 })
+        Some(ReplayKey::RaceResult {
+            box_id: String::new(),
+            file: None,
+            passing: 5,
+            at: Some(ReaderTime::SinceStart {
+                days: 0,
+                time: NaiveTime::from_hms_milli_opt(0, 0, 1, 0).unwrap()
+            }),
+        })
     );
+}
+
+/// A real pre-1.6 record (CrossMgr's RaceResultImport.py, shared/real-frames/raceresult-crossmgr):
+/// no box id, no file number.
+const CROSSMGR: &[u8] = b"1;33;0000-00-00;00:00:02.773;6692;12;-68;09ca52\r\n";
+
+#[test]
+fn records_without_a_file_name_their_run_by_the_passing_time() {
+    let key = single_read(decoder(), CROSSMGR).replay_key.unwrap();
+    assert_eq!(
+        key,
+        ReplayKey::RaceResult {
+            box_id: String::new(),
+            file: None,
+            passing: 1,
+            at: Some(ReaderTime::SinceStart {
+                days: 0,
+                time: NaiveTime::from_hms_milli_opt(0, 0, 2, 773).unwrap()
+            }),
+        }
+    );
+    assert_eq!(key.to_string(), "raceresult::-:1:d0T000002.773");
+    assert_eq!(key.to_string().parse::<ReplayKey>(), Ok(key.clone()));
+    // The same passing fetched again: the same key.
+    assert_eq!(single_read(decoder(), CROSSMGR).replay_key, Some(key.clone()));
+    // Passing 1 of another run (a new file, a restarted decoder): another key.
+    let other = single_read(decoder(), b"1;33;0000-00-00;00:00:05.100;6692;12;-68;09ca52\r\n");
+    assert_ne!(other.replay_key.unwrap().to_string(), key.to_string());
+    let dated = single_read(decoder(), b"1;33;2025-06-14;09:30:15.450\r\n");
+    assert_eq!(dated.replay_key.unwrap().to_string(), "raceresult::-:1:20250614T093015.450");
+    // Where the record names its file, the file is the run and the key stays as it was.
+    let pushed = single_read(decoder(), PUSHED).replay_key.unwrap();
+    assert_eq!(pushed.to_string(), "raceresult:D-50123:3:17");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::FixedOffset;
-use timing_readers::{EliteReplay, Link, Parity, Protocol, ReaderConfig, SpecError};
+use timing_readers::{EliteReplay, Link, Parity, Protocol, ReaderConfig, ReaderZone, SpecError};
 
 fn parse(spec: &str) -> ReaderConfig {
     ReaderConfig::from_spec(spec).expect(spec)
@@ -28,7 +28,7 @@ fn serial_spec_takes_the_protocol_defaults() {
     assert_eq!(config.quiet_after, Duration::from_secs(10));
     assert_eq!(config.backoff.min, Duration::from_millis(100));
     assert_eq!(config.backoff.max, Duration::from_secs(1));
-    assert_eq!(config.reader_utc_offset, FixedOffset::east_opt(0).unwrap());
+    assert_eq!(config.reader_zone, None, "the computer's zone, filled in by the supervisor");
     assert_eq!(config.source(), "serial:/dev/ttyUSB0?protocol=ipico");
 
     let chafon = parse("serial:COM3?protocol=chafon");
@@ -102,6 +102,7 @@ fn every_option_round_trips() {
         "tcp:192.168.1.20:2300?protocol=ultra&utc_offset=+02:00&quiet=20s",
         "tcp:10.0.0.2?protocol=raceresult&utc_offset=-05:30&connect_timeout=500ms&start=0&rewind=0",
         "tcp:10.0.0.3:6000?protocol=chafon&poll=100ms",
+        "serial:/dev/ttyUSB0?protocol=timy&zone=Europe/Zurich",
         "tcp:[fe80::1]?protocol=ipico&elite=1",
         "tcp:10.0.0.4?protocol=ipico&elite=1&elite_control=9000&elite_replay=9001",
     ];
@@ -119,7 +120,10 @@ fn options_are_understood() {
     );
     assert_eq!(config.name.as_deref(), Some("Finish"));
     assert_eq!(config.source(), "Finish");
-    assert_eq!(config.reader_utc_offset, FixedOffset::east_opt(3600).unwrap());
+    assert_eq!(config.reader_zone, Some(ReaderZone::Fixed(FixedOffset::east_opt(3600).unwrap())));
+    let madrid = parse("tcp:10.0.0.4?protocol=ipico&zone=Europe/Madrid");
+    assert_eq!(madrid.reader_zone, Some("Europe/Madrid".parse().unwrap()));
+    assert!("tcp:h?protocol=ipico&zone=Mars/Base".parse::<ReaderConfig>().is_err());
     assert_eq!(config.quiet_after, Duration::from_secs(3));
     assert_eq!(config.ipico_elite, Some(EliteReplay { control_port: 9999, replay_port: 9001 }));
     assert!(parse("tcp:h?protocol=ultra&start=0").start_on_connect.eq(&false));

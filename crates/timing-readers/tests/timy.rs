@@ -5,11 +5,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use chrono::NaiveTime;
 use common::*;
 use proptest::prelude::*;
 use timing_readers::timy::{
-    self, BUFFER_LIMIT, TimyChannel, TimyControl, TimyDetails, TimyInfo, command,
+    self, BUFFER_LIMIT, TimyChannel, TimyControl, TimyDetails, TimyInfo, TimyTimeKind, command,
 };
 use timing_readers::{
     ControlMessage, Decoded, Protocol, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
@@ -52,6 +54,7 @@ fn checksummed_line_decodes_to_the_documented_fields() {
                 channel: C1,
                 group: 0,
                 checksummed: true,
+                course: None,
             }),
             raw: WITH_SUM.to_vec(),
         }
@@ -71,6 +74,7 @@ fn time_without_valid_id() {
             channel: C1,
             group: 0,
             checksummed: true,
+            course: None,
         })
     );
 }
@@ -97,6 +101,7 @@ fn comma_separator_lower_case_channel_and_memory_flag() {
             channel: C1,
             group: 0,
             checksummed: true,
+            course: None,
         })
     );
 }
@@ -145,6 +150,156 @@ fn replies_are_control_and_bad_impulses_rejected() {
         RejectReason::BadField { field: "time", .. }
     ));
     assert_eq!(single_rejection(decoder(), b"\x01\x02\xff\r").reason, RejectReason::Garbage);
+}
+
+// Real ALGE TdC 8001 output (RaceHorology's logs and parser tests, shared/real-frames/timy-*):
+// a parallel-slalom course letter in column 5, computed run/total/difference times, 1–4
+// decimals padded with blanks, printout lines.
+
+#[test]
+fn course_letter_in_column_5_is_an_impulse_of_that_course() {
+    let read = single_read(decoder(), b" 0016rC0  19:52:15.1620 09\r");
+    let t = time(19, 52, 15, 162_000);
+    assert_eq!(read.reader_time, Some(ReaderTime::TimeOfDay(t)));
+    assert_eq!(read.antenna, Some(0));
+    let c0 = TimyChannel { number: 0, manual: false };
+    assert_eq!(read.replay_key, Some(ReplayKey::Timy { number: 16, channel: c0, time: t }));
+    assert_eq!(
+        read.details,
+        ReadDetails::Timy(TimyDetails {
+            info: TimyInfo::Normal,
+            number: 16,
+            channel: c0,
+            group: 9,
+            checksummed: false,
+            course: Some('r'),
+        })
+    );
+    let blue = single_read(decoder(), b" 0015bC3  19:52:15.1620 09\r");
+    let ReadDetails::Timy(details) = blue.details else { panic!() };
+    assert_eq!((details.number, details.channel.number, details.course), (15, 3, Some('b')));
+}
+
+fn computed(bytes: &[u8]) -> TimyControl {
+    match single(decoder(), bytes) {
+        Decoded::Control(c) => match c.message {
+            ControlMessage::Timy(control) => control,
+            other => panic!("{other:?}"),
+        },
+        other => panic!("expected a control, got {other:?}"),
+    }
+}
+
+#[test]
+fn run_total_and_difference_times_are_controls_not_reads() {
+    assert_eq!(
+        computed(b" 0041 RT  00:01:02.35   00\r"),
+        TimyControl::Computed {
+            info: TimyInfo::Normal,
+            number: 41,
+            course: None,
+            kind: TimyTimeKind::Run,
+            word: "RT".into(),
+            time: Duration::from_millis(62_350),
+        }
+    );
+    assert_eq!(
+        computed(b" 0041 TT  00:02:05.10   00\r"),
+        TimyControl::Computed {
+            info: TimyInfo::Normal,
+            number: 41,
+            course: None,
+            kind: TimyTimeKind::Total,
+            word: "TT".into(),
+            time: Duration::from_millis(125_100),
+        }
+    );
+    assert_eq!(
+        computed(b" 0016rRT  00:00:05.22   09\r"),
+        TimyControl::Computed {
+            info: TimyInfo::Normal,
+            number: 16,
+            course: Some('r'),
+            kind: TimyTimeKind::Run,
+            word: "RT".into(),
+            time: Duration::from_millis(5_220),
+        }
+    );
+    assert_eq!(
+        computed(b" 0016rDTR 00:00:03.01   09\r"),
+        TimyControl::Computed {
+            info: TimyInfo::Normal,
+            number: 16,
+            course: Some('r'),
+            kind: TimyTimeKind::Difference,
+            word: "DTR".into(),
+            time: Duration::from_millis(3_010),
+        }
+    );
+    // A classement printout line: rank after the group.
+    assert_eq!(
+        computed(b" 0004 RTM 00:00:13.89   00 0003\r"),
+        TimyControl::Computed {
+            info: TimyInfo::Normal,
+            number: 4,
+            course: None,
+            kind: TimyTimeKind::Run,
+            word: "RTM".into(),
+            time: Duration::from_millis(13_890),
+        }
+    );
+    let TimyControl::Computed { info, kind, .. } = computed(b"i0131 TT  00:01:49.30   00\r") else {
+        panic!()
+    };
+    assert_eq!((info, kind), (TimyInfo::ManualInput, TimyTimeKind::Total));
+}
+
+#[test]
+fn one_to_four_decimals_padded_with_blanks() {
+    for (line, micro) in [
+        (b"?0034 C1M 21:46:48.1230 00\r".as_slice(), 123_000),
+        (b"?0034 C1M 21:46:48.123  00\r", 123_000),
+        (b"?0034 C1M 21:46:48.12   00\r", 120_000),
+        (b"?0034 C1M 21:46:48.1    00\r", 100_000),
+    ] {
+        let read = single_read(decoder(), line);
+        assert_eq!(read.reader_time, Some(ReaderTime::TimeOfDay(time(21, 46, 48, micro))));
+    }
+}
+
+#[test]
+fn printout_and_entry_lines_are_text_never_rejected() {
+    let mut stream = Vec::new();
+    for line in [
+        "n0034",
+        "n0000b",
+        "s0003",
+        "CLASSEMENT:",
+        "ALL",
+        "RUN TIME",
+        "  ALGE TIMING",
+        "   TdC  8001",
+        "  DEU V 18.92",
+        "21-11-28  17:04",
+    ] {
+        stream.extend_from_slice(line.as_bytes());
+        stream.push(b'\r');
+    }
+    stream.extend_from_slice(b"                                \r");
+    let out = whole(decoder(), &stream);
+    assert_eq!(out.len(), 10, "the blank line makes nothing: {out:#?}");
+    assert!(out.iter().all(|d| matches!(d, Decoded::Control(_))), "{out:#?}");
+}
+
+#[test]
+fn a_race_log_decodes_the_same_in_any_pieces() {
+    let stream: &[u8] =
+        b" 0016rC0  19:52:15.1620 09\r 0015bC3  19:52:15.1620 09\r 0016rRT  00:00:05.22   09\r\
+        ?0034 C1M 21:46:48.12   00\r 0001 RTM 00:00:13.39   00 0001\rCLASSEMENT:\r";
+    let out = whole(decoder(), stream);
+    assert_eq!(reads(&out).len(), 3);
+    assert_eq!(out.len(), 6);
+    assert_every_split_same(decoder(), stream, BUFFER_LIMIT);
 }
 
 #[test]

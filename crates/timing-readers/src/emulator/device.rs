@@ -15,6 +15,7 @@ use chrono::{
 
 use super::EmittedRead;
 use super::emulation::{DeviceOptions, Emulation};
+use crate::ReaderZone;
 use crate::registry::Builtin;
 use crate::supervisor::{local_to_utc, utc_to_local};
 use crate::text::hex_upper;
@@ -168,12 +169,12 @@ impl Device {
     }
 
     fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
-        utc_to_local(at, self.utc_offset)
+        utc_to_local(at, ReaderZone::Fixed(self.utc_offset))
     }
 
     /// Sets the reader clock to `local` (its own zone).
     fn set_clock(&mut self, local: NaiveDateTime, now: DateTime<Utc>) {
-        if let Some(at) = local_to_utc(local, self.utc_offset) {
+        if let Some(at) = local_to_utc(local, ReaderZone::Fixed(self.utc_offset)) {
             self.skew = at - now;
         }
     }
@@ -225,6 +226,7 @@ impl Device {
                     box_id: RR_BOX.into(),
                     file: Some(Self::rr_file(self.run)),
                     passing: seq,
+                    at: None,
                 }),
             ),
             Builtin::CloudBox => (

@@ -284,7 +284,7 @@ impl Emulator {
     /// A reader configuration that reaches it (zone and Elite ports filled in).
     pub fn config(&self) -> ReaderConfig {
         let mut config = ReaderConfig::new(self.protocol, self.link());
-        config.reader_utc_offset = self.utc_offset;
+        config.reader_zone = Some(crate::ReaderZone::Fixed(self.utc_offset));
         if let Place::Tcp { elite: Some(ports), .. } = &self.place {
             config.ipico_elite = Some(*ports);
         }

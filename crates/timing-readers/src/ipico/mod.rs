@@ -9,6 +9,9 @@
 //! as a literal `FS`/`LS` suffix (Chronokeep, rusty-timer). Both are accepted; either sets
 //! [`ReadFlags::first_seen`](crate::ReadFlags) / `last_seen`.
 //!
+//! The trigger-button / gun event (`ab…2c…`, seen in a real capture, layout inferred by
+//! rusty-timer) becomes [`IpicoControl::Trigger`] with its reader time, a start marker.
+//!
 //! Not decoded: the binary `0xaa` variant and Trident's 40-character clone (no LRC); such lines
 //! are rejected as [`RejectReason::BadLength`].
 
@@ -83,6 +86,14 @@ pub enum IpicoControl {
     Frame(IpicoControlFrame),
     /// A line of text (start-up banner, Elite control-port reply such as `date.…`).
     Text(String),
+    /// The trigger-button / gun event (`ab…2c…`, later firmware, seen in a real capture):
+    /// where the race's start was marked on the reader, by its clock.
+    Trigger {
+        /// The reader time of the press (payload bytes 0–7, laid out as a Get-RTC reply).
+        at: NaiveDateTime,
+        /// The whole frame (byte 8 the config byte, byte 9 an event byte of unknown meaning).
+        frame: IpicoControlFrame,
+    },
 }
 
 /// `ab RR LL II [DD…] CC`: a control frame, reply or ACK.
@@ -136,21 +147,32 @@ impl IpicoControlFrame {
     /// The reader clock in a Get-RTC (`02`) reply: 7 BCD bytes `YY MM DD DOW HH MM SS`, then the
     /// 10-ms count as a plain byte. `None` for other frames or impossible values.
     pub fn clock(&self) -> Option<NaiveDateTime> {
-        if self.instruction != 0x02 {
-            return None;
-        }
-        let bcd = |i: usize| {
-            let b = *self.payload.get(i)?;
-            let (hi, lo) = (b >> 4, b & 0x0f);
-            (hi <= 9 && lo <= 9).then_some(u32::from(hi * 10 + lo))
-        };
-        let hundredths = u32::from(*self.payload.get(7)?);
-        if hundredths > 99 {
-            return None;
-        }
-        NaiveDate::from_ymd_opt(2000 + i32::try_from(bcd(0)?).ok()?, bcd(1)?, bcd(2)?)?
-            .and_hms_milli_opt(bcd(4)?, bcd(5)?, bcd(6)?, hundredths * 10)
+        (self.instruction == command::GET_RTC).then(|| bcd_time(&self.payload)).flatten()
     }
+
+    /// The time of a trigger-button event (`2c`): its payload starts like a Get-RTC reply.
+    /// `None` for other frames or impossible values.
+    pub fn trigger_time(&self) -> Option<NaiveDateTime> {
+        (self.instruction == TRIGGER).then(|| bcd_time(&self.payload)).flatten()
+    }
+}
+
+/// The instruction of the trigger-button / gun event (later firmware; readers.md §1).
+pub const TRIGGER: u8 = 0x2c;
+
+/// 7 BCD bytes `YY MM DD DOW HH MM SS` and the 10-ms count as a plain byte.
+fn bcd_time(payload: &[u8]) -> Option<NaiveDateTime> {
+    let bcd = |i: usize| {
+        let b = *payload.get(i)?;
+        let (hi, lo) = (b >> 4, b & 0x0f);
+        (hi <= 9 && lo <= 9).then_some(u32::from(hi * 10 + lo))
+    };
+    let hundredths = u32::from(*payload.get(7)?);
+    if hundredths > 99 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(2000 + i32::try_from(bcd(0)?).ok()?, bcd(1)?, bcd(2)?)?
+        .and_hms_milli_opt(bcd(4)?, bcd(5)?, bcd(6)?, hundredths * 10)
 }
 
 /// Streaming decoder for an IPICO connection (serial or TCP 10000 / 10300).
@@ -206,7 +228,10 @@ pub fn decode_line(line: &[u8]) -> Option<Decoded> {
             Err(reason) => Decoded::Rejected(Rejected::new(reason, line)),
         },
         Some(b"ab" | b"ac") => match control_frame(text) {
-            Ok(frame) => control(IpicoControl::Frame(frame), line),
+            Ok(frame) => match frame.trigger_time() {
+                Some(at) => control(IpicoControl::Trigger { at, frame }, line),
+                None => control(IpicoControl::Frame(frame), line),
+            },
             Err(reason) => Decoded::Rejected(Rejected::new(reason, line)),
         },
         _ => match std::str::from_utf8(text) {

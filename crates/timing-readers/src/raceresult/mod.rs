@@ -17,6 +17,10 @@
 //! bit 0x40 marks a stored, re-sent passing. Date `0000-00-DD` (clock never set) becomes
 //! [`ReaderTime::SinceStart`] with `days` = DD. The code is the bib when the record carries a
 //! non-zero EventID (a passive bib tag); otherwise it is a transponder code and `bib` is `None`.
+//!
+//! The replay key is (BoxId, FileNumber, PassingNo); a record that names no file (protocols
+//! before 1.6, e.g. CrossMgr's 8-field passing) adds its reader time, since passing numbers
+//! restart with every file and a restarted decoder and nothing else would tell the runs apart.
 
 pub mod command;
 
@@ -285,6 +289,8 @@ fn passing(record: &str, pushed: bool) -> Result<TagRead, RejectReason> {
             box_id: box_id.clone(),
             file: file_number,
             passing: passing_number,
+            // Without a file, the passing's time is what names its numbering run.
+            at: file_number.is_none().then_some(at),
         }),
         flags: ReadFlags {
             from_memory: internal_active_data.is_some_and(|d| d & 0x40 != 0),

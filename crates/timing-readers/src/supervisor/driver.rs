@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike as _, Utc};
 
 use super::conversation::{ClockReply, Conversation, Out, Unsupported};
 use super::reader_clock::{local_to_utc, utc_to_local};
+use crate::ReaderZone;
 use crate::config::{EliteReplay, ReaderConfig};
 use crate::registry::Builtin;
 use crate::ultra::command::RewindEncoding;
@@ -187,10 +188,10 @@ struct UltraWitness {
 }
 
 /// Ultra: the rewind by time of what an earlier log owes (whole seconds, both ends included).
-fn ultra_rewind_owed(owed: &UltraOwed, utc_offset: chrono::FixedOffset) -> Out {
+fn ultra_rewind_owed(owed: &UltraOwed, zone: ReaderZone) -> Out {
     Out::Rewind(ultra::command::rewind_by_time(
-        utc_to_local(owed.from, utc_offset),
-        utc_to_local(owed.to, utc_offset),
+        utc_to_local(owed.from, zone),
+        utc_to_local(owed.to, zone),
         RewindEncoding::Manual,
     ))
 }
@@ -242,7 +243,7 @@ pub(crate) struct Driver {
     poll_interval: Duration,
     rewind_on_reconnect: bool,
     elite: Option<EliteReplay>,
-    utc_offset: chrono::FixedOffset,
+    zone: ReaderZone,
 
     // What was learnt about the reader; kept across reconnects.
     /// Ultra: the log ids delivered per (box, internal reader), of the current log.
@@ -283,7 +284,7 @@ impl Driver {
             poll_interval: config.poll_interval,
             rewind_on_reconnect: config.rewind_on_reconnect,
             elite: config.ipico_elite.filter(|_| protocol == Builtin::Ipico),
-            utc_offset: config.reader_utc_offset,
+            zone: config.zone(),
             ultra_logs: BTreeMap::new(),
             ultra_owed: BTreeMap::new(),
             ultra_last_link: BTreeMap::new(),
@@ -302,8 +303,7 @@ impl Driver {
         if let Some(resume) = &config.resume_after {
             match resume.key() {
                 Some(ReplayKey::Ultra { ultra_id, reader, log_id, at }) => {
-                    let at =
-                        at.and_then(|at| local_to_utc(at, config.reader_utc_offset)).or(resume.at);
+                    let at = at.and_then(|at| local_to_utc(at, config.zone())).or(resume.at);
                     driver.ultra_logs.insert((ultra_id, reader), Numbered::through(log_id, at));
                 }
                 Some(ReplayKey::RaceResult { file, passing, .. }) => {
@@ -319,7 +319,7 @@ impl Driver {
                 Some(ReplayKey::Llrp { .. }) => {}
                 None => {
                     if let Some(at) = resume.at {
-                        driver.ipico_last = Some(utc_to_local(at, config.reader_utc_offset));
+                        driver.ipico_last = Some(utc_to_local(at, config.zone()));
                     }
                 }
             }
@@ -407,7 +407,7 @@ impl Driver {
                 }
                 // What an earlier log still owes: by time, the only rewind reaching it.
                 if rewind {
-                    let offset = self.utc_offset;
+                    let offset = self.zone;
                     for owed in self.ultra_owed.values_mut() {
                         if let OwedUntil::Settled { asked } = &mut owed.until {
                             *asked = Some(mono);
@@ -503,7 +503,7 @@ impl Driver {
                                 None => UltraOwed { from, to, until },
                             };
                             self.ultra_owed.insert(key, owed);
-                            outs.push(ultra_rewind_owed(&owed, self.utc_offset));
+                            outs.push(ultra_rewind_owed(&owed, self.zone));
                         }
                         *seen = Numbered::default();
                         seen.note(d.log_id, at);
@@ -803,7 +803,7 @@ impl Driver {
                     until: OwedUntil::Settled { asked: Some(mono) },
                 };
                 self.ultra_owed.insert(key, owed);
-                outs.push(ultra_rewind_owed(&owed, self.utc_offset));
+                outs.push(ultra_rewind_owed(&owed, self.zone));
             }
             *seen = Numbered::default();
             outs.push(Out::Rewind(ultra::command::rewind_by_log(1, ULTRA_LOG_END)));
@@ -866,7 +866,7 @@ impl Driver {
 
     /// `set_clock(at)`: set, then measure again.
     pub(crate) fn set_clock(&mut self, at: DateTime<Utc>) -> Result<Vec<Out>, Unsupported> {
-        let local = utc_to_local(at, self.utc_offset);
+        let local = utc_to_local(at, self.zone);
         match self.protocol {
             Builtin::Ipico => Ok(vec![
                 Out::Send(ipico::command::set_clock(0, local)),
@@ -892,8 +892,8 @@ impl Driver {
     ) -> Result<Vec<Out>, Unsupported> {
         match self.protocol {
             Builtin::Ultra => Ok(vec![Out::Rewind(ultra::command::rewind_by_time(
-                utc_to_local(from, self.utc_offset),
-                utc_to_local(to, self.utc_offset),
+                utc_to_local(from, self.zone),
+                utc_to_local(to, self.zone),
                 RewindEncoding::Manual,
             ))]),
             Builtin::RaceResult => {
@@ -903,10 +903,9 @@ impl Driver {
             Builtin::CloudBox => Ok(vec![Out::Rewind(cloudbox::command::rewind(from, to))]),
             Builtin::Timy => Ok(vec![Out::Rewind(timy::command::resend_memory())]),
             Builtin::Ipico => match self.elite {
-                Some(ports) => Ok(vec![Out::EliteReplay {
-                    from: Some(utc_to_local(from, self.utc_offset)),
-                    ports,
-                }]),
+                Some(ports) => {
+                    Ok(vec![Out::EliteReplay { from: Some(utc_to_local(from, self.zone)), ports }])
+                }
                 None => Err(Unsupported),
             },
             Builtin::R2000 | Builtin::Chafon | Builtin::Lines => Err(Unsupported),

@@ -86,7 +86,7 @@ pub struct StampedRead {
     pub read: TagRead,
     /// Host UTC time when the bytes that completed the read arrived (injected clock).
     pub host_time: DateTime<Utc>,
-    /// The reader's timestamp in UTC (`reader_utc_offset` applied; a time of day put on the
+    /// The reader's timestamp in UTC (the reader's zone applied; a time of day put on the
     /// nearest day). `None` for readers without a clock (Chafon, R2000, lines): the engine uses
     /// `host_time`.
     pub reader_time_utc: Option<DateTime<Utc>>,
@@ -193,7 +193,7 @@ impl ReaderHandle {
         self.request(Command::Stop).await
     }
 
-    /// Sets the reader's clock to `at` (in the reader's zone, `reader_utc_offset`), then measures
+    /// Sets the reader's clock to `at` (in the reader's zone), then measures
     /// the offset again (IPICO, Ultra, RACE RESULT).
     pub async fn set_clock(&self, at: DateTime<Utc>) -> Result<(), CommandError> {
         self.request(Command::SetClock(at)).await
@@ -290,6 +290,9 @@ impl ReaderSupervisor {
         config.backoff.min = config.backoff.min.max(MIN_BACKOFF);
         config.backoff.max = config.backoff.max.max(config.backoff.min);
         let source = config.source();
+        // A reader showing local time is read in the computer's zone unless its spec names one
+        // (after naming the source: an unnamed reader is labelled with the spec it was given).
+        config.reader_zone = Some(config.reader_zone.unwrap_or_else(|| clock.zone()));
         let mut status =
             ReaderStatus::new(source.clone(), config.protocol, config.start_on_connect);
         let (commands_tx, commands) = mpsc::channel(16);
@@ -311,7 +314,7 @@ impl ReaderSupervisor {
         // The engine already holds the read a previous run stopped at.
         let mut delivered = DeliveredKeys::default();
         if let Some(resume) = &config.resume_after {
-            for key in resume.key_texts(config.reader_utc_offset) {
+            for key in resume.key_texts(config.zone()) {
                 delivered.insert(&key);
             }
         }
@@ -325,7 +328,7 @@ impl ReaderSupervisor {
             status,
             frames: frames.clone(),
             driver: config.protocol.conversation(&config),
-            reader_clock: ReaderClock::new(config.reader_utc_offset),
+            reader_clock: ReaderClock::new(config.zone()),
             delivered,
             rate: RateMeter::default(),
             want_reading: config.start_on_connect,

@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, TimeDelta, TimeZone as _, Utc};
+use chrono::{DateTime, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 
-use crate::ReaderTime;
+use crate::{ReaderTime, ReaderZone};
 
 /// Reads used to estimate the offset when the protocol has no get-time command.
 const FIRST_READS: u8 = 8;
@@ -25,28 +25,28 @@ pub enum OffsetSource {
     FirstReads,
 }
 
-/// A reader-local wall time in UTC, given the reader's offset from UTC.
-pub fn local_to_utc(local: NaiveDateTime, utc_offset: FixedOffset) -> Option<DateTime<Utc>> {
-    utc_offset.from_local_datetime(&local).single().map(|t| t.with_timezone(&Utc))
+/// A reader-local wall time in UTC, given the reader's zone ([`ReaderZone::to_utc`]).
+pub fn local_to_utc(local: NaiveDateTime, zone: ReaderZone) -> Option<DateTime<Utc>> {
+    zone.to_utc(local)
 }
 
 /// A UTC instant as the reader's local wall time.
-pub fn utc_to_local(at: DateTime<Utc>, utc_offset: FixedOffset) -> NaiveDateTime {
-    at.with_timezone(&utc_offset).naive_local()
+pub fn utc_to_local(at: DateTime<Utc>, zone: ReaderZone) -> NaiveDateTime {
+    zone.to_local(at)
 }
 
 /// A time of day on the reader's clock in UTC, on the day (yesterday, today or tomorrow in the
 /// reader's zone) that puts it nearest to `near` (the host receive time).
 pub fn time_of_day_to_utc(
     time: NaiveTime,
-    utc_offset: FixedOffset,
+    zone: ReaderZone,
     near: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let today = utc_to_local(near, utc_offset).date();
+    let today = utc_to_local(near, zone).date();
     [today.pred_opt(), Some(today), today.succ_opt()]
         .into_iter()
         .flatten()
-        .filter_map(|day| local_to_utc(day.and_time(time), utc_offset))
+        .filter_map(|day| local_to_utc(day.and_time(time), zone))
         .min_by_key(|candidate| (*candidate - near).abs())
 }
 
@@ -58,7 +58,7 @@ fn since_start(days: u32, time: NaiveTime) -> Option<TimeDelta> {
 /// The reader clock of one supervisor: its zone, and what the current connection measured.
 #[derive(Debug, Clone)]
 pub(crate) struct ReaderClock {
-    utc_offset: FixedOffset,
+    zone: ReaderZone,
     /// When the last get-time command went out (wall, monotonic).
     asked: Option<(DateTime<Utc>, Duration)>,
     offset_ms: Option<i64>,
@@ -70,9 +70,9 @@ pub(crate) struct ReaderClock {
 }
 
 impl ReaderClock {
-    pub(crate) fn new(utc_offset: FixedOffset) -> Self {
+    pub(crate) fn new(zone: ReaderZone) -> Self {
         ReaderClock {
-            utc_offset,
+            zone,
             asked: None,
             offset_ms: None,
             source: None,
@@ -83,7 +83,7 @@ impl ReaderClock {
 
     /// A new connection: measure again (the reader may have rebooted or been set meanwhile).
     pub(crate) fn reset(&mut self) {
-        *self = ReaderClock::new(self.utc_offset);
+        *self = ReaderClock::new(self.zone);
     }
 
     pub(crate) fn offset_ms(&self) -> Option<i64> {
@@ -150,8 +150,8 @@ impl ReaderClock {
     pub(crate) fn to_utc(&self, time: &ReaderTime, host: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match *time {
             ReaderTime::Utc(at) => Some(at),
-            ReaderTime::Local(local) => local_to_utc(local, self.utc_offset),
-            ReaderTime::TimeOfDay(time) => time_of_day_to_utc(time, self.utc_offset, host),
+            ReaderTime::Local(local) => local_to_utc(local, self.zone),
+            ReaderTime::TimeOfDay(time) => time_of_day_to_utc(time, self.zone, host),
             ReaderTime::SinceStart { days, time } => {
                 self.start_anchor?.checked_add_signed(since_start(days, time)?)
             }
@@ -162,6 +162,7 @@ impl ReaderClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::FixedOffset;
     use chrono::NaiveDate;
 
     fn utc(s: &str) -> DateTime<Utc> {
@@ -170,7 +171,7 @@ mod tests {
 
     #[test]
     fn local_times_use_the_offset() {
-        let plus2 = FixedOffset::east_opt(7200).unwrap();
+        let plus2 = ReaderZone::Fixed(FixedOffset::east_opt(7200).unwrap());
         let local =
             NaiveDate::from_ymd_opt(2025, 6, 14).unwrap().and_hms_milli_opt(11, 30, 15, 450);
         assert_eq!(local_to_utc(local.unwrap(), plus2), Some(utc("2025-06-14T09:30:15.450Z")));
@@ -179,7 +180,7 @@ mod tests {
 
     #[test]
     fn time_of_day_takes_the_nearest_day() {
-        let zero = FixedOffset::east_opt(0).unwrap();
+        let zero = ReaderZone::Fixed(FixedOffset::east_opt(0).unwrap());
         let t = NaiveTime::from_hms_opt(23, 59, 59).unwrap();
         // Just after midnight on the host: the impulse was yesterday.
         assert_eq!(
@@ -192,7 +193,7 @@ mod tests {
             Some(utc("2025-06-15T00:00:01Z"))
         );
         // A reader two hours ahead of UTC.
-        let plus2 = FixedOffset::east_opt(7200).unwrap();
+        let plus2 = ReaderZone::Fixed(FixedOffset::east_opt(7200).unwrap());
         let t = NaiveTime::from_hms_opt(1, 0, 0).unwrap();
         assert_eq!(
             time_of_day_to_utc(t, plus2, utc("2025-06-14T23:00:05Z")),
@@ -202,7 +203,7 @@ mod tests {
 
     #[test]
     fn offset_from_the_round_trip_midpoint() {
-        let mut clock = ReaderClock::new(FixedOffset::east_opt(0).unwrap());
+        let mut clock = ReaderClock::new(ReaderZone::Fixed(FixedOffset::east_opt(0).unwrap()));
         clock.asked(utc("2025-06-14T10:00:00Z"), Duration::from_millis(1000));
         // Reply after 200 ms; the reader said 10:00:01.600 → midpoint 10:00:00.100 → +1500 ms.
         let reader = NaiveDate::from_ymd_opt(2025, 6, 14).unwrap().and_hms_milli_opt(10, 0, 1, 600);
@@ -218,7 +219,7 @@ mod tests {
 
     #[test]
     fn since_start_clocks_are_anchored_by_get_time() {
-        let mut clock = ReaderClock::new(FixedOffset::east_opt(0).unwrap());
+        let mut clock = ReaderClock::new(ReaderZone::Fixed(FixedOffset::east_opt(0).unwrap()));
         let one_hour = NaiveTime::from_hms_opt(1, 0, 0).unwrap();
         clock.answered(
             ReaderTime::SinceStart { days: 0, time: one_hour },
@@ -237,7 +238,7 @@ mod tests {
 
     #[test]
     fn first_reads_give_the_largest_difference() {
-        let mut clock = ReaderClock::new(FixedOffset::east_opt(0).unwrap());
+        let mut clock = ReaderClock::new(ReaderZone::Fixed(FixedOffset::east_opt(0).unwrap()));
         clock.observe_read(utc("2025-06-14T10:00:00.000Z"), utc("2025-06-14T10:00:00.040Z"));
         clock.observe_read(utc("2025-06-14T10:00:01.000Z"), utc("2025-06-14T10:00:01.010Z"));
         assert_eq!(clock.offset_ms(), Some(-10));
