@@ -229,26 +229,11 @@ fn examples() -> Vec<Vec<u8>> {
     [REPLY_18, REPLY_288, NO_TAG, INVENTORY, READER_INFO].iter().map(|f| hex(f)).collect()
 }
 
+decoder_properties!(decoder(), BUFFER_LIMIT, noisy: examples());
+
 proptest! {
     #![proptest_config(config())]
 
-    #[test]
-    fn random_bytes_never_panic_and_stay_bounded(
-        bytes in prop::collection::vec(any::<u8>(), 0..1500),
-        cuts in cuts(),
-    ) {
-        let expected = whole(decoder(), &bytes);
-        prop_assert_eq!(in_pieces(decoder(), &bytes, &cuts, BUFFER_LIMIT), expected);
-    }
-
-    #[test]
-    fn noisy_streams_decode_the_same_in_any_pieces(
-        stream in noisy_stream(examples()),
-        cuts in cuts(),
-    ) {
-        let expected = whole(decoder(), &stream);
-        prop_assert_eq!(in_pieces(decoder(), &stream, &cuts, BUFFER_LIMIT), expected);
-    }
 
     #[test]
     fn valid_streams_give_every_read(picks in prop::collection::vec(0usize..3, 1..20), cuts in cuts()) {

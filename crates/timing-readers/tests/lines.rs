@@ -75,17 +75,10 @@ fn garbage_and_endless_lines_are_rejected() {
     assert_every_split_same(decoder(), &stream, BUFFER_LIMIT);
 }
 
+decoder_properties!(decoder(), BUFFER_LIMIT);
+
 proptest! {
     #![proptest_config(config())]
-
-    #[test]
-    fn random_bytes_never_panic_and_stay_bounded(
-        bytes in prop::collection::vec(any::<u8>(), 0..1500),
-        cuts in cuts(),
-    ) {
-        let expected = whole(decoder(), &bytes);
-        prop_assert_eq!(in_pieces(decoder(), &bytes, &cuts, BUFFER_LIMIT), expected);
-    }
 
     #[test]
     fn typed_lines_give_every_read(

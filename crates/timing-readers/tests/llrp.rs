@@ -885,27 +885,11 @@ fn all_examples() -> Vec<Vec<u8>> {
     v
 }
 
+decoder_properties!(decoder(), BUFFER_LIMIT, noisy: single_item_examples(), then: assert_raw_covers);
+
 proptest! {
     #![proptest_config(config())]
 
-    #[test]
-    fn random_bytes_never_panic_and_stay_bounded(
-        bytes in prop::collection::vec(any::<u8>(), 0..1500),
-        cuts in cuts(),
-    ) {
-        let expected = whole(decoder(), &bytes);
-        prop_assert_eq!(in_pieces(decoder(), &bytes, &cuts, BUFFER_LIMIT), expected);
-    }
-
-    #[test]
-    fn noisy_streams_decode_the_same_in_any_pieces(
-        stream in noisy_stream(single_item_examples()),
-        cuts in cuts(),
-    ) {
-        let expected = whole(decoder(), &stream);
-        assert_raw_covers(&expected, &stream);
-        prop_assert_eq!(in_pieces(decoder(), &stream, &cuts, BUFFER_LIMIT), expected);
-    }
 
     #[test]
     fn noisy_multi_tag_streams_decode_the_same_in_any_pieces(

@@ -127,16 +127,54 @@ pub fn cuts() -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(any::<usize>(), 0..12)
 }
 
-/// The decoder for `protocol`, as a `Make`.
+/// The decoder for `protocol`, as a `Make` (the registry's constructor).
 pub fn make(protocol: Protocol) -> Make {
-    match protocol {
-        Protocol::Ipico => || Protocol::Ipico.decoder(),
-        Protocol::Ultra => || Protocol::Ultra.decoder(),
-        Protocol::R2000 => || Protocol::R2000.decoder(),
-        Protocol::Chafon => || Protocol::Chafon.decoder(),
-        Protocol::Timy => || Protocol::Timy.decoder(),
-        Protocol::RaceResult => || Protocol::RaceResult.decoder(),
-        Protocol::CloudBox => || Protocol::CloudBox.decoder(),
-        Protocol::Lines => || Protocol::Lines.decoder(),
-    }
+    protocol.info().decoder
+}
+
+/// The properties every decoder has (the crate's invariants), as proptests over the decoder
+/// `$make` with its buffer limit `$limit`: any bytes in any pieces never panic, stay within the
+/// limit and decode as when fed whole. With `noisy: $frames`, a stream of the protocol's frames
+/// damaged, cut and mixed with garbage ([`noisy_stream`]) decodes the same in any pieces;
+/// `then: $check` also runs on (the whole-feed output, the stream). One call per test file.
+macro_rules! decoder_properties {
+    ($make:expr, $limit:expr $(, noisy: $frames:expr $(, then: $check:expr)?)? $(,)?) => {
+        proptest::proptest! {
+            #![proptest_config(crate::common::config())]
+
+            #[test]
+            fn random_bytes_never_panic_and_stay_bounded(
+                bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1500),
+                cuts in crate::common::cuts(),
+            ) {
+                let expected = crate::common::whole($make, &bytes);
+                proptest::prop_assert_eq!(
+                    crate::common::in_pieces($make, &bytes, &cuts, $limit),
+                    expected
+                );
+            }
+
+            $(
+            #[test]
+            fn noisy_streams_decode_the_same_in_any_pieces(
+                stream in crate::common::noisy_stream($frames),
+                cuts in crate::common::cuts(),
+            ) {
+                let expected = crate::common::whole($make, &stream);
+                $( ($check)(&expected, &stream); )?
+                proptest::prop_assert_eq!(
+                    crate::common::in_pieces($make, &stream, &cuts, $limit),
+                    expected
+                );
+            }
+            )?
+        }
+    };
+}
+pub(crate) use decoder_properties;
+
+/// Every byte of `stream` is in the output's raw bytes, in order (no read shares a frame).
+pub fn assert_every_byte_kept(out: &[Decoded], stream: &[u8]) {
+    let raw: Vec<u8> = out.iter().flat_map(|d| d.raw().to_vec()).collect();
+    assert_eq!(raw, stream, "every byte is kept, in order");
 }
