@@ -65,6 +65,9 @@ macro_rules! handlers {
             $crate::commands::readers::reader_stop,
             $crate::commands::readers::reader_set_clock,
             $crate::commands::readers::reader_frames,
+            $crate::commands::readers::reader_zones,
+            $crate::commands::readers::reader_set_zone,
+            $crate::commands::readers::reader_adjust,
             $crate::commands::updates::update_status,
             $crate::commands::updates::update_install,
         ]

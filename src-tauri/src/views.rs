@@ -33,6 +33,11 @@ pub fn reader(s: SourceView) -> ReaderView {
         reads: i64::try_from(s.reads).unwrap_or(i64::MAX),
         rejected: i64::try_from(s.rejected).unwrap_or(i64::MAX),
         clock_offset_ms: s.clock_offset_ms,
+        clock_zone: s.clock_zone,
+        zone_settable: s.zone_settable,
+        clock_hint: s.clock_hint,
+        proposed_zone: s.proposed_zone,
+        adjust_ms: s.adjust_ms,
     }
 }
 

@@ -51,7 +51,10 @@ fn source_help() -> String {
         "A source. Readers: `serial:PORT?protocol=P[&baud=N]` or `tcp:HOST[:PORT]?protocol=P`, \
          e.g. `serial:/dev/ttyUSB0?protocol=ipico`, `tcp:192.168.1.20?protocol=ultra`. Also \
          `sim:runners=500,rate=20` (a simulated finish) and `lines:-` (chips or bibs on stdin). \
-         Repeat for several sources at once.\n\nProtocols (default settings):\n{}",
+         Repeat for several sources at once. Reader time: `&zone=Europe/Madrid` (or `+02:00`) is \
+         the zone a reader's clock shows (default: this computer's); `&adjust_ms=-1500` adds \
+         -1.5 s to every read's time (a photocell 1.5 s late). The status line shows the zone and \
+         says when a reader's clock disagrees with this computer's, with the zone that fixes it.\n\nProtocols (default settings):\n{}",
         protocols.join("\n")
     )
 }
@@ -155,11 +158,23 @@ async fn status_line(engine: &Engine, station: Option<&Station>) -> i64 {
             .iter()
             .map(|v| {
                 let warning = v.warning.as_ref().map(|w| format!(" WARNING: {w}"));
+                // Short: the zone a local-time reader is read in, an adjustment, a clock hint.
+                let zone = if v.zone_settable { v.clock_zone.as_ref() } else { None };
+                let zone = zone.map(|z| format!(" {z}")).unwrap_or_default();
+                let adjust = match v.adjust_ms {
+                    0 => String::new(),
+                    ms => format!(" adj {:+.3}s", ms as f64 / 1000.0),
+                };
+                let hint = v.clock_hint.as_ref().map(|h| {
+                    let fix = v.proposed_zone.as_ref().map(|z| format!(" (zone={z} fixes it)"));
+                    format!(" CLOCK: {h}{}", fix.unwrap_or_default())
+                });
                 format!(
-                    "{} {} {:.0}/s{}",
+                    "{} {} {:.0}/s{zone}{adjust}{}{}",
                     v.name,
                     v.state,
                     v.reads_per_sec,
+                    hint.unwrap_or_default(),
                     warning.unwrap_or_default()
                 )
             })

@@ -285,6 +285,27 @@ pub struct Passing {
     pub created_at: DateTime<Utc>,
 }
 
+/// A change to a reader's time settings (append-only audit, `reader_changes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReaderChange {
+    /// Local id.
+    pub id: i64,
+    /// The reader's name.
+    pub reader: String,
+    /// `zone` or `adjust_ms`.
+    pub setting: String,
+    /// Value before (`None` for a zone: the computer's).
+    pub old_value: Option<String>,
+    /// Value after.
+    pub new_value: Option<String>,
+    /// Who made it.
+    pub operator: String,
+    /// Which station.
+    pub station: Option<String>,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+}
+
 /// A correction record (append-only audit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

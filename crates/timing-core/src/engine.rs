@@ -303,7 +303,7 @@ impl Engine {
         self.sync.client().ok_or(CoreError::NoApiKey)
     }
 
-    fn author(&self, reason: Option<String>) -> Author {
+    pub(crate) fn author(&self, reason: Option<String>) -> Author {
         let who = self.who.read().unwrap_or_else(|p| p.into_inner());
         Author { operator: who.0.clone(), station: who.1.clone(), reason }
     }

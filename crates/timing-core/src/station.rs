@@ -2,6 +2,12 @@
 //! named read sources added and removed while it runs, per-source status for the screen, and
 //! the session upkeep both fronts need (capture follows the open session; after a remote close,
 //! pending passings are re-homed). The CLI's `run` and the desktop app both drive one.
+//!
+//! A reader's time settings change here too: its time adjustment live (the supervisor is told;
+//! the link stays up), its clock zone by re-creating its supervisor from the changed spec — the
+//! old one is closed after handing on every read it holds, the new one resumes after the last
+//! read stored in order and rewinds what the reader made meanwhile, the same path a console
+//! restart takes. Both are recorded in `reader_changes`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -16,7 +22,7 @@ use crate::capture::Capture;
 use crate::domain::SessionId;
 use crate::engine::Engine;
 use crate::error::{CoreError, Result};
-use timing_readers::{ReaderConfig, ReaderHandle, ReaderState, ResumePoint};
+use timing_readers::{ReaderConfig, ReaderHandle, ReaderState, ReaderZone, ResumePoint};
 
 use crate::source::{HardwareSource, ReadSource, ReaderSlot, SourceSpec};
 
@@ -26,6 +32,8 @@ const QUIET_AFTER: Duration = Duration::from_secs(10);
 const HISTORY_STEP: Duration = Duration::from_secs(5);
 /// Samples kept (one minute).
 const HISTORY_LEN: usize = 12;
+/// How long a reader being re-created may take to hand on its reads.
+const RESTART_DRAIN: Duration = Duration::from_secs(5);
 
 /// A source as the screen shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -56,6 +64,19 @@ pub struct SourceView {
     pub last_at: Option<DateTime<Utc>>,
     /// Reader clock minus host clock, when known.
     pub clock_offset_ms: Option<i64>,
+    /// The zone the reader's clock is read in (`Europe/Madrid`, `+02:00`, `UTC`), `UTC (reader
+    /// sends UTC)` for a reader that sends UTC, `None` for sources without a clock.
+    pub clock_zone: Option<String>,
+    /// Whether the zone can be chosen (the reader sends local time).
+    pub zone_settable: bool,
+    /// The reader clock disagrees with this computer's by more than 2 s, in words.
+    pub clock_hint: Option<String>,
+    /// The zone that would make the clocks agree (`+02:00`, `Europe/Madrid`).
+    pub proposed_zone: Option<String>,
+    /// Milliseconds added to each read's passing time.
+    pub adjust_ms: i64,
+    /// Connections made to the reader by its current supervisor.
+    pub connects: u64,
 }
 
 #[derive(Debug)]
@@ -216,6 +237,125 @@ impl Station {
             .map_err(|e| CoreError::Conflict(e.to_string()))
     }
 
+    /// A running reader's configuration, parsed from its spec.
+    fn reader_config(&self, name: &str) -> Result<ReaderConfig> {
+        let spec = {
+            let sources = self.sources_lock();
+            let source =
+                sources.get(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+            source.spec.clone()
+        };
+        match SourceSpec::parse(&spec)? {
+            SourceSpec::Reader(config) => Ok(*config),
+            _ => Err(CoreError::Conflict(format!(
+                "`{name}` is not timing hardware: it has no clock zone or time adjustment"
+            ))),
+        }
+    }
+
+    async fn record_change(
+        &self,
+        name: &str,
+        setting: &str,
+        old: Option<String>,
+        new: Option<String>,
+    ) -> Result<()> {
+        let who = self.engine.author(None);
+        let at = self.engine.clock().now();
+        self.engine
+            .store()
+            .record_reader_change(
+                name,
+                setting,
+                old.as_deref(),
+                new.as_deref(),
+                &who.operator,
+                who.station.as_deref(),
+                at,
+            )
+            .await
+    }
+
+    /// Changes the milliseconds added to a reader's passing times (`-1500`: the reader reports
+    /// 1.5 s late), for reads delivered from now on. The link stays up and capture never stops;
+    /// the spec (`adjust_ms=`) carries it across a restart, and `reader_changes` records it.
+    pub async fn adjust_reader(&self, name: &str, ms: i64) -> Result<()> {
+        if ms.abs() > timing_readers::MAX_ADJUST_MS {
+            return Err(CoreError::Invalid(format!(
+                "adjust_ms: {ms} ms is more than an hour; set the reader's clock zone or its clock instead"
+            )));
+        }
+        let mut config = self.reader_config(name)?;
+        let old = config.adjust_ms;
+        if old == ms {
+            return Ok(());
+        }
+        if let Some(handle) = self.reader_handle(name)? {
+            handle.set_adjustment(ms).await.map_err(|e| CoreError::Conflict(e.to_string()))?;
+        }
+        config.adjust_ms = ms;
+        if let Some(source) = self.sources_lock().get_mut(name) {
+            source.spec = config.to_string();
+        }
+        self.record_change(name, "adjust_ms", Some(old.to_string()), Some(ms.to_string())).await
+    }
+
+    /// Sets the zone a reader's clock is read in (`Europe/Madrid`, `+02:00`; empty: the
+    /// computer's zone). Re-creates the reader's supervisor from the changed spec (see the
+    /// module docs): no read is lost, reads made meanwhile are rewound.
+    pub async fn set_reader_zone(&self, name: &str, zone: &str) -> Result<()> {
+        let zone = zone.trim();
+        let new: Option<ReaderZone> = match zone {
+            "" => None,
+            text => Some(text.parse().map_err(|e: timing_readers::UnknownZone| {
+                CoreError::Invalid(format!("zone: {e}"))
+            })?),
+        };
+        let mut config = self.reader_config(name)?;
+        if !ReaderZone::applies_to(config.protocol) {
+            return Err(CoreError::Conflict(format!(
+                "reader `{name}` does not send local time ({}): a zone changes nothing",
+                config.protocol
+            )));
+        }
+        let old = config.reader_zone;
+        if old == new {
+            return Ok(());
+        }
+        config.reader_zone = new;
+        self.restart_reader(name, &config.to_string()).await?;
+        self.record_change(name, "zone", old.map(|z| z.to_string()), new.map(|z| z.to_string()))
+            .await
+    }
+
+    /// Replaces a running reader by one started from `spec`, losing no read: the old
+    /// supervisor is closed and its forwarding task drains every read it delivered into capture,
+    /// capture commits them, and the new supervisor resumes after the last read stored in order
+    /// (so it rewinds what the reader made while the link was re-made).
+    async fn restart_reader(&self, name: &str, spec: &str) -> Result<()> {
+        let parsed = SourceSpec::parse(spec)?;
+        let handle = self.reader_handle(name)?;
+        let source = self
+            .sources_lock()
+            .remove(name)
+            .ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+        if let Some(handle) = handle {
+            handle.close().await;
+        }
+        let mut task = source.task;
+        if tokio::time::timeout(RESTART_DRAIN, &mut task).await.is_err() {
+            tracing::warn!(reader = name, "the reader's old supervisor did not end in time");
+            task.abort();
+        }
+        // What was handed on is committed before the resume point is read.
+        let deadline = self.engine.clock().monotonic() + RESTART_DRAIN;
+        while self.capture.queued() > 0 && self.engine.clock().monotonic() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tracing::info!(reader = name, spec, "reader restarted with a new spec");
+        self.add_parsed(name, spec, parsed).await
+    }
+
     /// The last frames a reader exchanged (timing hardware: in and out, decoded or rejected).
     pub fn reader_frames(
         &self,
@@ -348,6 +488,7 @@ impl Station {
                 _ => (state.to_owned(), failed, 0, None),
             };
             let warning = reader.as_ref().and_then(|r| r.warning.clone());
+            let hint = reader.as_ref().and_then(|r| r.clock_hint.clone());
             views.push(SourceView {
                 name: name.clone(),
                 spec: s.spec.clone(),
@@ -362,6 +503,12 @@ impl Station {
                 last_chip: counters.last_chip,
                 last_at: counters.last_at,
                 clock_offset_ms,
+                clock_zone: reader.as_ref().and_then(|r| r.zone_label()),
+                zone_settable: reader.as_ref().is_some_and(|r| r.zone.is_some()),
+                clock_hint: hint.as_ref().map(|h| h.text.clone()),
+                proposed_zone: hint.and_then(|h| h.proposed_zone).map(|z| z.to_string()),
+                adjust_ms: reader.as_ref().map_or(0, |r| r.adjust_ms),
+                connects: reader.as_ref().map_or(0, |r| r.counters.connects),
             });
         }
         views

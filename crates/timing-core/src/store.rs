@@ -16,7 +16,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use crate::clock::{format_utc, parse_utc, to_millis};
 use crate::domain::{
     Correction, CorrectionKind, Device, DeviceId, Passing, PassingId, PassingSource, RawRead,
-    RawReadId, Session, SessionId, SessionState, SyncState,
+    RawReadId, ReaderChange, Session, SessionId, SessionState, SyncState,
 };
 use crate::error::{CoreError, Result};
 
@@ -839,6 +839,58 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(correction_from_row).collect()
+    }
+
+    // ---------------------------------------------------------- reader changes
+
+    /// Records a change to a reader's time settings (`setting`: `zone` or `adjust_ms`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_reader_change(
+        &self,
+        reader: &str,
+        setting: &str,
+        old_value: Option<&str>,
+        new_value: Option<&str>,
+        operator: &str,
+        station: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO reader_changes(reader, setting, old_value, new_value, operator, station, at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(reader)
+        .bind(setting)
+        .bind(old_value)
+        .bind(new_value)
+        .bind(operator)
+        .bind(station)
+        .bind(format_utc(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A reader's recorded changes, oldest first.
+    pub async fn reader_changes(&self, reader: &str) -> Result<Vec<ReaderChange>> {
+        let rows = sqlx::query("SELECT * FROM reader_changes WHERE reader = ? ORDER BY id")
+            .bind(reader)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReaderChange {
+                    id: row.try_get("id")?,
+                    reader: row.try_get("reader")?,
+                    setting: row.try_get("setting")?,
+                    old_value: row.try_get("old_value")?,
+                    new_value: row.try_get("new_value")?,
+                    operator: row.try_get("operator")?,
+                    station: row.try_get("station")?,
+                    at: time_col(row, "at")?,
+                })
+            })
+            .collect()
     }
 
     // ---------------------------------------------------------------- chip map

@@ -110,6 +110,33 @@ pub struct ReaderView {
     pub last_read: Option<LastRead>,
     /// Reader clock minus host clock, milliseconds, when the reader has a clock.
     pub clock_offset_ms: Option<i64>,
+    /// The zone the reader's clock is read in: `Europe/Madrid`, `+02:00`, `UTC`; `UTC (reader
+    /// sends UTC)` for a reader that sends UTC; null for sources without a clock.
+    pub clock_zone: Option<String>,
+    /// Whether the zone can be chosen (the reader sends local time): `reader_set_zone`.
+    pub zone_settable: bool,
+    /// The reader clock disagrees with this computer's by more than 2 s, in words: "Reader clock
+    /// is 1 h 0 min 2 s ahead of this computer".
+    pub clock_hint: Option<String>,
+    /// The zone that would make the clocks agree (offered as "Use zone +02:00").
+    pub proposed_zone: Option<String>,
+    /// Milliseconds added to each read's passing time (`reader_adjust`), 0 for none.
+    pub adjust_ms: i64,
+}
+
+/// The zones a reader's clock can be read in, for the tile's zone field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ZoneList {
+    /// This computer's zone (what a reader without `zone=` is read in).
+    pub computer: String,
+    /// IANA zone names, sorted.
+    pub zones: Vec<String>,
+}
+
+/// Every IANA zone chrono-tz knows, with this computer's zone.
+pub fn reader_zones(computer: &timing_readers::ReaderZone) -> ZoneList {
+    let zones = timing_readers::ReaderZone::names().into_iter().map(str::to_owned).collect();
+    ZoneList { computer: computer.to_string(), zones }
 }
 
 /// The last read of a reader.
@@ -156,6 +183,19 @@ pub struct ProtocolView {
     pub tcp_port: Option<u16>,
     /// Whether the device carries its own time (otherwise the computer's receive time counts).
     pub carries_time: bool,
+    /// Whether that time is the reader's local wall-clock time, read in its zone (else UTC).
+    pub local_time: bool,
+    /// Spec options only this protocol takes (`power`, `keepalive`, …).
+    pub options: Vec<ProtocolOptionView>,
+}
+
+/// A spec option of one protocol, for the Readers form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProtocolOptionView {
+    /// The option's name in the spec.
+    pub name: String,
+    /// What it sets and its default.
+    pub help: String,
 }
 
 /// Every protocol, from timing-readers' registry (the answer of `reader_protocols`).
@@ -169,6 +209,13 @@ pub fn reader_protocols() -> Vec<ProtocolView> {
             baud: p.serial_settings().baud,
             tcp_port: p.default_tcp_port(),
             carries_time: p.carries_time(),
+            local_time: p.shows_local_time(),
+            options: p
+                .info()
+                .options
+                .iter()
+                .map(|o| ProtocolOptionView { name: o.name.to_owned(), help: o.help.to_owned() })
+                .collect(),
         })
         .collect()
 }
@@ -466,6 +513,9 @@ pub const COMMANDS: &[&str] = &[
     "reader_stop(name: string) -> ReaderView",
     "reader_set_clock(name: string) -> ReaderView",
     "reader_frames(name: string) -> FrameView[]",
+    "reader_zones() -> ZoneList /* this computer's zone and the IANA names */",
+    "reader_set_zone(name: string, zone: string) -> ReaderView /* '' = the computer's zone; re-creates the reader, losing no read */",
+    "reader_adjust(name: string, ms: number) -> ReaderView /* ms added to passing times from now on; live, audited */",
     "sync_retry() -> void /* ends a backoff, a Retry-After wait or a pause now */",
     "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
     "participants_import(<raw body: the file's bytes>) -> ImportReport",
@@ -512,9 +562,11 @@ pub fn typescript() -> String {
         KeyStorage::decl(&cfg),
         ReaderView::decl(&cfg),
         LastRead::decl(&cfg),
+        ZoneList::decl(&cfg),
         FrameView::decl(&cfg),
         PortView::decl(&cfg),
         ProtocolView::decl(&cfg),
+        ProtocolOptionView::decl(&cfg),
         CloudDevice::decl(&cfg),
         CloudSession::decl(&cfg),
         SessionDetails::decl(&cfg),

@@ -14,6 +14,8 @@
 //! Options after `?`, joined by `&`: `protocol` (required: a name of the registry,
 //! [`Protocol::ALL`]), `name`, serial `baud` / `parity` (`none odd even`) / `data_bits`
 //! (5–8) / `stop_bits` (1, 2), `utc_offset` (`+02:00`: the reader's local clock against UTC),
+//! `zone` (`Europe/Madrid`, `+02:00`: the zone the reader's clock shows; default the computer's),
+//! `adjust_ms` (`-1500`: added to every read's passing time, e.g. for a photocell 1.5 s late),
 //! `quiet` and `connect_timeout` (`500ms`, `10s`), `start` and `rewind` (`0`/`1`: start reading
 //! on connect, fetch what the reader stored after a reconnect), `poll` (inventory interval of
 //! polled readers), IPICO Elite `elite=1` with `elite_control` / `elite_replay` ports. Values are
@@ -25,6 +27,7 @@
 //! ([`normalize_port_name`](crate::transport::normalize_port_name)); the serial transport opens
 //! it as `\\.\COM10`, the form Windows needs from COM10 on.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -136,6 +139,10 @@ pub struct ReaderConfig {
     ///
     /// [`Clock::zone`]: crate::clock::Clock::zone
     pub reader_zone: Option<ReaderZone>,
+    /// Milliseconds added to every read's passing time (`adjust_ms=`; negative for a reader
+    /// that reports late): to `StampedRead::reader_time_utc` where the reader has a clock,
+    /// else to `StampedRead::host_time`. Changed live with `ReaderHandle::set_adjustment`.
+    pub adjust_ms: i64,
     /// Where a previous run stopped, for the first rewind.
     pub resume_after: Option<ResumePoint>,
     /// Send the protocol's start command on connect (default true). `stop()` clears it for the
@@ -147,6 +154,9 @@ pub struct ReaderConfig {
     pub poll_interval: Duration,
     /// IPICO Elite replay ports (TCP IPICO links only).
     pub ipico_elite: Option<EliteReplay>,
+    /// Options only this protocol takes ([`ProtocolInfo::options`](crate::ProtocolInfo)), by
+    /// name, checked when the spec was parsed; the protocol's conversation reads them.
+    pub protocol_options: BTreeMap<String, String>,
 }
 
 /// Defaults a spec leaves out.
@@ -170,11 +180,13 @@ impl ReaderConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             backoff: Backoff::default(),
             reader_zone: None,
+            adjust_ms: 0,
             resume_after: None,
             start_on_connect: true,
             rewind_on_reconnect: true,
             poll_interval: DEFAULT_POLL,
             ipico_elite: None,
+            protocol_options: BTreeMap::new(),
         }
     }
 
@@ -370,6 +382,10 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
             .ok_or_else(|| bad("utc_offset", &v, "+HH:MM or -HH:MM, e.g. +02:00"))?;
         config.reader_zone = Some(ReaderZone::Fixed(offset));
     }
+    if let Some(v) = take(&mut options, "adjust_ms") {
+        config.adjust_ms =
+            parse_adjustment(&v).ok_or_else(|| bad("adjust_ms", &v, ADJUSTMENT_EXPECTED))?;
+    }
     if let Some(v) = take(&mut options, "quiet") {
         config.quiet_after = parse_duration(&v)
             .filter(|d| !d.is_zero())
@@ -410,10 +426,27 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
             config.ipico_elite = Some(ports);
         }
     }
+    for known in protocol.info().options {
+        if let Some(v) = take(&mut options, known.name) {
+            (known.check)(&v).map_err(|expected| bad(known.name, &v, expected))?;
+            config.protocol_options.insert(known.name.to_owned(), v);
+        }
+    }
     if let Some((option, _)) = options.into_iter().next() {
         return Err(SpecError::UnknownOption { option, link: link_kind });
     }
     Ok(config)
+}
+
+/// The largest adjustment a reader takes: one hour either way (more is a wrong zone or clock).
+pub const MAX_ADJUST_MS: i64 = 3_600_000;
+const ADJUSTMENT_EXPECTED: &str = "whole milliseconds between -3600000 and 3600000, e.g. -1500";
+
+/// An adjustment in milliseconds (`-1500`, `+250`), within ±[`MAX_ADJUST_MS`].
+pub fn parse_adjustment(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    digits.parse::<i64>().ok().filter(|ms| ms.abs() <= MAX_ADJUST_MS)
 }
 
 fn parse_port(text: &str) -> Result<u16, SpecError> {
@@ -560,6 +593,9 @@ impl fmt::Display for ReaderConfig {
             Some(zone @ ReaderZone::Named(_)) => write!(f, "&zone={zone}")?,
             None => {}
         }
+        if self.adjust_ms != 0 {
+            write!(f, "&adjust_ms={}", self.adjust_ms)?;
+        }
         if self.quiet_after != DEFAULT_QUIET {
             write!(f, "&quiet={}", format_duration(self.quiet_after))?;
         }
@@ -585,6 +621,9 @@ impl fmt::Display for ReaderConfig {
                 write!(f, "&elite_replay={}", elite.replay_port)?;
             }
         }
+        for (name, value) in &self.protocol_options {
+            write!(f, "&{name}={}", percent_encode(value))?;
+        }
         Ok(())
     }
 }
@@ -606,6 +645,21 @@ mod tests {
         assert_eq!(parse_offset("Z"), FixedOffset::east_opt(0));
         assert_eq!(parse_offset("+25:00"), None);
         assert_eq!(format_offset(FixedOffset::west_opt(5 * 3600 + 1800).unwrap()), "-05:30");
+    }
+
+    #[test]
+    fn adjustments_round_trip() {
+        let config =
+            ReaderConfig::from_spec("tcp:10.0.0.5?protocol=ultra&adjust_ms=-1500").unwrap();
+        assert_eq!(config.adjust_ms, -1500);
+        assert_eq!(config.to_string(), "tcp:10.0.0.5?protocol=ultra&adjust_ms=-1500");
+        assert_eq!(ReaderConfig::from_spec(&config.to_string()).unwrap(), config);
+        assert_eq!(parse_adjustment("+250"), Some(250));
+        assert_eq!(parse_adjustment("3600001"), None);
+        assert_eq!(parse_adjustment("1.5"), None);
+        assert!(ReaderConfig::from_spec("tcp:h?protocol=ultra&adjust_ms=soon").is_err());
+        let plain = ReaderConfig::from_spec("tcp:10.0.0.5?protocol=ultra&adjust_ms=0").unwrap();
+        assert_eq!(plain.to_string(), "tcp:10.0.0.5?protocol=ultra");
     }
 
     #[test]

@@ -108,17 +108,23 @@ pub mod transport;
 pub mod ultra;
 mod zone;
 
-pub use config::{Backoff, EliteReplay, Link, ReaderConfig, SpecError};
+pub use config::{
+    Backoff, EliteReplay, Link, MAX_ADJUST_MS, ReaderConfig, SpecError, parse_adjustment,
+};
 pub use decoded::{
     Control, ControlMessage, Decoded, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
     ReplayKey, Rssi, TagRead,
 };
 pub use decoder::{Decoder, decode_all};
-pub use registry::{Parity, Protocol, ProtocolInfo, SerialSettings, Transport, UnknownProtocol};
+pub use registry::{
+    Parity, Protocol, ProtocolInfo, ProtocolOption, SerialSettings, Transport, UnknownProtocol,
+};
 pub use replay::{BadReplayKey, ResumePoint};
 pub use supervisor::{
     CommandError, ReaderHandle, ReaderState, ReaderStatus, ReaderSupervisor, StampedRead,
 };
 pub use supervisor::{Direction, FrameRecord};
 pub use transport::{PortInfo, PortKind, looks_like_serial_port, ports};
-pub use zone::{ReaderZone, UnknownZone};
+pub use zone::{
+    ClockHint, HINT_AFTER_MS, QUARTER_HOUR_SLACK_MS, ReaderZone, UnknownZone, clock_hint,
+};

@@ -114,15 +114,32 @@ pub struct ProtocolInfo {
     /// Whether the device carries its own timestamp (otherwise the host receive time is the
     /// passing time).
     pub carries_time: bool,
+    /// Whether that timestamp is the reader's local wall-clock time, read in the reader's zone
+    /// (otherwise it is UTC, or there is none).
+    pub local_time: bool,
     /// The most bytes the decoder holds between calls (the module's `BUFFER_LIMIT`).
     pub buffer_limit: usize,
     /// A fresh decoder for one connection, with the protocol's default options.
     pub decoder: fn() -> Box<dyn Decoder>,
+    /// Spec options only this protocol takes (`&power=1:60`), kept in
+    /// [`ReaderConfig::protocol_options`] for its conversation.
+    pub options: &'static [ProtocolOption],
     /// The supervisor's conversation with one reader.
     pub(crate) conversation: fn(&ReaderConfig) -> Box<dyn Conversation>,
     /// An emulated reader.
     #[cfg(any(test, feature = "emulators"))]
     pub(crate) emulation: fn(&DeviceOptions) -> Box<dyn Emulation>,
+}
+
+/// A spec option one protocol takes.
+#[derive(Debug, Clone, Copy)]
+pub struct ProtocolOption {
+    /// The option's name in a spec.
+    pub name: &'static str,
+    /// What it sets, and its default, for help texts.
+    pub help: &'static str,
+    /// Checks a value: `Err` says what would be accepted.
+    pub check: fn(&str) -> Result<(), &'static str>,
 }
 
 /// The protocols written before conversations moved into protocol folders: their conversation
@@ -162,8 +179,10 @@ const IPICO: ProtocolInfo = ProtocolInfo {
     serial: Some(SerialSettings::eight_n_one(9600)),
     tcp_port: Some(10_000),
     carries_time: true,
+    local_time: true,
     buffer_limit: crate::ipico::BUFFER_LIMIT,
     decoder: || Box::new(crate::ipico::IpicoDecoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Ipico)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Ipico, Builtin::Ipico, o)),
@@ -177,8 +196,10 @@ const ULTRA: ProtocolInfo = ProtocolInfo {
     serial: None,
     tcp_port: Some(23),
     carries_time: true,
+    local_time: true,
     buffer_limit: crate::ultra::BUFFER_LIMIT,
     decoder: || Box::new(crate::ultra::UltraDecoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Ultra)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Ultra, Builtin::Ultra, o)),
@@ -192,8 +213,10 @@ const R2000: ProtocolInfo = ProtocolInfo {
     serial: Some(SerialSettings::eight_n_one(115_200)),
     tcp_port: None,
     carries_time: false,
+    local_time: false,
     buffer_limit: crate::r2000::BUFFER_LIMIT,
     decoder: || Box::new(crate::r2000::R2000Decoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::R2000)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::R2000, Builtin::R2000, o)),
@@ -207,8 +230,10 @@ const CHAFON: ProtocolInfo = ProtocolInfo {
     serial: Some(SerialSettings::eight_n_one(57_600)),
     tcp_port: None,
     carries_time: false,
+    local_time: false,
     buffer_limit: crate::chafon::BUFFER_LIMIT,
     decoder: || Box::new(crate::chafon::ChafonDecoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Chafon)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Chafon, Builtin::Chafon, o)),
@@ -222,8 +247,10 @@ const TIMY: ProtocolInfo = ProtocolInfo {
     serial: Some(SerialSettings::eight_n_one(9600)),
     tcp_port: None,
     carries_time: true,
+    local_time: true,
     buffer_limit: crate::timy::BUFFER_LIMIT,
     decoder: || Box::new(crate::timy::TimyDecoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Timy)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Timy, Builtin::Timy, o)),
@@ -237,8 +264,10 @@ const RACERESULT: ProtocolInfo = ProtocolInfo {
     serial: None,
     tcp_port: Some(3601),
     carries_time: true,
+    local_time: true,
     buffer_limit: crate::raceresult::BUFFER_LIMIT,
     decoder: || Box::new(crate::raceresult::RaceResultDecoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::RaceResult)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::RaceResult, Builtin::RaceResult, o)),
@@ -252,8 +281,10 @@ const CLOUDBOX: ProtocolInfo = ProtocolInfo {
     serial: None,
     tcp_port: Some(8080),
     carries_time: true,
+    local_time: false,
     buffer_limit: crate::cloudbox::BUFFER_LIMIT,
     decoder: || Box::new(crate::cloudbox::CloudBoxDecoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::CloudBox)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::CloudBox, Builtin::CloudBox, o)),
@@ -267,8 +298,10 @@ const LINES: ProtocolInfo = ProtocolInfo {
     serial: None,
     tcp_port: None,
     carries_time: false,
+    local_time: false,
     buffer_limit: crate::lines::BUFFER_LIMIT,
     decoder: || Box::new(crate::lines::LinesDecoder::new()),
+    options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Lines)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Lines, Builtin::Lines, o)),
@@ -345,6 +378,11 @@ impl Protocol {
         self.info().carries_time
     }
 
+    /// Whether the device's timestamp is its local wall-clock time (read in its zone).
+    pub const fn shows_local_time(self) -> bool {
+        self.info().local_time
+    }
+
     /// The transports the device is reached over, the usual one first.
     pub const fn transports(self) -> &'static [Transport] {
         self.info().transports
@@ -398,6 +436,7 @@ mod tests {
         for p in Protocol::ALL {
             assert!(!p.transports().is_empty(), "{p}");
             assert!(!p.label().is_empty(), "{p}");
+            assert!(p.carries_time() || !p.shows_local_time(), "{p}: local time but no time");
             if p.transports().first() == Some(&Transport::Tcp) {
                 assert!(p.default_tcp_port().is_some(), "{p}: usually TCP, but no port");
             }

@@ -18,7 +18,7 @@ fn names_round_trip() {
         assert_eq!(protocol.name().parse::<Protocol>(), Ok(protocol));
     }
     assert_eq!(" RaceResult ".parse::<Protocol>(), Ok(Protocol::RaceResult));
-    assert_eq!("llrp".parse::<Protocol>(), Err(UnknownProtocol("llrp".into())));
+    assert_eq!("mylaps".parse::<Protocol>(), Err(UnknownProtocol("mylaps".into())));
 }
 
 #[test]

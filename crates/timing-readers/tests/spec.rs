@@ -147,9 +147,14 @@ fn bad_specs_say_what_is_wrong() {
         ("serial:?protocol=ipico", |e| matches!(e, SpecError::MissingPath), "device path"),
         ("serial:/dev/ttyUSB0", |e| matches!(e, SpecError::MissingProtocol), "protocol="),
         (
-            "serial:/dev/ttyUSB0?protocol=llrp",
+            "serial:/dev/ttyUSB0?protocol=mylaps",
             |e| matches!(e, SpecError::UnknownProtocol(_)),
             "known: ipico",
+        ),
+        (
+            "tcp:10.0.0.9?protocol=ultra&power=60",
+            |e| matches!(e, SpecError::UnknownOption { .. }),
+            "power",
         ),
         (
             "serial:/dev/ttyUSB0?protocol=ipico&baud=fast",

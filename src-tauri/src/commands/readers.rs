@@ -1,8 +1,9 @@
 //! Readers: the protocols the console speaks, the serial ports the OS offers, adding and removing readers by spec, start/stop,
-//! their last raw frames and their clocks.
+//! their last raw frames and their clocks: the zone a reader's clock is read in (which
+//! re-creates the reader) and a live time adjustment, both saved with the reader list.
 
 use timing_core::CoreError;
-use timing_ipc::{FrameView, PortView, ProtocolView, ReaderView};
+use timing_ipc::{FrameView, PortView, ProtocolView, ReaderView, ZoneList};
 
 use super::{Cmd, Core, engine, err, running};
 use crate::views;
@@ -74,6 +75,33 @@ pub async fn reader_set_clock(core: Core<'_>, name: String) -> Cmd<ReaderView> {
         let guard = core.running().await;
         running(&guard)?.station.set_reader_clock(&name).await.map_err(err)?;
     }
+    view(&core, &name).await
+}
+
+#[tauri::command]
+pub async fn reader_zones(core: Core<'_>) -> Cmd<ZoneList> {
+    let guard = core.running().await;
+    let zone = engine(&guard)?.clock().zone();
+    Ok(timing_ipc::reader_zones(&zone))
+}
+
+#[tauri::command]
+pub async fn reader_set_zone(core: Core<'_>, name: String, zone: String) -> Cmd<ReaderView> {
+    {
+        let guard = core.running().await;
+        running(&guard)?.station.set_reader_zone(&name, &zone).await.map_err(err)?;
+    }
+    core.persist_readers().await.map_err(err)?;
+    view(&core, &name).await
+}
+
+#[tauri::command]
+pub async fn reader_adjust(core: Core<'_>, name: String, ms: i64) -> Cmd<ReaderView> {
+    {
+        let guard = core.running().await;
+        running(&guard)?.station.adjust_reader(&name, ms).await.map_err(err)?;
+    }
+    core.persist_readers().await.map_err(err)?;
     view(&core, &name).await
 }
 

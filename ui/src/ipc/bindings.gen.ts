@@ -459,7 +459,29 @@ last_read: LastRead | null,
 /**
  * Reader clock minus host clock, milliseconds, when the reader has a clock.
  */
-clock_offset_ms: number | null, };
+clock_offset_ms: number | null, 
+/**
+ * The zone the reader's clock is read in: `Europe/Madrid`, `+02:00`, `UTC`; `UTC (reader
+ * sends UTC)` for a reader that sends UTC; null for sources without a clock.
+ */
+clock_zone: string | null, 
+/**
+ * Whether the zone can be chosen (the reader sends local time): `reader_set_zone`.
+ */
+zone_settable: boolean, 
+/**
+ * The reader clock disagrees with this computer's by more than 2 s, in words: "Reader clock
+ * is 1 h 0 min 2 s ahead of this computer".
+ */
+clock_hint: string | null, 
+/**
+ * The zone that would make the clocks agree (offered as "Use zone +02:00").
+ */
+proposed_zone: string | null, 
+/**
+ * Milliseconds added to each read's passing time (`reader_adjust`), 0 for none.
+ */
+adjust_ms: number, };
 
 export type LastRead = { 
 /**
@@ -470,6 +492,16 @@ chip: string,
  * When (UTC).
  */
 at: string, };
+
+export type ZoneList = { 
+/**
+ * This computer's zone (what a reader without `zone=` is read in).
+ */
+computer: string, 
+/**
+ * IANA zone names, sorted.
+ */
+zones: Array<string>, };
 
 export type FrameView = { 
 /**
@@ -519,7 +551,25 @@ tcp_port: number | null,
 /**
  * Whether the device carries its own time (otherwise the computer's receive time counts).
  */
-carries_time: boolean, };
+carries_time: boolean, 
+/**
+ * Whether that time is the reader's local wall-clock time, read in its zone (else UTC).
+ */
+local_time: boolean, 
+/**
+ * Spec options only this protocol takes (`power`, `keepalive`, …).
+ */
+options: Array<ProtocolOptionView>, };
+
+export type ProtocolOptionView = { 
+/**
+ * The option's name in the spec.
+ */
+name: string, 
+/**
+ * What it sets and its default.
+ */
+help: string, };
 
 export type CloudDevice = { 
 /**
@@ -792,14 +842,14 @@ installed: string | null, };
 
 /** Every reader protocol (the registry's list, as `reader_protocols` answers). */
 export const READER_PROTOCOLS: ProtocolView[] = [
-  {"baud":9600,"carries_time":true,"label":"IPICO Lite/Elite","name":"ipico","tcp_port":10000,"transports":["serial","tcp"]},
-  {"baud":9600,"carries_time":true,"label":"RFID Timing Systems Ultra/Joey","name":"ultra","tcp_port":23,"transports":["tcp","serial"]},
-  {"baud":115200,"carries_time":false,"label":"Impinj R2000 module (0xA0 CMD)","name":"r2000","tcp_port":null,"transports":["serial","tcp"]},
-  {"baud":57600,"carries_time":false,"label":"Chafon / UHFReader18","name":"chafon","tcp_port":null,"transports":["serial","tcp"]},
-  {"baud":9600,"carries_time":true,"label":"ALGE Timy (RS-232)","name":"timy","tcp_port":null,"transports":["serial","tcp"]},
-  {"baud":9600,"carries_time":true,"label":"RACE RESULT decoder","name":"raceresult","tcp_port":3601,"transports":["tcp","serial"]},
-  {"baud":9600,"carries_time":true,"label":"RUFUS CloudBox","name":"cloudbox","tcp_port":8080,"transports":["tcp","serial"]},
-  {"baud":9600,"carries_time":false,"label":"Text lines (keyboard-wedge style)","name":"lines","tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"IPICO Lite/Elite","local_time":true,"name":"ipico","options":[],"tcp_port":10000,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"RFID Timing Systems Ultra/Joey","local_time":true,"name":"ultra","options":[],"tcp_port":23,"transports":["tcp","serial"]},
+  {"baud":115200,"carries_time":false,"label":"Impinj R2000 module (0xA0 CMD)","local_time":false,"name":"r2000","options":[],"tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":57600,"carries_time":false,"label":"Chafon / UHFReader18","local_time":false,"name":"chafon","options":[],"tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"ALGE Timy (RS-232)","local_time":true,"name":"timy","options":[],"tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"RACE RESULT decoder","local_time":true,"name":"raceresult","options":[],"tcp_port":3601,"transports":["tcp","serial"]},
+  {"baud":9600,"carries_time":true,"label":"RUFUS CloudBox","local_time":false,"name":"cloudbox","options":[],"tcp_port":8080,"transports":["tcp","serial"]},
+  {"baud":9600,"carries_time":false,"label":"Text lines (keyboard-wedge style)","local_time":false,"name":"lines","options":[],"tcp_port":null,"transports":["serial","tcp"]},
 ];
 
 export const COMMANDS = [
@@ -838,6 +888,9 @@ export const COMMANDS = [
   "reader_stop(name: string) -> ReaderView",
   "reader_set_clock(name: string) -> ReaderView",
   "reader_frames(name: string) -> FrameView[]",
+  "reader_zones() -> ZoneList /* this computer's zone and the IANA names */",
+  "reader_set_zone(name: string, zone: string) -> ReaderView /* '' = the computer's zone; re-creates the reader, losing no read */",
+  "reader_adjust(name: string, ms: number) -> ReaderView /* ms added to passing times from now on; live, audited */",
   "sync_retry() -> void /* ends a backoff, a Retry-After wait or a pause now */",
   "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
   "participants_import(<raw body: the file's bytes>) -> ImportReport",

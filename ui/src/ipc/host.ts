@@ -30,6 +30,7 @@ import type {
   SessionDetails,
   Settings,
   UpdateStatus,
+  ZoneList,
 } from "./bindings.gen";
 
 export type * from "./bindings.gen";
@@ -99,6 +100,12 @@ export interface Host {
   readerStop(name: string): Promise<ReaderView>;
   readerSetClock(name: string): Promise<ReaderView>;
   readerFrames(name: string): Promise<FrameView[]>;
+  /** This computer's zone and the IANA names, for a reader's clock-zone field. */
+  readerZones(): Promise<ZoneList>;
+  /** The zone a reader's clock is read in ("" = this computer's); re-creates the reader. */
+  readerSetZone(name: string, zone: string): Promise<ReaderView>;
+  /** Milliseconds added to a reader's passing times from now on (live; audited). */
+  readerAdjust(name: string, ms: number): Promise<ReaderView>;
 
   /** The file's bytes as read from disk (any encoding; the backend decodes them). */
   participantsImport(bytes: Uint8Array): Promise<ImportReport>;

@@ -36,6 +36,7 @@ import type {
   SyncStatus,
   UpdateStatus,
   Warning,
+  ZoneList,
 } from "./bindings.gen";
 import { READER_PROTOCOLS } from "./bindings.gen";
 import type { EventName, EventPayloads, ExportWhat, Host, Unsubscribe } from "./host";
@@ -152,6 +153,35 @@ function isLoopback(url: string): boolean {
     return false;
   }
 }
+
+/** The mock computer's zone, and the zones its field offers. */
+export const MOCK_COMPUTER_ZONE = "Europe/Madrid";
+const MOCK_ZONES = [
+  "UTC",
+  "Europe/London",
+  "Europe/Lisbon",
+  "Europe/Madrid",
+  "Europe/Paris",
+  "Europe/Berlin",
+  "Europe/Rome",
+  "Europe/Athens",
+  "Atlantic/Canary",
+  "America/New_York",
+  "America/Chicago",
+  "America/Denver",
+  "America/Los_Angeles",
+  "America/Mexico_City",
+  "America/Bogota",
+  "America/Argentina/Buenos_Aires",
+  "America/Sao_Paulo",
+  "Africa/Johannesburg",
+  "Asia/Kolkata",
+  "Asia/Tokyo",
+  "Australia/Sydney",
+  "Pacific/Auckland",
+];
+/** Protocols whose readers send UTC (no zone applies), from the registry. */
+const SENDS_UTC = new Set(READER_PROTOCOLS.filter((p) => p.carries_time && !p.local_time).map((p) => p.name));
 
 function err(code: string, message: string): IpcError {
   return { code, message };
@@ -1058,6 +1088,59 @@ export class MockHost implements Host {
     return clone(this.reader(name).frames);
   }
 
+  async readerZones(): Promise<ZoneList> {
+    await this.latency();
+    return { computer: MOCK_COMPUTER_ZONE, zones: [...MOCK_ZONES].sort() };
+  }
+
+  async readerSetZone(name: string, zone: string): Promise<ReaderView> {
+    await this.latency();
+    const rd = this.reader(name);
+    if (!rd.view.zone_settable) {
+      throw err("conflict", `reader \`${name}\` does not send local time: a zone changes nothing`);
+    }
+    const z = zone.trim();
+    if (z && !MOCK_ZONES.includes(z) && !/^[+-]\d{2}:\d{2}$/.test(z)) {
+      throw err("invalid", `zone: unknown time zone "${z}": use an IANA name such as Europe/Madrid, or an offset such as +02:00`);
+    }
+    rd.view.spec = setSpecParam(rd.view.spec, "zone", z || null);
+    rd.view.clock_zone = z || MOCK_COMPUTER_ZONE;
+    // The mock's reader clocks agree with the computer once read in the zone proposed.
+    if (z && z === rd.view.proposed_zone) {
+      rd.offset = 0;
+      rd.view.clock_offset_ms = 0;
+    }
+    rd.view.clock_hint = null;
+    rd.view.proposed_zone = null;
+    this.emit("readers", this.readerViews());
+    return clone(rd.view);
+  }
+
+  async readerAdjust(name: string, ms: number): Promise<ReaderView> {
+    await this.latency();
+    const rd = this.reader(name);
+    if (!/^(serial|tcp):/.test(rd.view.spec)) {
+      throw err("conflict", `\`${name}\` is not timing hardware: it has no clock zone or time adjustment`);
+    }
+    if (!Number.isInteger(ms) || Math.abs(ms) > 3_600_000) {
+      throw err("invalid", `adjust_ms: ${ms} ms is not whole milliseconds within an hour`);
+    }
+    rd.view.adjust_ms = ms;
+    rd.view.spec = setSpecParam(rd.view.spec, "adjust_ms", ms === 0 ? null : String(ms));
+    this.emit("readers", this.readerViews());
+    return clone(rd.view);
+  }
+
+  /** Test hook: the reader's clock disagrees with the computer's (with the hint the backend gives). */
+  setReaderClock(name: string, offsetMs: number, hint: string | null, proposedZone: string | null): void {
+    const rd = this.reader(name);
+    rd.offset = offsetMs;
+    rd.view.clock_offset_ms = offsetMs;
+    rd.view.clock_hint = hint;
+    rd.view.proposed_zone = proposedZone;
+    this.emit("readers", this.readerViews());
+  }
+
   // --- Host: participants & export ------------------------------------------------------
 
   async participantsImport(bytes: Uint8Array): Promise<ImportReport> {
@@ -1718,6 +1801,16 @@ export class MockHost implements Host {
         rejected: 0,
         last_read: null,
         clock_offset_ms: hasClock ? (sim ? 143 : 0) : null,
+        clock_zone:
+          sim || !hasClock
+            ? null
+            : SENDS_UTC.has(protocol)
+              ? "UTC (reader sends UTC)"
+              : (params.get("zone") ?? params.get("utc_offset") ?? MOCK_COMPUTER_ZONE),
+        zone_settable: !sim && hasClock && !SENDS_UTC.has(protocol),
+        clock_hint: null,
+        proposed_zone: null,
+        adjust_ms: Number(params.get("adjust_ms") ?? 0) || 0,
       },
       sim,
       rate: sim && rateM ? Number(rateM[1]) : 0,
@@ -1841,4 +1934,12 @@ export class MockHost implements Host {
 
 export function createMockHost(opts: MockOptions = {}): MockHost {
   return new MockHost(opts);
+}
+
+/** `spec` with option `key` set to `value` (or removed, for null). */
+function setSpecParam(spec: string, key: string, value: string | null): string {
+  const [target, query = ""] = spec.split("?");
+  const kept = query.split("&").filter((p) => p && p.split("=")[0] !== key);
+  if (value !== null) kept.push(`${key}=${value}`);
+  return kept.length ? `${target}?${kept.join("&")}` : target;
 }

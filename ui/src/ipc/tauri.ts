@@ -81,6 +81,9 @@ export function createTauriHost(): Host {
     readerStop: (name) => call("reader_stop", { name }),
     readerSetClock: (name) => call("reader_set_clock", { name }),
     readerFrames: (name) => call("reader_frames", { name }),
+    readerZones: () => call("reader_zones"),
+    readerSetZone: (name, zone) => call("reader_set_zone", { name, zone }),
+    readerAdjust: (name, ms) => call("reader_adjust", { name, ms }),
 
     // The raw bytes are the request body: the web view never decodes the file.
     participantsImport: (bytes) => callRaw("participants_import", bytes),

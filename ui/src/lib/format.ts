@@ -84,6 +84,12 @@ export function formatOffset(ms: number | null | undefined): string {
   return a >= 1000 ? `${sign}${(a / 1000).toFixed(1)} s` : `${sign}${Math.round(a)} ms`;
 }
 
+/** A reader's time adjustment: "−1.500 s", "+0.250 s". */
+export function formatAdjustment(ms: number): string {
+  const sign = ms < 0 ? "−" : "+";
+  return `${sign}${(Math.abs(ms) / 1000).toFixed(3)} s`;
+}
+
 const nf = new Intl.NumberFormat("en-US");
 export function formatCount(n: number): string {
   return nf.format(n);

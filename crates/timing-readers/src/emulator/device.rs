@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 
 use chrono::{
-    DateTime, Datelike as _, DurationRound as _, FixedOffset, NaiveDate, NaiveDateTime,
-    SecondsFormat, TimeDelta, Timelike as _, Utc,
+    DateTime, Datelike as _, DurationRound as _, NaiveDate, NaiveDateTime, SecondsFormat,
+    TimeDelta, Timelike as _, Utc,
 };
 
 use super::EmittedRead;
@@ -89,7 +89,8 @@ pub(crate) struct Device {
     pub(crate) protocol: Protocol,
     kind: Builtin,
     skew: TimeDelta,
-    utc_offset: FixedOffset,
+    /// The zone the reader's clock shows.
+    zone: ReaderZone,
     /// Reads made over the device's life (generated chips are unique by it).
     made: u64,
     /// Reads made in the current numbering run.
@@ -110,7 +111,8 @@ pub(crate) struct Device {
 
 impl Device {
     pub(crate) fn new(protocol: Protocol, kind: Builtin, options: &DeviceOptions) -> Self {
-        let DeviceOptions { skew, utc_offset, timy_checksum } = *options;
+        let DeviceOptions { skew, utc_offset, zone, timy_checksum } = *options;
+        let zone = zone.unwrap_or(ReaderZone::Fixed(utc_offset));
         let frame_input: Option<Box<dyn Decoder>> = match kind {
             Builtin::Ipico => Some(Box::new(ipico::IpicoDecoder::new())),
             Builtin::R2000 => Some(Box::new(r2000::R2000Decoder::new())),
@@ -121,7 +123,7 @@ impl Device {
             protocol,
             kind,
             skew,
-            utc_offset,
+            zone,
             made: 0,
             seq: 0,
             run: 0,
@@ -169,12 +171,12 @@ impl Device {
     }
 
     fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
-        utc_to_local(at, ReaderZone::Fixed(self.utc_offset))
+        utc_to_local(at, self.zone)
     }
 
     /// Sets the reader clock to `local` (its own zone).
     fn set_clock(&mut self, local: NaiveDateTime, now: DateTime<Utc>) {
-        if let Some(at) = local_to_utc(local, ReaderZone::Fixed(self.utc_offset)) {
+        if let Some(at) = local_to_utc(local, self.zone) {
             self.skew = at - now;
         }
     }
@@ -801,6 +803,7 @@ fn sample(protocol: Protocol, kind: Builtin, reads: usize, seed: u64) -> Vec<u8>
     let options = DeviceOptions {
         skew: TimeDelta::zero(),
         utc_offset: chrono::Offset::fix(&Utc),
+        zone: None,
         timy_checksum: false,
     };
     let mut device = Device::new(protocol, kind, &options);
@@ -906,15 +909,16 @@ impl Emulation for Device {
 mod tests {
     use super::*;
     use crate::{RejectReason, decode_all};
+    use chrono::FixedOffset;
     use chrono::Offset as _;
 
-    /// A device of `protocol` (one of the builtin ones).
+    /// A device of `protocol`; `None` for protocols with an emulation of their own.
     fn make(
         protocol: Protocol,
         skew: TimeDelta,
         utc_offset: FixedOffset,
         checksum: bool,
-    ) -> Device {
+    ) -> Option<Device> {
         let kind = match protocol {
             Protocol::Ipico => Builtin::Ipico,
             Protocol::Ultra => Builtin::Ultra,
@@ -925,7 +929,11 @@ mod tests {
             Protocol::CloudBox => Builtin::CloudBox,
             Protocol::Lines => Builtin::Lines,
         };
-        Device::new(protocol, kind, &DeviceOptions { skew, utc_offset, timy_checksum: checksum })
+        Some(Device::new(
+            protocol,
+            kind,
+            &DeviceOptions { skew, utc_offset, zone: None, timy_checksum: checksum },
+        ))
     }
 
     fn start() -> DateTime<Utc> {
@@ -940,7 +948,9 @@ mod tests {
     fn garbage_and_damaged_frames_spare_their_neighbours() {
         for protocol in Protocol::ALL {
             let checksums = protocol == Protocol::Timy;
-            let mut device = make(protocol, TimeDelta::zero(), Utc.fix(), checksums);
+            let Some(mut device) = make(protocol, TimeDelta::zero(), Utc.fix(), checksums) else {
+                continue;
+            };
             device.sending = true;
             let mut rng = Rng::new(3);
             let mut stream = Vec::new();
@@ -980,7 +990,7 @@ mod tests {
     #[test]
     fn the_reader_clock_follows_skew_zone_and_set_commands() {
         let plus2 = FixedOffset::east_opt(7200).unwrap();
-        let mut device = make(Protocol::Ultra, TimeDelta::seconds(3), plus2, false);
+        let mut device = make(Protocol::Ultra, TimeDelta::seconds(3), plus2, false).unwrap();
         let (read, _) = device.make_read(start(), None, false);
         assert_eq!(read.reader_time_utc, Some(start() + TimeDelta::seconds(3)));
         assert!(!read.live);
@@ -1005,7 +1015,9 @@ mod tests {
     #[test]
     fn a_numbering_restart_reuses_numbers_with_new_keys() {
         for protocol in Protocol::ALL {
-            let mut device = make(protocol, TimeDelta::zero(), Utc.fix(), false);
+            let Some(mut device) = make(protocol, TimeDelta::zero(), Utc.fix(), false) else {
+                continue;
+            };
             device.sending = true;
             let mut identities = Vec::new();
             for i in 0..6 {
@@ -1035,7 +1047,7 @@ mod tests {
 
     #[test]
     fn rewinds_by_number_cover_the_current_run_and_by_time_all() {
-        let mut device = make(Protocol::Ultra, TimeDelta::zero(), Utc.fix(), false);
+        let mut device = make(Protocol::Ultra, TimeDelta::zero(), Utc.fix(), false).unwrap();
         for i in 0..4 {
             if i == 2 {
                 device.restart_numbering();
@@ -1056,7 +1068,7 @@ mod tests {
         let by_time = format!("800{from}\r{}\n", from + 10);
         assert_eq!(lines(device.on_input(by_time.as_bytes(), start())), 4, "every stored read");
 
-        let mut rr = make(Protocol::RaceResult, TimeDelta::zero(), Utc.fix(), false);
+        let mut rr = make(Protocol::RaceResult, TimeDelta::zero(), Utc.fix(), false).unwrap();
         rr.make_read(start(), None, false);
         rr.restart_numbering();
         let (read, _) = rr.make_read(start(), None, false);
@@ -1071,7 +1083,7 @@ mod tests {
     fn the_skew_moves_every_reader_clock() {
         let skew = TimeDelta::seconds(-30);
         for protocol in Protocol::ALL.into_iter().filter(|p| p.carries_time()) {
-            let mut device = make(protocol, skew, Utc.fix(), false);
+            let Some(mut device) = make(protocol, skew, Utc.fix(), false) else { continue };
             device.sending = true;
             let (read, frame) = device.make_read(start(), None, true);
             assert_eq!(read.reader_time_utc, Some(start() + skew), "{protocol}");

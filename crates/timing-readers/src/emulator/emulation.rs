@@ -17,6 +17,8 @@ pub(crate) struct DeviceOptions {
     pub(crate) skew: TimeDelta,
     /// The reader's local zone.
     pub(crate) utc_offset: FixedOffset,
+    /// A named zone the reader's clock follows (DST included), instead of `utc_offset`.
+    pub(crate) zone: Option<crate::ReaderZone>,
     /// Timy: checksums on impulse lines.
     pub(crate) timy_checksum: bool,
 }

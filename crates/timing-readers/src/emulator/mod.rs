@@ -44,7 +44,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::clock::SharedClock;
 use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{ByteSink, ByteSource, Chunk, TransportError};
-use crate::{Protocol, transport};
+use crate::{Protocol, ReaderZone, transport};
 pub(crate) use device::Device;
 use device::Outgoing;
 pub(crate) use device::Rng;
@@ -59,6 +59,8 @@ pub struct EmulatorOptions {
     pub skew: TimeDelta,
     /// The reader's local zone (its clock shows UTC + this).
     pub utc_offset: FixedOffset,
+    /// A named zone the reader's clock follows instead, DST included (`None`: `utc_offset`).
+    pub zone: Option<ReaderZone>,
     /// Seed for fault injection.
     pub seed: u64,
     /// Keepalive interval for protocols that have one (Ultra `V=`); `None` = none.
@@ -80,6 +82,7 @@ impl EmulatorOptions {
             clock,
             skew: TimeDelta::zero(),
             utc_offset: chrono::Offset::fix(&Utc),
+            zone: None,
             seed: 1,
             keepalive: Some(Duration::from_secs(2)),
             timy_checksum: false,
@@ -154,6 +157,7 @@ pub fn sample_stream(protocol: Protocol, reads: usize, seed: u64) -> Vec<u8> {
     let options = DeviceOptions {
         skew: TimeDelta::zero(),
         utc_offset: chrono::Offset::fix(&Utc),
+        zone: None,
         timy_checksum: false,
     };
     protocol.emulation(&options).sample(reads, seed)
@@ -189,7 +193,7 @@ enum Place {
 #[derive(Debug)]
 pub struct Emulator {
     protocol: Protocol,
-    utc_offset: FixedOffset,
+    zone: ReaderZone,
     place: Place,
     control: mpsc::Sender<Control>,
     task: JoinHandle<()>,
@@ -246,7 +250,8 @@ impl Emulator {
     fn start(protocol: Protocol, options: &EmulatorOptions, place: Place, task: Task) -> Emulator {
         let (control, controls) = mpsc::channel(16);
         let task = tokio::spawn(task.run(controls));
-        Emulator { protocol, utc_offset: options.utc_offset, place, control, task }
+        let zone = options.zone.unwrap_or(ReaderZone::Fixed(options.utc_offset));
+        Emulator { protocol, zone, place, control, task }
     }
 
     /// The protocol.
@@ -284,7 +289,7 @@ impl Emulator {
     /// A reader configuration that reaches it (zone and Elite ports filled in).
     pub fn config(&self) -> ReaderConfig {
         let mut config = ReaderConfig::new(self.protocol, self.link());
-        config.reader_zone = Some(crate::ReaderZone::Fixed(self.utc_offset));
+        config.reader_zone = Some(self.zone);
         if let Place::Tcp { elite: Some(ports), .. } = &self.place {
             config.ipico_elite = Some(*ports);
         }
@@ -455,6 +460,7 @@ impl Task {
         let device = protocol.emulation(&DeviceOptions {
             skew: options.skew,
             utc_offset: options.utc_offset,
+            zone: options.zone,
             timy_checksum: options.timy_checksum,
         });
         Task {

@@ -33,6 +33,10 @@
 //!   Replay keys name the reader's numbering run (see `replay.rs`), so a reader that numbers
 //!   from 1 again makes new keys, not repeats. Reads without a key (R2000, Chafon, keyboard
 //!   lines) are never repeats.
+//! * **Time is adjusted in one place.** [`ReaderConfig::adjust_ms`] (changed live with
+//!   [`ReaderHandle::set_adjustment`], no reconnect) is added in `deliver`, after the clock offset
+//!   was measured from the read's own time, to the read's passing time: `reader_time_utc` where
+//!   the reader has a clock, else `host_time`. [`StampedRead::adjustment_ms`] says how much.
 //! * **Bounded memory.** Status counters, the frame log, the rate meter and the key memory all
 //!   have fixed caps; the reads channel applies back-pressure rather than buffering.
 
@@ -50,7 +54,7 @@ use tokio::task::JoinHandle;
 use crate::clock::SharedClock;
 use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{self, ByteSink, ByteSource, Chunk, Connection, TransportError};
-use crate::{Decoded, Decoder, Protocol, TagRead, ipico};
+use crate::{Decoded, Decoder, Protocol, ReaderZone, TagRead, ipico};
 use conversation::{Conversation, Out, Unsupported};
 pub use driver::ULTRA_WITNESS_WAIT;
 use reader_clock::ReaderClock;
@@ -87,9 +91,11 @@ pub struct StampedRead {
     /// Host UTC time when the bytes that completed the read arrived (injected clock).
     pub host_time: DateTime<Utc>,
     /// The reader's timestamp in UTC (the reader's zone applied; a time of day put on the
-    /// nearest day). `None` for readers without a clock (Chafon, R2000, lines): the engine uses
-    /// `host_time`.
+    /// nearest day; the adjustment added). `None` for readers without a clock (Chafon, R2000,
+    /// lines): the engine uses `host_time`, to which the adjustment was added instead.
     pub reader_time_utc: Option<DateTime<Utc>>,
+    /// The adjustment ([`ReaderConfig::adjust_ms`]) added to the passing time above.
+    pub adjustment_ms: i64,
     /// The connection's reader-minus-host clock offset when the read arrived.
     pub clock_offset_ms: Option<i64>,
     /// The reader's name or spec ([`ReaderConfig::source`]).
@@ -129,6 +135,9 @@ pub enum CommandError {
     /// The supervisor has ended.
     #[error("the reader's supervisor has stopped")]
     Stopped,
+    /// An adjustment beyond ±[`MAX_ADJUST_MS`](crate::MAX_ADJUST_MS).
+    #[error("an adjustment of {0} ms is more than an hour: set the reader's zone or clock instead")]
+    BadAdjustment(i64),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +146,7 @@ enum Command {
     Stop,
     SetClock(DateTime<Utc>),
     Rewind { from: DateTime<Utc>, to: DateTime<Utc> },
+    SetAdjustment(i64),
     Shutdown,
 }
 
@@ -147,6 +157,7 @@ impl Command {
             Command::Stop => "stop",
             Command::SetClock(_) => "set_clock",
             Command::Rewind { .. } => "rewind",
+            Command::SetAdjustment(_) => "set_adjustment",
             Command::Shutdown => "shutdown",
         }
     }
@@ -204,6 +215,23 @@ impl ReaderHandle {
     /// by time, Timy its whole memory, IPICO Elite from `from` on).
     pub async fn rewind(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), CommandError> {
         self.request(Command::Rewind { from, to }).await
+    }
+
+    /// Adds `ms` to the passing time of every read delivered from now on (replacing the
+    /// adjustment before), without touching the link: capture never stops.
+    pub async fn set_adjustment(&self, ms: i64) -> Result<(), CommandError> {
+        if ms.abs() > crate::MAX_ADJUST_MS {
+            return Err(CommandError::BadAdjustment(ms));
+        }
+        self.request(Command::SetAdjustment(ms)).await
+    }
+
+    /// Ends the supervisor once it has delivered what it holds: unlike
+    /// [`shutdown`](Self::shutdown), a read waiting for room on the reads channel is still
+    /// delivered, and the reads channel closes when the task has ended (so whoever drains it
+    /// sees every read). Does not wait for the task.
+    pub async fn close(&self) {
+        let _ = self.request(Command::Shutdown).await;
     }
 
     /// Ends the supervisor: closes the port and waits for the task to finish.
@@ -295,6 +323,8 @@ impl ReaderSupervisor {
         config.reader_zone = Some(config.reader_zone.unwrap_or_else(|| clock.zone()));
         let mut status =
             ReaderStatus::new(source.clone(), config.protocol, config.start_on_connect);
+        status.zone = ReaderZone::applies_to(config.protocol).then(|| config.zone());
+        status.adjust_ms = config.adjust_ms;
         let (commands_tx, commands) = mpsc::channel(16);
         let (stop_tx, stop) = watch::channel(false);
         let frames = FrameLog::default();
@@ -438,10 +468,38 @@ impl ReaderSupervisor {
                     Err(self.unsupported(command))
                 }
             }
+            Command::SetAdjustment(ms) => {
+                self.set_adjustment(ms);
+                Ok(())
+            }
             Command::SetClock(_) | Command::Rewind { .. } => Err(CommandError::NotConnected),
         };
         let _ = reply.send(result);
         true
+    }
+
+    fn set_adjustment(&mut self, ms: i64) {
+        if self.config.adjust_ms != ms {
+            tracing::info!(source = %self.source, from = self.config.adjust_ms, to = ms, "reader time adjustment");
+        }
+        self.config.adjust_ms = ms;
+        self.status.adjust_ms = ms;
+        self.publish();
+    }
+
+    /// Copies the reader clock's measurement into the status, with the hint it calls for.
+    fn note_clock(&mut self) {
+        self.status.clock_offset_ms = self.reader_clock.offset_ms();
+        self.status.clock_offset_source = self.reader_clock.source();
+        let zone = self.config.zone();
+        self.status.clock_hint = self.status.clock_offset_ms.and_then(|offset| {
+            let mut hint = crate::clock_hint(offset, zone, self.clock.zone(), self.clock.now())?;
+            if self.status.zone.is_none() {
+                // The reader sends UTC: no zone of ours makes its clock right.
+                hint.proposed_zone = None;
+            }
+            Some(hint)
+        });
     }
 
     fn unsupported(&self, command: Command) -> CommandError {
@@ -563,8 +621,7 @@ impl ReaderSupervisor {
             side: None,
         };
         self.reader_clock.reset();
-        self.status.clock_offset_ms = None;
-        self.status.clock_offset_source = None;
+        self.note_clock();
         self.status.connected_since = Some(self.clock.now());
         self.status.link = Some(link);
         self.status.counters.connects += 1;
@@ -734,8 +791,7 @@ impl ReaderSupervisor {
                         self.driver.on_control(&control.message, mono, self.want_reading);
                     if let Some(reply) = clock {
                         self.reader_clock.answered(reply.time, reply.whole_seconds, at, mono);
-                        self.status.clock_offset_ms = self.reader_clock.offset_ms();
-                        self.status.clock_offset_source = self.reader_clock.source();
+                        self.note_clock();
                     }
                     outs.extend(more);
                 }
@@ -767,13 +823,22 @@ impl ReaderSupervisor {
             && !repeated
         {
             self.reader_clock.observe_read(reader, at);
-            self.status.clock_offset_ms = self.reader_clock.offset_ms();
-            self.status.clock_offset_source = self.reader_clock.source();
+            self.note_clock();
         }
+        // The one place the adjustment is applied (see the module docs).
+        let adjustment_ms = self.config.adjust_ms;
+        let shift = |t: DateTime<Utc>| {
+            t.checked_add_signed(chrono::TimeDelta::milliseconds(adjustment_ms)).unwrap_or(t)
+        };
+        let (host_time, reader_time_utc) = match reader_time_utc {
+            Some(reader) => (at, Some(shift(reader))),
+            None => (shift(at), None),
+        };
         let stamped = StampedRead {
             read,
-            host_time: at,
+            host_time,
             reader_time_utc,
+            adjustment_ms,
             clock_offset_ms: self.reader_clock.offset_ms(),
             source: self.source.clone(),
             protocol: self.config.protocol,
@@ -842,6 +907,11 @@ impl ReaderSupervisor {
             Command::Shutdown => {
                 let _ = reply.send(Ok(()));
                 return Err(End::Shutdown);
+            }
+            Command::SetAdjustment(ms) => {
+                self.set_adjustment(ms);
+                let _ = reply.send(Ok(()));
+                return Ok(());
             }
             Command::Start => self.driver.start(mono),
             Command::Stop => self.driver.stop(),

@@ -150,7 +150,8 @@ impl ReaderClock {
     pub(crate) fn to_utc(&self, time: &ReaderTime, host: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match *time {
             ReaderTime::Utc(at) => Some(at),
-            ReaderTime::Local(local) => local_to_utc(local, self.zone),
+            // In the hour the clocks go back, the instant nearer the arrival.
+            ReaderTime::Local(local) => self.zone.to_utc_near(local, host),
             ReaderTime::TimeOfDay(time) => time_of_day_to_utc(time, self.zone, host),
             ReaderTime::SinceStart { days, time } => {
                 self.start_anchor?.checked_add_signed(since_start(days, time)?)

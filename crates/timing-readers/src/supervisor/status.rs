@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::reader_clock::OffsetSource;
-use crate::Protocol;
+use crate::{ClockHint, Protocol, ReaderZone};
 
 /// Rejected frames kept in [`Counters::last_rejected`].
 pub const LAST_REJECTED: usize = 8;
@@ -104,6 +104,15 @@ pub struct ReaderStatus {
     pub clock_offset_ms: Option<i64>,
     /// How `clock_offset_ms` was obtained.
     pub clock_offset_source: Option<OffsetSource>,
+    /// The zone reader-local times are read in ([`ReaderZone::applies_to`] the protocol): the
+    /// spec's `zone=`, else the computer's. `None` for readers that send UTC or no time.
+    pub zone: Option<ReaderZone>,
+    /// What to tell people when `clock_offset_ms` is beyond ±2 s ([`crate::clock_hint`]); a
+    /// proposed zone only for readers whose zone applies.
+    pub clock_hint: Option<ClockHint>,
+    /// Milliseconds added to each read's passing time from now on (`adjust_ms=`,
+    /// [`ReaderHandle::set_adjustment`](super::ReaderHandle::set_adjustment)).
+    pub adjust_ms: i64,
     /// When the current connection was made (host time); `None` while not connected.
     pub connected_since: Option<DateTime<Utc>>,
     /// What the link is connected to, while connected.
@@ -125,9 +134,22 @@ impl ReaderStatus {
             last_read: None,
             clock_offset_ms: None,
             clock_offset_source: None,
+            zone: None,
+            clock_hint: None,
+            adjust_ms: 0,
             connected_since: None,
             link: None,
             reading_wanted,
+        }
+    }
+
+    /// The zone as the tile says it: `Europe/Madrid`, `+02:00`, `UTC`; `UTC (reader sends UTC)`
+    /// for a reader with a clock that sends UTC; `None` for readers without a clock.
+    pub fn zone_label(&self) -> Option<String> {
+        match self.zone {
+            Some(zone) => Some(zone.to_string()),
+            None if self.protocol.carries_time() => Some("UTC (reader sends UTC)".to_owned()),
+            None => None,
         }
     }
 

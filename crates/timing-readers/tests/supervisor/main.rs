@@ -1,6 +1,6 @@
 //! The reader supervisor end to end: emulated readers on loopback TCP ([`network`]) and on
 //! pseudo-terminals ([`serial`]) → `ReaderSupervisor` → the reads channel; numbering restarts and
-//! slow, skewed links ([`numbering`]). One test binary, so
+//! slow, skewed links ([`numbering`]); reader zones, clock hints and adjustments ([`zone`]). One test binary, so
 //! the network tests run while the pty tests take their turns on the pty lock.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop loudly
 #![allow(clippy::panic, clippy::indexing_slicing)] // and so do their helpers
@@ -12,3 +12,4 @@ mod numbering;
 #[cfg(unix)]
 mod serial;
 mod support;
+mod zone;
