@@ -46,6 +46,8 @@ protocols! {
     CloudBox,
     /// One chip or bib per line (keyboard wedge, bib keypad, serial text).
     Lines,
+    /// LLRP (Impinj Speedway / R700, Zebra FX): binary TCP messages.
+    Llrp,
 }
 
 /// How a reader is reached.
@@ -307,6 +309,23 @@ const LINES: ProtocolInfo = ProtocolInfo {
     emulation: |o| Box::new(Device::new(Protocol::Lines, Builtin::Lines, o)),
 };
 
+// §3: TCP 5084 (IANA); UTC µs timestamps from the reader's NTP clock.
+const LLRP: ProtocolInfo = ProtocolInfo {
+    name: "llrp",
+    label: "LLRP reader (Impinj Speedway/R700, Zebra FX)",
+    transports: &[Transport::Tcp],
+    serial: None,
+    tcp_port: Some(5084),
+    carries_time: true,
+    local_time: false,
+    buffer_limit: crate::llrp::BUFFER_LIMIT,
+    decoder: || Box::new(crate::llrp::LlrpDecoder::new()),
+    options: crate::llrp::conversation::OPTIONS,
+    conversation: |c| Box::new(crate::llrp::conversation::LlrpConversation::new(c)),
+    #[cfg(any(test, feature = "emulators"))]
+    emulation: |o| Box::new(crate::llrp::emulation::LlrpEmulation::new(o)),
+};
+
 impl Protocol {
     /// The protocol's facts: the only `match` over protocols.
     pub const fn info(self) -> &'static ProtocolInfo {
@@ -319,6 +338,7 @@ impl Protocol {
             Protocol::RaceResult => &RACERESULT,
             Protocol::CloudBox => &CLOUDBOX,
             Protocol::Lines => &LINES,
+            Protocol::Llrp => &LLRP,
         }
     }
 

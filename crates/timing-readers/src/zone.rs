@@ -360,6 +360,7 @@ mod tests {
         );
         assert!(ReaderZone::applies_to(Protocol::Ultra));
         assert!(!ReaderZone::applies_to(Protocol::CloudBox));
+        assert!(!ReaderZone::applies_to(Protocol::Llrp));
         assert!(!ReaderZone::applies_to(Protocol::Chafon));
     }
 }

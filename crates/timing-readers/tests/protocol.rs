@@ -12,7 +12,7 @@ fn names_round_trip() {
     let names: Vec<String> = Protocol::ALL.iter().map(ToString::to_string).collect();
     assert_eq!(
         names,
-        ["ipico", "ultra", "r2000", "chafon", "timy", "raceresult", "cloudbox", "lines"]
+        ["ipico", "ultra", "r2000", "chafon", "timy", "raceresult", "cloudbox", "lines", "llrp"]
     );
     for protocol in Protocol::ALL {
         assert_eq!(protocol.name().parse::<Protocol>(), Ok(protocol));

@@ -103,6 +103,8 @@ fn every_option_round_trips() {
         "tcp:10.0.0.2?protocol=raceresult&utc_offset=-05:30&connect_timeout=500ms&start=0&rewind=0",
         "tcp:10.0.0.3:6000?protocol=chafon&poll=100ms",
         "serial:/dev/ttyUSB0?protocol=timy&zone=Europe/Zurich",
+        "tcp:10.0.0.9?protocol=llrp",
+        "tcp:10.0.0.9:5085?protocol=llrp&hold=0&keepalive=2s&power=1:60,2:55&sensitivity=1",
         "tcp:[fe80::1]?protocol=ipico&elite=1",
         "tcp:10.0.0.4?protocol=ipico&elite=1&elite_control=9000&elite_replay=9001",
     ];
@@ -150,6 +152,16 @@ fn bad_specs_say_what_is_wrong() {
             "serial:/dev/ttyUSB0?protocol=mylaps",
             |e| matches!(e, SpecError::UnknownProtocol(_)),
             "known: ipico",
+        ),
+        (
+            "serial:/dev/ttyUSB0?protocol=llrp",
+            |e| matches!(e, SpecError::WrongTransport { .. }),
+            "not reached over serial: use tcp:",
+        ),
+        (
+            "tcp:10.0.0.9?protocol=llrp&power=high",
+            |e| matches!(e, SpecError::BadValue { .. }),
+            "antenna:index",
         ),
         (
             "tcp:10.0.0.9?protocol=ultra&power=60",

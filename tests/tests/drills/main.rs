@@ -7,6 +7,7 @@
 mod bad_input;
 mod crash;
 mod healing;
+mod llrp;
 mod manual;
 mod one_sender;
 mod outage;

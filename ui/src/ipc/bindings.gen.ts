@@ -850,6 +850,7 @@ export const READER_PROTOCOLS: ProtocolView[] = [
   {"baud":9600,"carries_time":true,"label":"RACE RESULT decoder","local_time":true,"name":"raceresult","options":[],"tcp_port":3601,"transports":["tcp","serial"]},
   {"baud":9600,"carries_time":true,"label":"RUFUS CloudBox","local_time":false,"name":"cloudbox","options":[],"tcp_port":8080,"transports":["tcp","serial"]},
   {"baud":9600,"carries_time":false,"label":"Text lines (keyboard-wedge style)","local_time":false,"name":"lines","options":[],"tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"LLRP reader (Impinj Speedway/R700, Zebra FX)","local_time":false,"name":"llrp","options":[{"help":"transmit power index, for all antennas (`power=60`) or per antenna (`power=1:60,2:55`); default: the reader's setting","name":"power"},{"help":"receive sensitivity index, as power; default: the reader's setting","name":"sensitivity"},{"help":"keepalive interval (default 5s; 0s = none); no traffic for twice that drops the link","name":"keepalive"},{"help":"send a report every N tags (default 1: every read)","name":"report_every"},{"help":"ask the reader to hold reports while the link is down (default 1)","name":"hold"},{"help":"reset the reader to factory settings before configuring (default 0)","name":"reset"}],"tcp_port":5084,"transports":["tcp"]},
 ];
 
 export const COMMANDS = [

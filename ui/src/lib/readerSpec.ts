@@ -8,9 +8,25 @@ export type Transport = "serial" | "tcp";
 
 export const BAUD_RATES = [2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
 
+/** Values for the protocol's own options (ProtocolView.options), by name; blank = default. */
+export type OptionValues = Record<string, string>;
+
 export type SpecInput =
-  | { transport: "serial"; path: string; baud: number; protocol: string }
-  | { transport: "tcp"; host: string; port: number; protocol: string };
+  | { transport: "serial"; path: string; baud: number; protocol: string; options?: OptionValues }
+  | { transport: "tcp"; host: string; port: number; protocol: string; options?: OptionValues };
+
+/** A spec value with the characters the spec grammar uses (& = % #, blanks) percent-encoded. */
+function specValue(v: string): string {
+  return v.replace(/[%&=#\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+function optionSuffix(known: ProtocolView, values: OptionValues | undefined): string {
+  return known.options
+    .map((o) => [o.name, values?.[o.name]?.trim() ?? ""] as const)
+    .filter(([, v]) => v !== "")
+    .map(([name, v]) => `&${name}=${specValue(v)}`)
+    .join("");
+}
 
 /** The spec string for one of `protocols`, or an error in words. */
 export function buildSpec(input: SpecInput, protocols: readonly ProtocolView[]): { spec: string } | { error: string } {
@@ -23,11 +39,11 @@ export function buildSpec(input: SpecInput, protocols: readonly ProtocolView[]):
     const path = input.path.trim();
     if (!path) return { error: "Pick a serial port" };
     if (!Number.isInteger(input.baud) || input.baud <= 0) return { error: "Pick a baud rate" };
-    return { spec: `serial:${path}?protocol=${input.protocol}&baud=${input.baud}` };
+    return { spec: `serial:${path}?protocol=${input.protocol}&baud=${input.baud}${optionSuffix(known, input.options)}` };
   }
   const host = input.host.trim();
   if (!host || /[\s/?#]/.test(host)) return { error: "Type the reader's host name or IP address" };
   if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) return { error: "The port must be 1–65535" };
   const h = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return { spec: `tcp:${h}:${input.port}?protocol=${input.protocol}` };
+  return { spec: `tcp:${h}:${input.port}?protocol=${input.protocol}${optionSuffix(known, input.options)}` };
 }

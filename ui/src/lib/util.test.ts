@@ -55,6 +55,18 @@ describe("reader specs", () => {
     expect(buildSpec({ transport: "tcp", host: "h", port: 23, protocol: "nope" }, READER_PROTOCOLS)).toEqual({
       error: "Unknown protocol nope",
     });
+    expect(
+      buildSpec(
+        {
+          transport: "tcp",
+          host: "10.0.0.9",
+          port: 5084,
+          protocol: "llrp",
+          options: { power: "1:60,2:55", hold: " ", keepalive: "2s" },
+        },
+        READER_PROTOCOLS,
+      ),
+    ).toEqual({ spec: "tcp:10.0.0.9:5084?protocol=llrp&power=1:60,2:55&keepalive=2s" });
     const tcpOnly = [{ ...READER_PROTOCOLS[0], name: "netonly", label: "Network reader", transports: ["tcp"] }];
     expect(buildSpec({ transport: "serial", path: "/dev/ttyUSB0", baud: 9600, protocol: "netonly" }, tcpOnly)).toEqual({
       error: "A Network reader is reached over tcp",

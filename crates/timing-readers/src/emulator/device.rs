@@ -928,6 +928,7 @@ mod tests {
             Protocol::RaceResult => Builtin::RaceResult,
             Protocol::CloudBox => Builtin::CloudBox,
             Protocol::Lines => Builtin::Lines,
+            Protocol::Llrp => return None,
         };
         Some(Device::new(
             protocol,

@@ -46,7 +46,7 @@ use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{ByteSink, ByteSource, Chunk, TransportError};
 use crate::{Protocol, ReaderZone, transport};
 pub(crate) use device::Device;
-use device::Outgoing;
+pub(crate) use device::Outgoing;
 pub(crate) use device::Rng;
 pub(crate) use emulation::{DeviceOptions, Emulation};
 

@@ -42,6 +42,9 @@
 //! feature, `model` for a reader.
 
 pub mod command;
+pub(crate) mod conversation;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 #[cfg(any(test, feature = "emulators"))]
 pub mod model;
 mod params;

@@ -262,6 +262,20 @@ impl LlrpReader {
         reader_event_notification(id, utc_us, None, &[(antenna, connected)], false)
     }
 
+    /// The client went away: the reader keeps its configuration and ROSpecs (as real readers
+    /// do) and waits for the next connection, which enables events and reports again.
+    pub fn disconnect(&mut self) {
+        self.connected = false;
+        self.closed = false;
+        self.events_enabled = false;
+        self.buf.clear();
+    }
+
+    /// Does the reader hold reports while no client is connected (EventsAndReports)?
+    pub fn holds_reports(&self) -> bool {
+        self.settings.hold
+    }
+
     /// Has the connection ended (CLOSE_CONNECTION answered, or refused on connect)?
     pub fn is_closed(&self) -> bool {
         self.closed

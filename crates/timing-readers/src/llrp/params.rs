@@ -211,6 +211,7 @@ pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
 }
 
 /// Appends a big-endian u64.
+#[cfg(any(test, feature = "emulators"))] // the reader model writes timestamps
 pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_be_bytes());
 }

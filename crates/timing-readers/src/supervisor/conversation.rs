@@ -28,7 +28,6 @@ pub(crate) enum Out {
     Warn(String),
     /// The link is of no use as it is (another client holds the reader, it stopped its
     /// keepalives): drop it, report why, and reconnect after the back-off.
-    #[allow(dead_code)] // until the first protocol that needs it (LLRP) lands
     Drop(String),
     /// IPICO Elite: replay the reads stored from this reader-local time on, over the side ports.
     EliteReplay {
