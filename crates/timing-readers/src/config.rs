@@ -483,7 +483,7 @@ fn split_host_port(target: &str) -> Result<(String, Option<u16>), SpecError> {
     Ok((host.trim().to_string(), port))
 }
 
-fn parse_flag(text: &str) -> Option<bool> {
+pub(crate) fn parse_flag(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Some(true),
         "0" | "false" | "no" | "off" => Some(false),
@@ -492,7 +492,7 @@ fn parse_flag(text: &str) -> Option<bool> {
 }
 
 /// `500ms`, `10s`, `2m`.
-fn parse_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::command::{self, AntennaSetting, ReaderSettings};
 use super::{ConnectionAttempt, LlrpControl, LlrpStatus, message_type as mt};
-use crate::config::ReaderConfig;
+use crate::config::{ReaderConfig, parse_duration, parse_flag};
 use crate::registry::ProtocolOption;
 use crate::supervisor::conversation::{ClockReply, Conversation, Out, Unsupported};
 use crate::{ControlMessage, ReaderTime, TagRead};
@@ -75,15 +75,7 @@ fn per_antenna(text: &str) -> Result<Vec<(u16, u16)>, &'static str> {
 }
 
 fn keepalive(text: &str) -> Result<Option<Duration>, &'static str> {
-    const EXPECTED: &str = "a duration such as 5s or 500ms (0s = none)";
-    let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or(EXPECTED)?);
-    let n: u64 = number.parse().map_err(|_| EXPECTED)?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        _ => return Err(EXPECTED),
-    };
+    let d = parse_duration(text).ok_or("a duration such as 5s or 500ms (0s = none)")?;
     if d.is_zero() {
         Ok(None)
     } else if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
@@ -98,11 +90,7 @@ fn report_every(text: &str) -> Result<u16, &'static str> {
 }
 
 fn flag(text: &str) -> Result<bool, &'static str> {
-    match text.trim() {
-        "1" | "true" | "on" | "yes" => Ok(true),
-        "0" | "false" | "off" | "no" => Ok(false),
-        _ => Err("0 or 1"),
-    }
+    parse_flag(text).ok_or("0 or 1")
 }
 
 /// What the timer asked of the reader, from the spec.
