@@ -339,6 +339,7 @@ impl Station {
             .sources_lock()
             .remove(name)
             .ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+        let old_spec = source.spec.clone();
         if let Some(handle) = handle {
             handle.close().await;
         }
@@ -352,8 +353,19 @@ impl Station {
         while self.capture.queued() > 0 && self.engine.clock().monotonic() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tracing::info!(reader = name, spec, "reader restarted with a new spec");
-        self.add_parsed(name, spec, parsed).await
+        match self.add_parsed(name, spec, parsed).await {
+            Ok(()) => {
+                tracing::info!(reader = name, spec, "reader restarted with a new spec");
+                Ok(())
+            }
+            Err(e) => {
+                // The reader goes on as it was rather than not at all: capture never stops.
+                tracing::warn!(reader = name, error = %e, "restart failed; the old spec goes on");
+                let old = SourceSpec::parse(&old_spec)?;
+                self.add_parsed(name, &old_spec, old).await?;
+                Err(e)
+            }
+        }
     }
 
     /// The last frames a reader exchanged (timing hardware: in and out, decoded or rejected).
