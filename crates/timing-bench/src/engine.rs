@@ -5,11 +5,12 @@ use std::time::Instant;
 
 use rufus_cloud_sim::{Sim, SimConfig};
 use timing_core::clock::SystemClock;
-use timing_core::domain::{PassingSource, RawRead};
-use timing_core::source::SimFinish;
+use timing_core::domain::PassingSource;
 use timing_core::store::NewPassing;
 use timing_core::sync::SyncConfig;
 use timing_core::{BindRequest, Engine, EngineConfig};
+use timing_readers::transport::sim::SimFinish;
+use timing_readers::{Protocol, Rssi, StampedRead, TagRead};
 
 use crate::{Figure, secs};
 
@@ -46,23 +47,13 @@ pub async fn pipeline(reads: usize) -> Result<Vec<Figure>, String> {
     let runners = u32::try_from(reads * 2 / 5).unwrap_or(u32::MAX);
     let script = SimFinish { runners, rate: 0.0, unknown: 0.02, seed: 42 }.script();
     let now = engine.clock().now();
-    let prepared: Vec<RawRead> = script
+    let prepared: Vec<StampedRead> = script
         .into_iter()
         .take(reads)
-        .map(|(_, chip)| RawRead {
-            source: "bench".into(),
-            protocol: "sim".into(),
-            raw: chip.as_bytes().to_vec(),
-            chip,
-            bib: None,
-            antenna: Some(1),
-            rssi: Some(-60),
-            reader_time: None,
-            host_time: now,
-            clock_offset_ms: None,
-            replay_key: None,
-            repeated: false,
-            in_order: true,
+        .map(|(_, chip)| {
+            let read =
+                TagRead { antenna: Some(1), rssi: Some(Rssi::Dbm(-60)), ..TagRead::of_chip(chip) };
+            StampedRead::live("bench", Protocol::Lines, read, now)
         })
         .collect();
     let total = prepared.len() as u64;

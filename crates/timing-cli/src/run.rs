@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::Args;
 use timing_core::clock::ClockJumpDetector;
 use timing_core::lock::InstanceLock;
-use timing_core::source::SourceSpec;
 use timing_core::station::Station;
+use timing_core::station::parse_spec;
 use timing_core::{CoreError, Engine};
 
 /// Arguments of `run`.
@@ -50,7 +50,9 @@ fn source_help() -> String {
     format!(
         "A source. Readers: `serial:PORT?protocol=P[&baud=N]` or `tcp:HOST[:PORT]?protocol=P`, \
          e.g. `serial:/dev/ttyUSB0?protocol=ipico`, `tcp:192.168.1.20?protocol=ultra`. Also \
-         `sim:runners=500,rate=20` (a simulated finish) and `lines:-` (chips or bibs on stdin). \
+         `sim:runners=500,rate=20` (a simulated finish), `lines:-` or `lines:PATH` (chips or bibs \
+         on stdin or in a file) and `file:PATH?protocol=P` (a reader's capture replayed); these \
+         end when their input does, every source runs under the same supervisor. \
          Repeat for several sources at once. Reader time: `&zone=Europe/Madrid` (or `+02:00`) is \
          the zone a reader's clock shows (default: this computer's); `&adjust_ms=-1500` adds \
          -1.5 s to every read's time (a photocell 1.5 s late). The status line shows the zone and \
@@ -64,7 +66,7 @@ const CLOCK_JUMP: Duration = Duration::from_secs(2);
 
 pub async fn run(engine: Engine, args: RunArgs) -> Result<ExitCode, CoreError> {
     for spec in &args.sources {
-        SourceSpec::parse(spec)?; // every spec checked before anything starts
+        parse_spec(spec)?; // every spec checked before anything starts
     }
     if !(args.status_every.is_finite() && args.status_every > 0.0) {
         return Err(CoreError::Invalid(

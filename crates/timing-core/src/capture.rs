@@ -4,12 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
+
+use timing_readers::StampedRead;
 
 use crate::clock::SharedClock;
 use crate::domain::{Passing, RawRead, SessionId};
@@ -198,40 +199,18 @@ pub struct PipelineClosed;
 /// Where sources put their reads.
 #[derive(Debug, Clone)]
 pub struct ReadSink {
-    tx: mpsc::Sender<RawRead>,
-    clock: SharedClock,
-    stopping: Arc<AtomicBool>,
+    tx: mpsc::Sender<StampedRead>,
 }
 
 impl ReadSink {
     /// Queues a read for commit; waits when the queue is full. Fails only at shutdown.
-    pub async fn send(&self, read: RawRead) -> Result<(), PipelineClosed> {
+    pub async fn send(&self, read: StampedRead) -> Result<(), PipelineClosed> {
         self.tx.send(read).await.map_err(|_| PipelineClosed)
     }
 
-    /// Queues a read from a blocking thread (serial ports).
-    pub fn blocking_send(&self, read: RawRead) -> Result<(), PipelineClosed> {
-        self.tx.blocking_send(read).map_err(|_| PipelineClosed)
-    }
-
-    /// Whether the pipeline is stopping: sources on blocking threads check this and return.
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst) || self.tx.is_closed()
-    }
-
-    /// The monotonic clock, for pacing.
-    pub fn monotonic(&self) -> Duration {
-        self.clock.monotonic()
-    }
-
-    /// The clock, for sources that stamp reads themselves.
-    pub fn clock(&self) -> SharedClock {
-        self.clock.clone()
-    }
-
-    /// The host's time, for stamping reads on arrival.
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+    /// The committer's own channel, for a reader's supervisor to deliver on directly.
+    pub fn sender(&self) -> mpsc::Sender<StampedRead> {
+        self.tx.clone()
     }
 }
 
@@ -275,7 +254,7 @@ impl Capture {
             replay_seen: HashMap::new(),
         };
         let task = tokio::spawn(committer.run(rx));
-        let sink = ReadSink { tx, clock, stopping: Arc::new(AtomicBool::new(false)) };
+        let sink = ReadSink { tx };
         Self { sink, session, window, batches, stats, chips, task }
     }
 
@@ -325,11 +304,9 @@ impl Capture {
     }
 
     /// Stops accepting reads, commits what is queued, and waits for the committer to end.
-    /// Async sources must have been stopped first; sources on blocking threads see
-    /// [`ReadSink::is_stopping`] and return.
+    /// Readers must have been stopped first (their supervisors hold the channel open).
     pub async fn shutdown(self) {
         let Capture { sink, task, .. } = self;
-        sink.stopping.store(true, Ordering::SeqCst);
         drop(sink);
         if let Err(e) = task.await {
             tracing::error!(error = %e, "capture committer ended abnormally");
@@ -353,13 +330,14 @@ struct Committer {
 }
 
 impl Committer {
-    async fn run(mut self, mut rx: mpsc::Receiver<RawRead>) {
+    async fn run(mut self, mut rx: mpsc::Receiver<StampedRead>) {
         let mut queue: Vec<RawRead> = Vec::with_capacity(MAX_COMMIT_BATCH);
         while let Some(first) = rx.recv().await {
-            queue.push(first);
+            // The stored row is built here, once, from everything the supervisor delivered.
+            queue.push(RawRead::from_stamped(first));
             while queue.len() < MAX_COMMIT_BATCH {
                 match rx.try_recv() {
-                    Ok(read) => queue.push(read),
+                    Ok(read) => queue.push(RawRead::from_stamped(read)),
                     Err(_) => break,
                 }
             }

@@ -234,13 +234,96 @@ pub struct RawRead {
     /// replay still catching up): a restart resumes after the last such read.
     #[serde(default = "in_order_default")]
     pub in_order: bool,
+    /// The decoder's markers: a gun/start impulse, a read replayed from the reader's memory,
+    /// first/last sighting of an aggregated passage.
+    #[serde(default)]
+    pub marks: ReadMarks,
+    /// Signal strength in the vendor's own scale (larger = stronger), where it has no dBm.
+    #[serde(default)]
+    pub rssi_raw: Option<i64>,
 }
 
 fn in_order_default() -> bool {
     true
 }
 
+/// The markers a decoder puts on a read ([`timing_readers::ReadFlags`]), as stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMarks {
+    /// A start signal (gun, start impulse) rather than a runner.
+    pub gun: bool,
+    /// Re-sent from the reader's memory (a rewind or replay).
+    pub from_memory: bool,
+    /// First sighting of an aggregated passage (IPICO `FS`).
+    pub first_seen: bool,
+    /// Last sighting of an aggregated passage (IPICO `LS`).
+    pub last_seen: bool,
+}
+
+impl ReadMarks {
+    const NAMES: [&'static str; 4] = ["gun", "from_memory", "first_seen", "last_seen"];
+
+    fn bits(self) -> [bool; 4] {
+        [self.gun, self.from_memory, self.first_seen, self.last_seen]
+    }
+
+    /// The `flags` column: the set markers' names, comma-separated; `None` when none is set.
+    pub fn to_column(self) -> Option<String> {
+        let names: Vec<&str> = Self::NAMES
+            .into_iter()
+            .zip(self.bits())
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect();
+        (!names.is_empty()).then(|| names.join(","))
+    }
+
+    /// Reads the `flags` column back (unknown names are ignored).
+    pub fn from_column(text: Option<&str>) -> Self {
+        let has = |name: &str| text.is_some_and(|t| t.split(',').any(|n| n.trim() == name));
+        ReadMarks {
+            gun: has("gun"),
+            from_memory: has("from_memory"),
+            first_seen: has("first_seen"),
+            last_seen: has("last_seen"),
+        }
+    }
+}
+
 impl RawRead {
+    /// The stored row for a read as a reader's supervisor delivered it: built once, at commit,
+    /// keeping what the decoder knew (markers, either RSSI scale, antenna, reader time, replay
+    /// key, the exact bytes).
+    pub fn from_stamped(s: timing_readers::StampedRead) -> Self {
+        let flags = s.read.flags;
+        let (rssi, rssi_raw) = match s.read.rssi {
+            Some(timing_readers::Rssi::Dbm(dbm)) => (Some(i64::from(dbm)), None),
+            Some(timing_readers::Rssi::Raw(raw)) => (None, Some(i64::from(raw))),
+            None => (None, None),
+        };
+        RawRead {
+            source: s.source,
+            protocol: s.protocol.to_string(),
+            chip: s.read.chip,
+            bib: s.read.bib,
+            antenna: s.read.antenna.map(i64::from),
+            rssi,
+            reader_time: s.reader_time_utc,
+            host_time: s.host_time,
+            clock_offset_ms: s.clock_offset_ms,
+            raw: s.read.raw,
+            replay_key: s.replay_key,
+            repeated: s.repeated,
+            in_order: s.in_order,
+            marks: ReadMarks {
+                gun: flags.gun,
+                from_memory: flags.from_memory,
+                first_seen: flags.first_seen,
+                last_seen: flags.last_seen,
+            },
+            rssi_raw,
+        }
+    }
+
     /// The time of the crossing: the reader's clock where it has one, else arrival at the host.
     pub fn crossing_time(&self) -> DateTime<Utc> {
         self.reader_time.unwrap_or(self.host_time)

@@ -69,6 +69,8 @@ pub async fn raw_csv(store: &Store, session: SessionId, out: impl Write) -> Resu
         "clock_offset_ms",
         "duplicate",
         "raw_hex",
+        "flags",
+        "rssi_raw",
     ])
     .map_err(csv_error)?;
     for r in &rows {
@@ -90,6 +92,8 @@ pub async fn raw_csv(store: &Store, session: SessionId, out: impl Write) -> Resu
             opt_i("clock_offset_ms")?,
             (r.try_get::<i64, _>("duplicate")? != 0).to_string(),
             raw.iter().map(|b| format!("{b:02x}")).collect(),
+            opt_s("flags")?,
+            opt_i("rssi_raw")?,
         ])
         .map_err(csv_error)?;
     }

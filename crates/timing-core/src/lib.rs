@@ -22,7 +22,6 @@ pub mod lock;
 pub mod manual;
 pub mod participants;
 pub(crate) mod rehome;
-pub mod source;
 pub mod station;
 pub mod store;
 pub mod sync;

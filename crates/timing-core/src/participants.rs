@@ -287,6 +287,8 @@ mod tests {
             repeated: false,
             in_order: true,
             raw: Vec::new(),
+            marks: Default::default(),
+            rssi_raw: None,
         };
         assert_eq!(bib_for_read(&read("X", "cloudbox", Some("55")), &chips).as_deref(), Some("55"));
         assert_eq!(bib_for_read(&read("e200aa01", "ipico", None), &chips).as_deref(), Some("7"));

@@ -9,7 +9,7 @@
 //! read stored in order and rewinds what the reader made meanwhile, the same path a console
 //! restart takes. Both are recorded in `reader_changes`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,16 +22,10 @@ use crate::capture::Capture;
 use crate::domain::SessionId;
 use crate::engine::Engine;
 use crate::error::{CoreError, Result};
-use timing_readers::{ReaderConfig, ReaderHandle, ReaderState, ReaderZone, ResumePoint};
+use timing_readers::{
+    ReaderConfig, ReaderHandle, ReaderState, ReaderSupervisor, ReaderZone, ResumePoint,
+};
 
-use crate::source::{HardwareSource, ReadSource, ReaderSlot, SourceSpec};
-
-/// How long a source may deliver nothing before it is shown as quiet.
-const QUIET_AFTER: Duration = Duration::from_secs(10);
-/// One rate sample per this period in the history.
-const HISTORY_STEP: Duration = Duration::from_secs(5);
-/// Samples kept (one minute).
-const HISTORY_LEN: usize = 12;
 /// How long a reader being re-created may take to hand on its reads.
 const RESTART_DRAIN: Duration = Duration::from_secs(5);
 
@@ -79,29 +73,32 @@ pub struct SourceView {
     pub connects: u64,
 }
 
+/// A source the station runs: its spec and its reader's supervisor, which delivers straight to
+/// the committer.
 #[derive(Debug)]
 struct RunningSource {
     spec: String,
     protocol: String,
-    task: JoinHandle<()>,
-    outcome: Arc<Mutex<Option<Result<(), String>>>>,
-    /// (monotonic, reads) samples.
-    samples: VecDeque<(Duration, u64)>,
-    history: VecDeque<f64>,
-    last_step: Duration,
+    /// An input that ends (a file, stdin, the simulated finish): stopping it ends it.
+    input: bool,
+    handle: Arc<ReaderHandle>,
+    /// Stopped by the timer (an input: ended on purpose; it is not reported as an ending).
     stopped: bool,
-    /// For timing hardware: the supervisor's handle (status, commands).
-    reader: Option<ReaderSlot>,
+    /// Its ending was reported by [`Station::take_endings`].
+    reported: bool,
 }
 
-fn reader_state(state: ReaderState) -> &'static str {
-    match state {
+fn reader_state(status: &timing_readers::ReaderStatus) -> &'static str {
+    match status.state {
         ReaderState::Connecting => "connecting",
         ReaderState::Connected => "connected",
         ReaderState::Reading => "reading",
         ReaderState::Quiet => "quiet",
         ReaderState::Lost => "lost",
+        // An input that could not be opened or failed part-way.
+        ReaderState::Stopped if status.last_error.is_some() => "lost",
         ReaderState::Stopped => "stopped",
+        ReaderState::Finished => "ended",
     }
 }
 
@@ -142,95 +139,79 @@ impl Station {
         self.sources.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a source under `name` from its spec (`sim:…`, `lines:…`, `serial:…`, `tcp:…`).
-    /// A reader that ran before resumes after the last read it delivered (rewind).
+    /// Starts a source under `name` from its spec (`sim:…`, `lines:…`, `file:…`, `serial:…`,
+    /// `tcp:…`). A reader that ran before resumes after the last read it delivered (rewind).
     pub async fn add_source(&self, name: &str, spec: &str) -> Result<()> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(CoreError::Invalid("a reader needs a name".into()));
-        }
-        if self.sources_lock().contains_key(name) {
-            return Err(CoreError::Conflict(format!("a reader named `{name}` already exists")));
-        }
-        self.add_parsed(name, spec, SourceSpec::parse(spec)?).await
+        self.add_parsed(name.trim(), spec, parse_spec(spec)?).await
     }
 
     /// Starts timing hardware from its configuration (for configurations a spec cannot say,
     /// e.g. a reader's time zone or an IPICO Elite's replay ports).
     pub async fn add_reader(&self, name: &str, config: ReaderConfig) -> Result<()> {
         let spec = config.to_string();
-        self.add_parsed(name.trim(), &spec, SourceSpec::Reader(Box::new(config))).await
+        self.add_parsed(name.trim(), &spec, config).await
     }
 
-    async fn add_parsed(&self, name: &str, spec: &str, parsed: SourceSpec) -> Result<()> {
+    async fn add_parsed(&self, name: &str, spec: &str, mut config: ReaderConfig) -> Result<()> {
         if name.is_empty() {
             return Err(CoreError::Invalid("a reader needs a name".into()));
         }
         if self.sources_lock().contains_key(name) {
             return Err(CoreError::Conflict(format!("a reader named `{name}` already exists")));
         }
-        let protocol = parsed.protocol();
-        let (source, reader): (Box<dyn ReadSource>, _) = match parsed {
-            SourceSpec::Reader(mut config) => {
-                config.name = Some(name.to_owned());
-                if config.resume_after.is_none()
-                    && let Some((key, at)) = self.engine.store().last_replay_point(name).await?
-                {
-                    config.resume_after = Some(ResumePoint { replay_key: Some(key), at: Some(at) });
-                }
-                let slot = Arc::new(Mutex::new(None));
-                let source = HardwareSource { config: *config, handle: Some(slot.clone()) };
-                (Box::new(source), Some(slot))
-            }
-            other => (other.into_source_named(name), None),
-        };
-        let sink = self.capture.sink();
-        let outcome = Arc::new(Mutex::new(None));
-        let done = outcome.clone();
-        let task = tokio::spawn(async move {
-            let result = source.run(sink).await.map_err(|e| e.to_string());
-            *done.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-        });
-        let now = self.engine.clock().monotonic();
+        config.name = Some(name.to_owned());
+        let input = config.link.is_input();
+        if !input
+            && config.resume_after.is_none()
+            && let Some((key, at)) = self.engine.store().last_replay_point(name).await?
+        {
+            config.resume_after = Some(ResumePoint { replay_key: Some(key), at: Some(at) });
+        }
+        let protocol = config.protocol.to_string();
         let mut sources = self.sources_lock();
         if sources.contains_key(name) {
-            task.abort();
             return Err(CoreError::Conflict(format!("a reader named `{name}` already exists")));
         }
+        let handle = ReaderSupervisor::spawn(
+            config,
+            self.engine.clock().clone(),
+            self.capture.sink().sender(),
+        );
         sources.insert(
             name.to_owned(),
             RunningSource {
                 spec: spec.to_owned(),
                 protocol,
-                task,
-                outcome,
-                samples: VecDeque::new(),
-                history: VecDeque::new(),
-                last_step: now,
+                input,
+                handle: Arc::new(handle),
                 stopped: false,
-                reader,
+                reported: false,
             },
         );
         Ok(())
     }
 
-    fn reader_handle(&self, name: &str) -> Result<Option<Arc<ReaderHandle>>> {
+    fn reader_handle(&self, name: &str) -> Result<Arc<ReaderHandle>> {
         let sources = self.sources_lock();
         let source =
             sources.get(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
-        Ok(source
-            .reader
-            .as_ref()
-            .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone()))
+        Ok(source.handle.clone())
+    }
+
+    /// The handle of a reader that is timing hardware (not an input that ends).
+    fn hardware_handle(&self, name: &str, what: &str) -> Result<Arc<ReaderHandle>> {
+        let sources = self.sources_lock();
+        let source =
+            sources.get(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+        if source.input {
+            return Err(CoreError::Conflict(format!("`{name}` is an input, not a reader: {what}")));
+        }
+        Ok(source.handle.clone())
     }
 
     /// Sets a reader's clock to this computer's UTC time (readers with a settable clock).
     pub async fn set_reader_clock(&self, name: &str) -> Result<()> {
-        let handle = self.reader_handle(name)?.ok_or_else(|| {
-            CoreError::Conflict(format!(
-                "reader `{name}` has no clock of its own: its reads are stamped with this computer's time"
-            ))
-        })?;
+        let handle = self.hardware_handle(name, "it has no clock to set")?;
         handle
             .set_clock(self.engine.clock().now())
             .await
@@ -245,12 +226,13 @@ impl Station {
                 sources.get(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
             source.spec.clone()
         };
-        match SourceSpec::parse(&spec)? {
-            SourceSpec::Reader(config) => Ok(*config),
-            _ => Err(CoreError::Conflict(format!(
+        let config = parse_spec(&spec)?;
+        if config.link.is_input() {
+            return Err(CoreError::Conflict(format!(
                 "`{name}` is not timing hardware: it has no clock zone or time adjustment"
-            ))),
+            )));
         }
+        Ok(config)
     }
 
     async fn record_change(
@@ -290,9 +272,8 @@ impl Station {
         if old == ms {
             return Ok(());
         }
-        if let Some(handle) = self.reader_handle(name)? {
-            handle.set_adjustment(ms).await.map_err(|e| CoreError::Conflict(e.to_string()))?;
-        }
+        let handle = self.reader_handle(name)?;
+        handle.set_adjustment(ms).await.map_err(|e| CoreError::Conflict(e.to_string()))?;
         config.adjust_ms = ms;
         if let Some(source) = self.sources_lock().get_mut(name) {
             source.spec = config.to_string();
@@ -333,27 +314,29 @@ impl Station {
     /// capture commits them, and the new supervisor resumes after the last read stored in order
     /// (so it rewinds what the reader made while the link was re-made).
     async fn restart_reader(&self, name: &str, spec: &str) -> Result<()> {
-        let parsed = SourceSpec::parse(spec)?;
-        let handle = self.reader_handle(name)?;
+        let config = parse_spec(spec)?;
         let source = self
             .sources_lock()
             .remove(name)
             .ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
         let old_spec = source.spec.clone();
-        if let Some(handle) = handle {
-            handle.close().await;
+        // Its supervisor delivers on the committer's channel: once it has ended, every read it
+        // made is queued for commit.
+        source.handle.close().await;
+        let deadline = self.engine.clock().monotonic() + RESTART_DRAIN;
+        while !source.handle.has_ended() && self.engine.clock().monotonic() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let mut task = source.task;
-        if tokio::time::timeout(RESTART_DRAIN, &mut task).await.is_err() {
+        if !source.handle.has_ended() {
             tracing::warn!(reader = name, "the reader's old supervisor did not end in time");
-            task.abort();
         }
+        drop(source);
         // What was handed on is committed before the resume point is read.
         let deadline = self.engine.clock().monotonic() + RESTART_DRAIN;
         while self.capture.queued() > 0 && self.engine.clock().monotonic() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        match self.add_parsed(name, spec, parsed).await {
+        match self.add_parsed(name, spec, config).await {
             Ok(()) => {
                 tracing::info!(reader = name, spec, "reader restarted with a new spec");
                 Ok(())
@@ -361,166 +344,123 @@ impl Station {
             Err(e) => {
                 // The reader goes on as it was rather than not at all: capture never stops.
                 tracing::warn!(reader = name, error = %e, "restart failed; the old spec goes on");
-                let old = SourceSpec::parse(&old_spec)?;
-                self.add_parsed(name, &old_spec, old).await?;
+                self.add_parsed(name, &old_spec, parse_spec(&old_spec)?).await?;
                 Err(e)
             }
         }
     }
 
-    /// The last frames a reader exchanged (timing hardware: in and out, decoded or rejected).
+    /// The last frames a reader exchanged (in and out, decoded or rejected).
     pub fn reader_frames(
         &self,
         name: &str,
         n: usize,
     ) -> Result<Option<Vec<timing_readers::FrameRecord>>> {
-        Ok(self.reader_handle(name)?.map(|h| h.recent_frames(n)))
+        Ok(Some(self.reader_handle(name)?.recent_frames(n)))
     }
 
-    /// Stops a source: timing hardware is told to stop reading (it stays connected); other
-    /// sources stop and stay listed as `stopped` until started again.
+    /// Stops a source: timing hardware is told to stop reading (it stays connected); an input
+    /// (file, stdin, simulated finish) ends and stays listed as `stopped` until started again.
     pub async fn stop_source(&self, name: &str) -> Result<()> {
-        if let Some(handle) = self.reader_handle(name)? {
-            return handle.stop().await.map_err(|e| CoreError::Conflict(e.to_string()));
+        let (handle, input) = {
+            let mut sources = self.sources_lock();
+            let source = sources
+                .get_mut(name)
+                .ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
+            source.stopped |= source.input;
+            (source.handle.clone(), source.input)
+        };
+        if input {
+            handle.close().await;
+            return Ok(());
         }
-        let mut sources = self.sources_lock();
-        let source =
-            sources.get_mut(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
-        source.task.abort();
-        source.stopped = true;
-        Ok(())
+        handle.stop().await.map_err(|e| CoreError::Conflict(e.to_string()))
     }
 
-    /// Starts a source again: timing hardware is told to read; other sources restart from
-    /// their spec.
+    /// Starts a source again: timing hardware is told to read; an input that ended or was
+    /// stopped starts again from its spec.
     pub async fn start_source(&self, name: &str) -> Result<()> {
-        if let Some(handle) = self.reader_handle(name)? {
-            return handle.start().await.map_err(|e| CoreError::Conflict(e.to_string()));
-        }
-        let spec = {
+        let (handle, spec, input) = {
             let sources = self.sources_lock();
             let source =
                 sources.get(name).ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
-            if !source.task.is_finished() {
-                return Ok(());
-            }
-            source.spec.clone()
+            (source.handle.clone(), source.spec.clone(), source.input)
         };
+        if !input {
+            return handle.start().await.map_err(|e| CoreError::Conflict(e.to_string()));
+        }
+        if !handle.has_ended() {
+            return Ok(());
+        }
         self.sources_lock().remove(name);
         self.add_source(name, &spec).await
     }
 
     /// Stops and forgets a source (timing hardware is disconnected).
     pub async fn remove_source(&self, name: &str) -> Result<()> {
-        let handle = self.reader_handle(name)?;
         let source = self
             .sources_lock()
             .remove(name)
             .ok_or_else(|| CoreError::NotFound(format!("reader `{name}`")))?;
-        source.task.abort();
-        if let Some(handle) = handle.and_then(|h| Arc::try_unwrap(h).ok()) {
-            handle.shutdown().await;
-        }
+        shut(source.handle).await;
         Ok(())
     }
 
     /// Whether every source has ended (used by `run --exit-when-done`).
     pub fn all_sources_ended(&self) -> bool {
-        self.sources_lock().values().all(|s| s.task.is_finished())
+        self.sources_lock().values().all(|s| s.handle.has_ended())
     }
 
-    /// Sources that ended since the last call, with their outcome (reported once each).
+    /// Sources that ended since the last call, with their outcome (reported once each; a
+    /// source stopped by the timer is not reported).
     pub fn take_endings(&self) -> Vec<(String, Result<(), String>)> {
         let mut endings = Vec::new();
-        for (name, s) in self.sources_lock().iter() {
-            if let Some(result) = s.outcome.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                endings.push((name.clone(), result));
+        for (name, s) in self.sources_lock().iter_mut() {
+            if s.reported || s.stopped || !s.handle.has_ended() {
+                continue;
             }
+            s.reported = true;
+            let status = s.handle.status().borrow().clone();
+            let outcome = match (status.state, status.last_error) {
+                (ReaderState::Finished, _) => Ok(()),
+                (_, Some(error)) => Err(error),
+                (_, None) => Err("the reader's supervisor stopped".to_owned()),
+            };
+            endings.push((name.clone(), outcome));
         }
         endings
     }
 
-    /// Every source with its state and rates. Call regularly (each status tick): it also
-    /// samples the rates.
+    /// Every source with its state and rates, from its supervisor's status and the reads
+    /// committed from it.
     pub fn sources(&self) -> Vec<SourceView> {
         let stats = self.capture.stats().borrow().clone();
-        let now = self.engine.clock().monotonic();
-        let host_now = self.engine.clock().now();
         let mut views = Vec::new();
-        for (name, s) in self.sources_lock().iter_mut() {
+        for (name, s) in self.sources_lock().iter() {
             let counters = stats.sources.get(name).cloned().unwrap_or_default();
-            s.samples.push_back((now, counters.reads));
-            while s.samples.len() > 2
-                && s.samples.front().is_some_and(|(t, _)| now.saturating_sub(*t) > HISTORY_STEP)
-            {
-                s.samples.pop_front();
-            }
-            let rate = match (s.samples.front(), s.samples.back()) {
-                (Some((t0, r0)), Some((t1, r1))) if t1 > t0 => {
-                    (r1 - r0) as f64 / (*t1 - *t0).as_secs_f64()
-                }
-                _ => 0.0,
-            };
-            if now.saturating_sub(s.last_step) >= HISTORY_STEP {
-                s.last_step = now;
-                s.history.push_back(rate);
-                while s.history.len() > HISTORY_LEN {
-                    s.history.pop_front();
-                }
-            }
-            let reader = s
-                .reader
-                .as_ref()
-                .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone())
-                .map(|h| h.status().borrow().clone());
-            let finished = s.task.is_finished();
-            let failed = s
-                .outcome
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-                .and_then(|r| r.clone().err());
-            let quiet = counters
-                .last_at
-                .is_none_or(|t| (host_now - t).to_std().unwrap_or_default() > QUIET_AFTER);
-            let state = match (finished, &failed, quiet) {
-                _ if s.stopped => "stopped",
-                (true, Some(_), _) => "lost",
-                (true, None, _) => "ended",
-                (false, _, true) => "quiet",
-                (false, _, false) => "reading",
-            };
-            let (state, last_error, rejected, clock_offset_ms) = match (&reader, finished) {
-                (Some(r), false) => (
-                    reader_state(r.state).to_owned(),
-                    r.last_error.clone(),
-                    r.counters.rejected,
-                    r.clock_offset_ms,
-                ),
-                _ => (state.to_owned(), failed, 0, None),
-            };
-            let warning = reader.as_ref().and_then(|r| r.warning.clone());
-            let hint = reader.as_ref().and_then(|r| r.clock_hint.clone());
+            let r = s.handle.status().borrow().clone();
+            let state = if s.stopped { "stopped" } else { reader_state(&r) };
+            let hint = r.clock_hint.clone();
             views.push(SourceView {
                 name: name.clone(),
                 spec: s.spec.clone(),
                 protocol: s.protocol.clone(),
-                state,
-                last_error,
-                warning,
+                state: state.to_owned(),
+                last_error: r.last_error.clone(),
+                warning: r.warning.clone(),
                 reads: counters.reads,
-                rejected,
-                reads_per_sec: rate,
-                rate_history: s.history.iter().copied().collect(),
+                rejected: r.counters.rejected,
+                reads_per_sec: r.reads_per_sec,
+                rate_history: r.rate_history.clone(),
                 last_chip: counters.last_chip,
                 last_at: counters.last_at,
-                clock_offset_ms,
-                clock_zone: reader.as_ref().and_then(|r| r.zone_label()),
-                zone_settable: reader.as_ref().is_some_and(|r| r.zone.is_some()),
+                clock_offset_ms: r.clock_offset_ms,
+                clock_zone: r.zone_label(),
+                zone_settable: r.zone.is_some(),
                 clock_hint: hint.as_ref().map(|h| h.text.clone()),
                 proposed_zone: hint.and_then(|h| h.proposed_zone).map(|z| z.to_string()),
-                adjust_ms: reader.as_ref().map_or(0, |r| r.adjust_ms),
-                connects: reader.as_ref().map_or(0, |r| r.counters.connects),
+                adjust_ms: r.adjust_ms,
+                connects: r.counters.connects,
             });
         }
         views
@@ -570,19 +510,24 @@ impl Station {
         watch.abort();
         let sources = sources.into_inner().unwrap_or_else(|p| p.into_inner());
         for (_, s) in sources {
-            let handle = s
-                .reader
-                .as_ref()
-                .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).take());
-            s.task.abort();
-            let _ = s.task.await;
-            if let Some(handle) = handle.and_then(|h| Arc::try_unwrap(h).ok()) {
-                handle.shutdown().await;
-            }
+            shut(s.handle).await;
         }
         capture.shutdown().await;
         sync.abort();
     }
+}
+
+/// Ends a reader's supervisor: waits for it when this was the last handle, else asks it to end.
+async fn shut(handle: Arc<ReaderHandle>) {
+    match Arc::try_unwrap(handle) {
+        Ok(handle) => handle.shutdown().await,
+        Err(shared) => shared.close().await,
+    }
+}
+
+/// A source spec, with the reader spec's error in the engine's words.
+pub fn parse_spec(spec: &str) -> Result<ReaderConfig> {
+    ReaderConfig::from_spec(spec).map_err(|e| CoreError::Invalid(e.to_string()))
 }
 
 /// Follows the data directory: when a session is opened, closed or changes state — here or in

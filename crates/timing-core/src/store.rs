@@ -374,7 +374,8 @@ impl Store {
             let base = first_raw_id + (chunk_index * INSERT_CHUNK) as i64;
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO raw_reads(id, session_id, source, protocol, chip, bib, antenna, rssi, \
-                 reader_time, host_time, clock_offset_ms, raw, duplicate, replay_key, in_order) ",
+                 reader_time, host_time, clock_offset_ms, raw, duplicate, replay_key, in_order, \
+                 flags, rssi_raw) ",
             );
             q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
                 b.push_bind(base + i as i64)
@@ -391,7 +392,9 @@ impl Store {
                     .push_bind(&r.read.raw)
                     .push_bind(r.duplicate)
                     .push_bind(&r.read.replay_key)
-                    .push_bind(r.read.in_order);
+                    .push_bind(r.read.in_order)
+                    .push_bind(r.read.marks.to_column())
+                    .push_bind(r.read.rssi_raw);
             });
             q.build().execute(&mut *tx).await?;
         }

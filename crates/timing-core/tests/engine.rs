@@ -12,9 +12,10 @@ use rufus_cloud_sim::{FaultKind, FaultRule, Sim, SimConfig};
 use timing_core::clock::{Clock, ManualClock, SystemClock, parse_utc, to_millis};
 use timing_core::corrections::Change;
 use timing_core::domain::{SessionState, SyncState};
-use timing_core::source::{ReadSource, SimFinish};
 use timing_core::sync::SyncConfig;
 use timing_core::{BindRequest, CoreError, Engine, EngineConfig};
+use timing_readers::transport::sim::SimFinish;
+use timing_readers::{Link, Protocol, ReaderConfig, ReaderSupervisor, StampedRead, TagRead};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -68,6 +69,19 @@ async fn token(engine: &Engine) -> String {
     engine.session(None).await.unwrap().token_session.expect("the session has a cloud token")
 }
 
+/// Runs a simulated finish through a reader's supervisor into `capture`, to its end.
+async fn run_finish(
+    capture: &timing_core::capture::Capture,
+    finish: SimFinish,
+    clock: timing_core::clock::SharedClock,
+) {
+    let config = ReaderConfig::new(Protocol::Lines, Link::Sim(finish));
+    let reader = ReaderSupervisor::spawn(config, clock, capture.sink().sender());
+    while !reader.has_ended() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_simulated_finish_is_captured_deduplicated_and_synced_exactly_once() {
     tokio::time::timeout(LIMIT, async {
@@ -79,7 +93,7 @@ async fn a_simulated_finish_is_captured_deduplicated_and_synced_exactly_once() {
 
         let finish = SimFinish { runners: 300, rate: 0.0, unknown: 0.05, seed: 9 };
         let reads = finish.script().len() as u64;
-        Box::new(finish).run(capture.sink()).await.unwrap();
+        run_finish(&capture, finish, engine.clock().clone()).await;
         let stats = capture.stats();
         capture.shutdown().await;
 
@@ -368,20 +382,8 @@ async fn reads_stamp_the_injected_clock_and_survive_a_restart_without_renumberin
         engine.bind_device(bind_request("CONSOLE-2")).await.unwrap();
         engine.open_session(None).await.unwrap();
         let capture = engine.start_capture().await.unwrap();
-        let read = |chip: &str| timing_core::domain::RawRead {
-            source: "test".into(),
-            protocol: "lines".into(),
-            chip: chip.into(),
-            bib: None,
-            antenna: None,
-            rssi: None,
-            reader_time: None,
-            host_time: clock.now(),
-            clock_offset_ms: None,
-            replay_key: None,
-            repeated: false,
-            in_order: true,
-            raw: chip.as_bytes().to_vec(),
+        let read = |chip: &str| {
+            StampedRead::live("test", Protocol::Lines, TagRead::of_chip(chip), clock.now())
         };
         capture.sink().send(read("101")).await.unwrap();
         capture.shutdown().await;
@@ -420,7 +422,7 @@ async fn the_live_feed_coalesces_commits_and_reports_corrections_and_sends() {
         );
         let mut updates = feed.subscribe();
         let finish = SimFinish { runners: 50, rate: 0.0, unknown: 0.0, seed: 1 };
-        Box::new(finish).run(capture.sink()).await.unwrap();
+        run_finish(&capture, finish, engine.clock().clone()).await;
 
         // Every passing arrives, in few coalesced updates.
         let (mut seen, mut messages) = (0, 0);
@@ -504,6 +506,8 @@ async fn the_resume_point_skips_reads_that_overtook_a_replay() {
                 replay_key: Some(key.into()),
                 repeated: false,
                 in_order,
+                marks: Default::default(),
+                rssi_raw: None,
             },
             session_id: None,
             duplicate: false,
@@ -517,4 +521,34 @@ async fn the_resume_point_skips_reads_that_overtook_a_replay() {
     })
     .await
     .unwrap();
+}
+
+/// The committer builds the stored row from what the supervisor delivered, once: the decoder's
+/// markers and a vendor-scale RSSI reach the store and the raw export.
+#[tokio::test]
+async fn what_the_decoder_knew_is_stored_with_the_read() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        let session = engine.open_session(None).await.unwrap();
+        let capture = engine.start_capture().await.unwrap();
+        let mut gun = TagRead::of_chip("0");
+        gun.flags.gun = true;
+        gun.flags.from_memory = true;
+        gun.rssi = Some(timing_readers::Rssi::Raw(187));
+        let now = engine.clock().now();
+        capture.sink().send(StampedRead::live("start", Protocol::Ultra, gun, now)).await.unwrap();
+        capture.shutdown().await;
+        let mut csv = Vec::new();
+        timing_core::export::raw_csv(engine.store(), session.id, &mut csv).await.unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_slice());
+        let header = reader.headers().unwrap().clone();
+        let row = reader.records().next().unwrap().unwrap();
+        let field = |name: &str| row.get(header.iter().position(|h| h == name).unwrap()).unwrap();
+        assert_eq!(field("flags"), "gun,from_memory", "{row:?}");
+        assert_eq!(field("rssi_raw"), "187");
+        assert_eq!(field("rssi"), "", "no dBm for a vendor scale");
+    })
+    .await
+    .expect("bounded in time");
 }

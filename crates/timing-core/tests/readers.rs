@@ -13,8 +13,8 @@ use timing_core::domain::SyncState;
 use timing_core::station::Station;
 use timing_core::sync::SyncConfig;
 use timing_core::{BindRequest, Engine, EngineConfig};
-use timing_readers::Protocol;
 use timing_readers::emulator::{EmittedRead, Emulator, EmulatorOptions};
+use timing_readers::{Protocol, StampedRead, TagRead};
 
 /// Pseudo-terminal pairs are created one at a time in this process.
 static PTY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -258,21 +258,18 @@ async fn a_restart_resumes_after_the_last_read_held_in_order() {
         emitted.extend(emulator.emit_many(3, Duration::from_millis(20)).await);
         let station = Station::start(engine.clone()).await.unwrap();
         let thirteen = &emitted[12];
-        let live = timing_core::domain::RawRead {
-            source: "ultra".into(),
-            protocol: "ultra".into(),
-            chip: thirteen.chip.clone(),
-            bib: None,
+        let read = TagRead {
             antenna: Some(1),
-            rssi: None,
-            reader_time: thirteen.reader_time_utc,
-            host_time: engine.clock().now(),
-            clock_offset_ms: Some(0),
             raw: b"13\n".to_vec(),
+            ..TagRead::of_chip(thirteen.chip.clone())
+        };
+        let live = StampedRead {
+            reader_time_utc: thirteen.reader_time_utc,
+            clock_offset_ms: Some(0),
             replay_key: thirteen.replay_key.clone(),
-            repeated: false,
             // Even marked in order, the hole behind it is seen from the numbers held.
             in_order: true,
+            ..StampedRead::live("ultra", Protocol::Ultra, read, engine.clock().now())
         };
         station.capture().sink().send(live).await.unwrap();
         wait_reads(&station, 1).await;
@@ -303,4 +300,69 @@ async fn a_restart_resumes_after_the_last_read_held_in_order() {
     })
     .await
     .unwrap();
+}
+
+/// One read path: a file of lines, a capture replayed through a protocol's decoder and the
+/// simulated finish are supervised readers like any other. Each is read once to its end (the
+/// last line needs no terminator), is shown as `ended`, and reports its ending once; a file
+/// that is not there is an ending with its reason, not a reader retried for ever.
+#[tokio::test]
+async fn inputs_are_supervised_readers_read_once_to_their_end() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (dir, sim) =
+            (tempfile::tempdir().unwrap(), Sim::start(SimConfig::default()).await.unwrap());
+        let engine = engine(&dir, &sim).await;
+        let lines = dir.path().join("desk.txt");
+        std::fs::write(&lines, "101\r\n102\n\n103").unwrap();
+        let capture = dir.path().join("ipico.bin");
+        // Two IPICO tag reports (readers.md §1), as a reader sent them.
+        std::fs::write(
+            &capture,
+            "aa01058001a2b3c402012506140930152d0b\r\naa00000000abcdef0100250614093102075e\r\n",
+        )
+        .unwrap();
+        let station = Station::start(engine.clone()).await.unwrap();
+        station.add_source("desk", &format!("lines:{}", lines.display())).await.unwrap();
+        station
+            .add_source("replay", &format!("file:{}?protocol=ipico", capture.display()))
+            .await
+            .unwrap();
+        station.add_source("finish", "sim:runners=20,rate=0,unknown=0").await.unwrap();
+        station.add_source("gone", "lines:/nonexistent/reads.txt").await.unwrap();
+        for _ in 0..200 {
+            if station.all_sources_ended() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(station.all_sources_ended(), "{:?}", station.sources());
+        let mut endings = station.take_endings();
+        endings.sort();
+        assert_eq!(endings.len(), 4, "{endings:?}");
+        assert!(endings.iter().filter(|(n, _)| n != "gone").all(|(_, r)| r.is_ok()), "{endings:?}");
+        let gone = endings.iter().find(|(n, _)| n == "gone").unwrap();
+        assert!(gone.1.as_ref().unwrap_err().contains("/nonexistent/reads.txt"), "{gone:?}");
+        assert!(station.take_endings().is_empty(), "each ending is told once");
+
+        let script = timing_readers::transport::sim::SimFinish {
+            runners: 20,
+            rate: 0.0,
+            unknown: 0.0,
+            seed: timing_readers::transport::sim::SimFinish::default().seed,
+        }
+        .script();
+        wait_reads(&station, 3 + 2 + script.len() as u64).await;
+        let views = station.sources();
+        let state = |name: &str| views.iter().find(|v| v.name == name).unwrap().state.clone();
+        assert_eq!(state("desk"), "ended");
+        assert_eq!(state("finish"), "ended");
+        assert_eq!(state("gone"), "lost");
+        let stats = station.capture().stats().borrow().clone();
+        assert_eq!(stats.sources["desk"].reads, 3, "101, 102 and the unterminated 103");
+        assert_eq!(stats.sources["replay"].reads, 2);
+        assert_eq!(stats.sources["finish"].reads, script.len() as u64, "every crossing once");
+        station.shutdown().await;
+    })
+    .await
+    .expect("bounded in time");
 }

@@ -9,7 +9,16 @@
 //! tcp:192.168.1.20:23?protocol=ultra
 //! tcp:192.168.1.30?protocol=raceresult          (port from Protocol::default_tcp_port: 3601)
 //! tcp:[fe80::1]:10000?protocol=ipico&elite=1
+//! sim:runners=500,rate=20[,unknown=0.02][,seed=7]  (a simulated finish; `lines` protocol)
+//! lines:-                                        (one chip or bib per line on standard input)
+//! lines:/path/reads.txt                          (… from a file, read to its end)
+//! lines:/dev/ttyUSB0?baud=9600                   (a serial port is a serial link)
+//! file:/path/capture.bin?protocol=ipico          (a capture replayed through any decoder)
 //! ```
+//!
+//! Every source — hardware, a file, standard input, the simulated finish — is a [`Link`] of
+//! one [`ReaderConfig`], run by the same supervisor; inputs that end finish instead of
+//! reconnecting.
 //!
 //! Options after `?`, joined by `&`: `protocol` (required: a name of the registry,
 //! [`Protocol::ALL`]), `name`, serial `baud` / `parity` (`none odd even`) / `data_bits`
@@ -33,7 +42,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::replay::ResumePoint;
-use crate::transport::normalize_port_name;
+use crate::transport::sim::SimFinish;
+use crate::transport::{looks_like_serial_port, normalize_port_name};
 use crate::zone::parse_offset;
 use crate::{Parity, Protocol, ReaderZone, Transport, UnknownProtocol};
 
@@ -62,6 +72,15 @@ pub enum Link {
         /// Port.
         port: u16,
     },
+    /// Standard input, read to its end.
+    Stdin,
+    /// A file, read to its end.
+    File {
+        /// Its path.
+        path: String,
+    },
+    /// A simulated finish (demos, tests, benchmarks), speaking the `lines` protocol.
+    Sim(SimFinish),
 }
 
 impl Link {
@@ -81,6 +100,12 @@ impl Link {
     /// A TCP link.
     pub fn tcp(host: impl Into<String>, port: u16) -> Self {
         Link::Tcp { host: host.into(), port }
+    }
+
+    /// Whether the link is an input that ends (standard input, a file, a simulated finish):
+    /// read once to its end, never reconnected, no commands.
+    pub fn is_input(&self) -> bool {
+        matches!(self, Link::Stdin | Link::File { .. } | Link::Sim(_))
     }
 }
 
@@ -217,14 +242,16 @@ impl FromStr for ReaderConfig {
 pub enum SpecError {
     /// Nothing before `:` names a link kind.
     #[error(
-        "reader spec {0:?} must start with serial: or tcp: (e.g. serial:/dev/ttyUSB0?protocol=ipico)"
+        "source spec {0:?} must start with {SCHEMES} (e.g. serial:/dev/ttyUSB0?protocol=ipico)"
     )]
     MissingScheme(String),
-    /// The link kind is not `serial` or `tcp`.
-    #[error("unknown link kind {0:?}: use serial: or tcp:")]
+    /// The link kind is not one of [`SCHEMES`].
+    #[error("unknown source kind {0:?}: use {SCHEMES}")]
     UnknownScheme(String),
-    /// `serial:` without a device path.
-    #[error("serial reader spec without a device path (e.g. serial:/dev/ttyUSB0?protocol=ipico)")]
+    /// `serial:`, `lines:` or `file:` without a path.
+    #[error(
+        "spec without a device path or file (e.g. serial:/dev/ttyUSB0?protocol=ipico, lines:-, file:capture.bin?protocol=ipico)"
+    )]
     MissingPath,
     /// `tcp:` without a host.
     #[error("tcp reader spec without a host (e.g. tcp:192.168.1.20:23?protocol=ultra)")]
@@ -274,6 +301,9 @@ pub enum SpecError {
     Repeated(String),
 }
 
+/// The kinds of source a spec can start with.
+pub const SCHEMES: &str = "serial:, tcp:, lines:, file: or sim:";
+
 fn bad(option: &str, value: &str, expected: &'static str) -> SpecError {
     SpecError::BadValue { option: option.to_string(), value: value.to_string(), expected }
 }
@@ -281,12 +311,19 @@ fn bad(option: &str, value: &str, expected: &'static str) -> SpecError {
 fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
     let (scheme, rest) =
         spec.split_once(':').ok_or_else(|| SpecError::MissingScheme(spec.to_string()))?;
+    let scheme = scheme.trim().to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "serial" | "tcp" | "lines" | "file" | "sim") {
+        return Err(SpecError::UnknownScheme(scheme));
+    }
     let (target, query) = match rest.split_once('?') {
         Some((target, query)) => (target, query),
+        // `sim:runners=500,rate=20`: the options are the whole rest.
+        None if scheme == "sim" => ("", rest),
         None => (rest, ""),
     };
     let mut options: Vec<(String, String)> = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
+    let separators: &[char] = if scheme == "sim" { &['&', ','] } else { &['&'] };
+    for pair in query.split(separators).filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = key.trim().to_ascii_lowercase();
         if options.iter().any(|(k, _)| *k == key) {
@@ -298,10 +335,57 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
         options.iter().position(|(k, _)| k == key).map(|i| options.remove(i).1)
     };
 
-    let protocol: Protocol =
-        take(&mut options, "protocol").ok_or(SpecError::MissingProtocol)?.parse()?;
+    // `lines:` is a protocol shorthand: the text-lines decoder on stdin, a file or a port.
+    let implied = matches!(scheme.as_str(), "sim" | "lines").then_some(Protocol::Lines);
+    let protocol: Protocol = match (take(&mut options, "protocol"), implied) {
+        (None, Some(implied)) => implied,
+        (Some(named), Some(implied)) => match named.parse()? {
+            p if p == implied => p,
+            _ => return Err(bad("protocol", &named, "lines (or leave it out)")),
+        },
+        (named, None) => named.ok_or(SpecError::MissingProtocol)?.parse()?,
+    };
+    // A serial port carrying lines is a serial link like any other.
+    let scheme = match scheme.as_str() {
+        "lines"
+            if target.trim() != "-"
+                && (looks_like_serial_port(target.trim())
+                    || options.iter().any(|(k, _)| k == "baud")) =>
+        {
+            "serial".to_owned()
+        }
+        _ => scheme,
+    };
     let link_kind;
-    let link = match scheme.trim().to_ascii_lowercase().as_str() {
+    let link = match scheme.as_str() {
+        "sim" => {
+            link_kind = "sim";
+            let mut sim = SimFinish::default();
+            for (key, field) in [("runners", 0), ("rate", 1), ("unknown", 2), ("seed", 3)] {
+                let Some(v) = take(&mut options, key) else { continue };
+                let ok = match field {
+                    0 => v.trim().parse().map(|n| sim.runners = n).is_ok(),
+                    1 => v.trim().parse().map(|r| sim.rate = r).is_ok(),
+                    2 => v.trim().parse().map(|u| sim.unknown = u).is_ok(),
+                    _ => v.trim().parse().map(|n| sim.seed = n).is_ok(),
+                };
+                if !ok {
+                    return Err(bad(key, &v, "a number"));
+                }
+            }
+            if !sim.is_valid() {
+                return Err(bad("rate", &sim.rate.to_string(), "rate ≥ 0 and unknown within 0–1"));
+            }
+            Link::Sim(sim)
+        }
+        "lines" | "file" => {
+            link_kind = "file";
+            match target.trim() {
+                "" => return Err(SpecError::MissingPath),
+                "-" => Link::Stdin,
+                path => Link::File { path: path.to_owned() },
+            }
+        }
         "serial" => {
             link_kind = "serial";
             let path = target.trim();
@@ -356,10 +440,14 @@ fn parse_spec(spec: &str) -> Result<ReaderConfig, SpecError> {
         other => return Err(SpecError::UnknownScheme(other.to_string())),
     };
     let transport = match link {
-        Link::Serial { .. } => Transport::Serial,
-        Link::Tcp { .. } => Transport::Tcp,
+        Link::Serial { .. } => Some(Transport::Serial),
+        Link::Tcp { .. } => Some(Transport::Tcp),
+        // Any protocol's bytes can be read back from a capture.
+        Link::Stdin | Link::File { .. } | Link::Sim(_) => None,
     };
-    if !protocol.supports(transport) {
+    if let Some(transport) = transport
+        && !protocol.supports(transport)
+    {
         let usual = protocol.transports().iter().map(|t| format!("{}:", t.name()));
         return Err(SpecError::WrongTransport {
             protocol,
@@ -546,6 +634,22 @@ fn percent_encode(text: &str) -> String {
 
 impl fmt::Display for ReaderConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut spec = String::new();
+        self.write_spec(&mut spec)?;
+        // `lines:` implies its protocol: `lines:-`, `lines:/path?name=Desk`.
+        if let Some(at) = spec.find("?protocol=lines")
+            && spec.starts_with("lines:")
+        {
+            let rest = spec.split_off(at).split_off("?protocol=lines".len());
+            spec.push_str(&rest.replacen('&', "?", 1));
+        }
+        f.write_str(&spec)
+    }
+}
+
+impl ReaderConfig {
+    fn write_spec(&self, f: &mut String) -> fmt::Result {
+        use fmt::Write as _;
         let protocol = self.protocol;
         match &self.link {
             Link::Serial { path, baud, data_bits, parity, stop_bits } => {
@@ -579,6 +683,21 @@ impl fmt::Display for ReaderConfig {
                     write!(f, ":{port}")?;
                 }
                 write!(f, "?protocol={protocol}")?;
+            }
+            Link::Sim(sim) => {
+                // No `?`: everything after `sim:` is options (`,` or `&`).
+                let SimFinish { runners, rate, unknown, seed } = sim;
+                write!(f, "sim:runners={runners},rate={rate},unknown={unknown},seed={seed}")?;
+            }
+            Link::Stdin | Link::File { .. } => {
+                let path = match &self.link {
+                    Link::File { path } => path.as_str(),
+                    _ => "-",
+                };
+                match protocol {
+                    Protocol::Lines => write!(f, "lines:{path}?protocol=lines")?,
+                    _ => write!(f, "file:{path}?protocol={protocol}")?,
+                }
             }
         }
         if let Some(name) = &self.name {

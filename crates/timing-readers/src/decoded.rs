@@ -69,6 +69,25 @@ pub struct TagRead {
     pub raw: Vec<u8>,
 }
 
+impl TagRead {
+    /// A plain read of `chip` with nothing else known, its text the raw bytes (tests,
+    /// benchmarks, a keyboard line).
+    pub fn of_chip(chip: impl Into<String>) -> Self {
+        let chip = chip.into();
+        TagRead {
+            raw: chip.as_bytes().to_vec(),
+            chip,
+            bib: None,
+            antenna: None,
+            rssi: None,
+            reader_time: None,
+            replay_key: None,
+            flags: ReadFlags::default(),
+            details: ReadDetails::Line,
+        }
+    }
+}
+
 /// A device timestamp, in the form the protocol really carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReaderTime {

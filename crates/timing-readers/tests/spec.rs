@@ -46,7 +46,7 @@ fn serial_spec_takes_the_protocol_defaults() {
 fn windows_and_macos_port_names() {
     let path = |spec: &str| match parse(spec).link {
         Link::Serial { path, .. } => path,
-        Link::Tcp { .. } => panic!("{spec} is serial"),
+        other => panic!("{spec} is serial, not {other:?}"),
     };
     assert_eq!(path("serial:COM3?protocol=ipico"), "COM3");
     assert_eq!(path("serial:com3?protocol=ipico"), "COM3");
@@ -140,11 +140,11 @@ fn options_are_understood() {
 fn bad_specs_say_what_is_wrong() {
     type Case = (&'static str, fn(&SpecError) -> bool, &'static str);
     let cases: &[Case] = &[
-        ("/dev/ttyUSB0", |e| matches!(e, SpecError::MissingScheme(_)), "serial: or tcp:"),
+        ("/dev/ttyUSB0", |e| matches!(e, SpecError::MissingScheme(_)), "serial:, tcp:"),
         (
             "usb:/dev/ttyUSB0?protocol=ipico",
             |e| matches!(e, SpecError::UnknownScheme(_)),
-            "serial: or tcp:",
+            "serial:, tcp:",
         ),
         ("serial:?protocol=ipico", |e| matches!(e, SpecError::MissingPath), "device path"),
         ("serial:/dev/ttyUSB0", |e| matches!(e, SpecError::MissingProtocol), "protocol="),
@@ -217,5 +217,51 @@ fn bad_specs_say_what_is_wrong() {
         let error = ReaderConfig::from_spec(spec).expect_err(spec);
         assert!(kind(&error), "{spec}: unexpected error {error:?}");
         assert!(error.to_string().contains(words), "{spec}: {error} should mention {words:?}");
+    }
+}
+
+/// Inputs that end are sources of the same grammar: the simulated finish, stdin, a file of
+/// lines, a capture replayed through any decoder; each written back as it was typed.
+#[test]
+fn inputs_that_end_are_specs_too() {
+    use timing_readers::transport::sim::SimFinish;
+    let sim = parse("sim:runners=50,rate=20");
+    assert_eq!(sim.protocol, Protocol::Lines);
+    assert_eq!(sim.link, Link::Sim(SimFinish { runners: 50, rate: 20.0, ..SimFinish::default() }));
+    assert!(sim.link.is_input());
+    assert_eq!(parse(&sim.to_string()), sim, "{sim}");
+    let named = parse("sim:runners=5,seed=9&name=Demo finish");
+    assert_eq!(named.name.as_deref(), Some("Demo finish"));
+    assert_eq!(parse(&named.to_string()), named, "{named}");
+
+    let stdin = parse("lines:-");
+    assert_eq!((stdin.protocol, &stdin.link), (Protocol::Lines, &Link::Stdin));
+    assert_eq!(stdin.to_string(), "lines:-");
+    let file = parse("lines:/tmp/reads.txt");
+    assert_eq!(file.link, Link::File { path: "/tmp/reads.txt".into() });
+    assert_eq!(file.to_string(), "lines:/tmp/reads.txt");
+    let desk = parse("lines:/tmp/reads.txt?name=Desk");
+    assert_eq!(desk.to_string(), "lines:/tmp/reads.txt?name=Desk");
+
+    // A serial port carrying lines is a serial link, reconnected like any reader.
+    let port = parse("lines:/dev/ttyUSB0?baud=115200");
+    assert!(matches!(port.link, Link::Serial { baud: 115_200, .. }), "{port:?}");
+    assert!(!port.link.is_input());
+
+    let capture = parse("file:/tmp/ipico.bin?protocol=ipico");
+    assert_eq!(capture.protocol, Protocol::Ipico);
+    assert_eq!(capture.to_string(), "file:/tmp/ipico.bin?protocol=ipico");
+    assert_eq!(parse(&capture.to_string()), capture);
+
+    for (bad, says) in [
+        ("sim:runners=lots", "runners"),
+        ("sim:speed=3", "speed"),
+        ("sim:rate=-1", "rate"),
+        ("lines:-?protocol=ipico", "lines"),
+        ("file:?protocol=ipico", "path"),
+        ("llrp:10.0.0.1", "unknown"),
+    ] {
+        let error = ReaderConfig::from_spec(bad).expect_err(bad).to_string();
+        assert!(error.contains(says), "{bad}: {error}");
     }
 }

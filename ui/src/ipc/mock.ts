@@ -1784,8 +1784,9 @@ export class MockHost implements Host {
   private addReader(name: string, spec: string, sim: boolean): MockReader {
     const params = new URLSearchParams(spec.split("?")[1] ?? "");
     const rateM = /rate=(\d+(\.\d+)?)/.exec(spec);
-    const protocol = params.get("protocol") ?? (sim ? "sim" : "lines");
-    const hasClock = protocol === "sim" || READER_PROTOCOLS.some((p) => p.name === protocol && p.carries_time);
+    // The simulated finish speaks `lines`, as in the engine (`sim:` implies the protocol).
+    const protocol = params.get("protocol") ?? "lines";
+    const hasClock = READER_PROTOCOLS.some((p) => p.name === protocol && p.carries_time);
     const t = this.now();
     const rd: MockReader = {
       view: {

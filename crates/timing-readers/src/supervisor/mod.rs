@@ -62,8 +62,9 @@ use status::{DeliveredKeys, FrameLog, RateMeter};
 
 pub use reader_clock::{OffsetSource, local_to_utc, time_of_day_to_utc, utc_to_local};
 pub use status::{
-    Counters, DELIVERED_KEYS, Direction, FRAME_HEX_BYTES, FrameRecord, LAST_REJECTED, RATE_WINDOW,
-    RECENT_FRAMES, ReaderState, ReaderStatus, RejectedFrame, hex,
+    Counters, DELIVERED_KEYS, Direction, FRAME_HEX_BYTES, FrameRecord, LAST_REJECTED,
+    RATE_HISTORY_LEN, RATE_HISTORY_STEP, RATE_WINDOW, RECENT_FRAMES, ReaderState, ReaderStatus,
+    RejectedFrame, hex,
 };
 
 /// How often the supervisor checks for quiet links, idle decoders and due polls.
@@ -113,6 +114,30 @@ pub struct StampedRead {
     /// replay was still catching up. A console that restarts resumes after the last such read
     /// it holds (a live read that overtook an unfinished IPICO Elite replay is not one).
     pub in_order: bool,
+}
+
+impl StampedRead {
+    /// A read as delivered live at `host_time` by a reader without a clock or numbering
+    /// (tests, benchmarks); set the other fields as needed.
+    pub fn live(
+        source: impl Into<String>,
+        protocol: Protocol,
+        read: TagRead,
+        host_time: DateTime<Utc>,
+    ) -> Self {
+        StampedRead {
+            read,
+            host_time,
+            reader_time_utc: None,
+            adjustment_ms: 0,
+            clock_offset_ms: None,
+            source: source.into(),
+            protocol,
+            replay_key: None,
+            repeated: false,
+            in_order: true,
+        }
+    }
 }
 
 /// Why a command to a reader did not happen.
@@ -234,6 +259,12 @@ impl ReaderHandle {
         let _ = self.request(Command::Shutdown).await;
     }
 
+    /// Whether the supervisor's task has ended (an input read to its end, a shutdown), so every
+    /// read it made is on the reads channel.
+    pub fn has_ended(&self) -> bool {
+        self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
     /// Ends the supervisor: closes the port and waits for the task to finish.
     pub async fn shutdown(mut self) {
         self.stop.send_replace(true);
@@ -277,6 +308,8 @@ enum End {
     Shutdown,
     ReadsClosed,
     Lost(String),
+    /// An input that ends reached its end.
+    Finished,
 }
 
 /// Per-connection state.
@@ -388,8 +421,14 @@ impl ReaderSupervisor {
                     let lived = self.clock.monotonic().saturating_sub(started);
                     match end {
                         End::Shutdown => return self.finish(None),
+                        End::Finished => return self.finished_input(),
                         End::ReadsClosed => {
                             return self.finish(Some("the reads channel was closed".into()));
+                        }
+                        // An input is read once: a failure part-way ends it rather than
+                        // reading it again from its start.
+                        End::Lost(why) if self.config.link.is_input() => {
+                            return self.finish(Some(why));
                         }
                         End::Lost(why) => {
                             self.lost(why);
@@ -398,6 +437,10 @@ impl ReaderSupervisor {
                             }
                         }
                     }
+                }
+                Err(error) if self.config.link.is_input() => {
+                    // A file that is not there is not coming back: say so and end.
+                    return self.finish(Some(error.to_string()));
                 }
                 Err(error) => {
                     self.port_absent = matches!(error, TransportError::NotFound(_));
@@ -447,6 +490,15 @@ impl ReaderSupervisor {
         self.status.link = None;
         self.status.reads_per_sec = 0.0;
         self.set_state(ReaderState::Stopped);
+    }
+
+    /// An input read to its end: every read is delivered, nothing more will come.
+    fn finished_input(&mut self) {
+        tracing::info!(source = %self.source, "input ended");
+        self.status.connected_since = None;
+        self.status.link = None;
+        self.status.reads_per_sec = 0.0;
+        self.set_state(ReaderState::Finished);
     }
 
     /// Answers a request that arrived while not connected; false = shut down.
@@ -670,6 +722,7 @@ impl ReaderSupervisor {
             let step = tokio::select! {
                 chunk = source.recv() => match chunk {
                     Ok(chunk) => self.on_chunk(sink, session, chunk).await,
+                    Err(TransportError::EndOfInput) => Err(End::Finished),
                     Err(error) => Err(End::Lost(error.to_string())),
                 },
                 event = next_side_event(&mut session.side) => {
@@ -817,6 +870,7 @@ impl ReaderSupervisor {
         mono: Duration,
     ) -> Result<(), End> {
         let replay_key = read.replay_key.as_ref().map(ToString::to_string);
+        let chip = read.chip.clone();
         let repeated = replay_key.as_deref().is_some_and(|key| !self.delivered.insert(key));
         if let Some(reader) = reader_time_utc
             && !read.flags.from_memory
@@ -857,6 +911,7 @@ impl ReaderSupervisor {
         }
         self.status.counters.reads += 1;
         self.status.last_read = Some(at);
+        self.status.last_chip = Some(chip);
         self.rate.add(mono);
         Ok(())
     }
@@ -890,7 +945,8 @@ impl ReaderSupervisor {
         }
         outs.extend(self.driver.on_tick(mono, self.want_reading));
         self.perform(sink, session, outs).await?;
-        self.status.reads_per_sec = self.rate.rate(mono);
+        self.status.reads_per_sec = self.rate.sample(mono);
+        self.status.rate_history = self.rate.history();
         self.publish();
         Ok(())
     }
@@ -977,6 +1033,11 @@ impl ReaderSupervisor {
     }
 
     async fn send(&mut self, sink: &mut ByteSink, bytes: &[u8]) -> Result<(), End> {
+        if self.config.link.is_input() {
+            // A capture or a simulated finish has no reader to answer: the conversation's
+            // commands go nowhere.
+            return Ok(());
+        }
         self.status.counters.commands_sent += 1;
         self.frames.push(FrameRecord {
             at: self.clock.now(),

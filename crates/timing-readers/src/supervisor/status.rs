@@ -35,8 +35,12 @@ pub enum ReaderState {
     Quiet,
     /// The link failed; waiting to reconnect.
     Lost,
-    /// The supervisor ended (shutdown, or nobody takes its reads any more).
+    /// The supervisor ended (shutdown, or nobody takes its reads any more, or an input that
+    /// could not be opened: see `last_error`).
     Stopped,
+    /// An input that ends (standard input, a file, a simulated finish) was read to its end and
+    /// every read delivered.
+    Finished,
 }
 
 /// One rejected frame, for people.
@@ -98,6 +102,11 @@ pub struct ReaderStatus {
     pub counters: Counters,
     /// Reads delivered per second over the last [`RATE_WINDOW`] (injected monotonic clock).
     pub reads_per_sec: f64,
+    /// `reads_per_sec` once per [`RATE_HISTORY_STEP`] while connected, oldest first (at most
+    /// [`RATE_HISTORY_LEN`]).
+    pub rate_history: Vec<f64>,
+    /// The chip of the last read delivered.
+    pub last_chip: Option<String>,
     /// Host time of the last read delivered.
     pub last_read: Option<DateTime<Utc>>,
     /// Reader clock minus host clock, for the current connection.
@@ -131,6 +140,8 @@ impl ReaderStatus {
             warning: None,
             counters: Counters::default(),
             reads_per_sec: 0.0,
+            rate_history: Vec::new(),
+            last_chip: None,
             last_read: None,
             clock_offset_ms: None,
             clock_offset_source: None,
@@ -223,14 +234,41 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Reads per second over a sliding window, bounded.
+/// One rate sample per this period in [`ReaderStatus::rate_history`].
+pub const RATE_HISTORY_STEP: Duration = Duration::from_secs(5);
+/// Samples kept in [`ReaderStatus::rate_history`] (one minute).
+pub const RATE_HISTORY_LEN: usize = 12;
+
+/// Reads per second over a sliding window, and a sample of it every [`RATE_HISTORY_STEP`];
+/// bounded.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RateMeter {
     times: VecDeque<Duration>,
+    history: VecDeque<f64>,
+    last_step: Option<Duration>,
 }
 
 impl RateMeter {
     const CAP: usize = 16_384;
+
+    /// The rate now, kept in the history when a step has passed since the last sample.
+    pub(crate) fn sample(&mut self, now: Duration) -> f64 {
+        let rate = self.rate(now);
+        let due = self.last_step.is_none_or(|t| now.saturating_sub(t) >= RATE_HISTORY_STEP);
+        if due {
+            self.last_step = Some(now);
+            if self.history.len() >= RATE_HISTORY_LEN {
+                self.history.pop_front();
+            }
+            self.history.push_back(rate);
+        }
+        rate
+    }
+
+    /// The samples, oldest first.
+    pub(crate) fn history(&self) -> Vec<f64> {
+        self.history.iter().copied().collect()
+    }
 
     pub(crate) fn add(&mut self, at: Duration) {
         if self.times.len() >= Self::CAP {

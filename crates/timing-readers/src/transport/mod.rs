@@ -1,5 +1,6 @@
-//! Byte pipes to readers — a serial port or a TCP socket — behind one async interface, so the
-//! supervisor drives every reader the same way whatever cable it hangs on.
+//! Byte pipes to readers — a serial port, a TCP socket, or an input that ends (standard input, a
+//! file, a simulated finish) — behind one async interface, so the supervisor drives every
+//! source the same way whatever cable it hangs on.
 //!
 //! A [`Connection`] splits into a [`ByteSource`] (chunks of received bytes, each stamped with the
 //! host's wall and monotonic time at arrival, read from the injected [`Clock`](crate::clock::Clock))
@@ -26,9 +27,11 @@
 //! reappears (the supervisor waits; see its docs).
 
 mod access;
+mod input;
 mod names;
 mod ports;
 pub mod serial;
+pub mod sim;
 pub mod tcp;
 
 use std::time::Duration;
@@ -122,6 +125,13 @@ pub enum TransportError {
     /// A write did not complete in time.
     #[error("write timed out after {0:?}")]
     WriteTimeout(Duration),
+    /// An input that ends (standard input, a file, a simulated finish) has ended. Not a
+    /// failure: the supervisor finishes instead of reconnecting.
+    #[error("end of input")]
+    EndOfInput,
+    /// An input that ends takes no commands.
+    #[error("this input takes no commands")]
+    ReadOnly,
 }
 
 /// An open link to a reader.
@@ -140,8 +150,8 @@ impl Connection {
     }
 }
 
-/// Opens `link`: a serial port (on a blocking thread) or a TCP connection with `connect_timeout`
-/// and TCP keepalive.
+/// Opens `link`: a serial port (on a blocking thread), a TCP connection with `connect_timeout`
+/// and TCP keepalive, or an input that ends (standard input, a file, a simulated finish).
 pub async fn connect(
     link: &Link,
     connect_timeout: Duration,
@@ -162,6 +172,25 @@ pub async fn connect(
                 .map_err(|e| TransportError::Open { target, message: e.to_string() })?
         }
         Link::Tcp { host, port } => tcp::connect(host, *port, connect_timeout, clock).await,
+        Link::Stdin => Ok(input_connection(SourceInner::Input(input::InputSource::stdin(clock)))),
+        Link::File { path } => {
+            let source = input::InputSource::file(path, clock).await?;
+            Ok(input_connection(SourceInner::Input(source)))
+        }
+        Link::Sim(sim) => Ok(input_connection(SourceInner::Sim(sim::SimSource::new(sim, clock)))),
+    }
+}
+
+fn input_connection(inner: SourceInner) -> Connection {
+    let description = match &inner {
+        SourceInner::Input(input) => input.description().to_owned(),
+        SourceInner::Sim(_) => "a simulated finish".to_owned(),
+        _ => String::new(),
+    };
+    Connection {
+        description,
+        source: ByteSource { inner },
+        sink: ByteSink { inner: SinkInner::ReadOnly },
     }
 }
 
@@ -177,6 +206,10 @@ enum SourceInner {
     Thread { chunks: mpsc::Receiver<Result<Chunk, TransportError>>, guard: serial::ThreadGuard },
     /// A TCP socket's read half.
     Tcp(tcp::TcpSource),
+    /// Standard input or a file.
+    Input(input::InputSource),
+    /// A simulated finish.
+    Sim(sim::SimSource),
 }
 
 impl ByteSource {
@@ -189,6 +222,8 @@ impl ByteSource {
                 None => Err(TransportError::Closed("reader thread ended".into())),
             },
             SourceInner::Tcp(source) => source.recv().await,
+            SourceInner::Input(source) => source.recv().await,
+            SourceInner::Sim(source) => source.recv().await,
         }
     }
 
@@ -202,6 +237,8 @@ impl ByteSource {
                 guard.stop_and_wait().await;
             }
             SourceInner::Tcp(source) => drop(source),
+            SourceInner::Input(source) => drop(source),
+            SourceInner::Sim(source) => drop(source),
         }
     }
 }
@@ -216,6 +253,8 @@ pub struct ByteSink {
 enum SinkInner {
     Thread(mpsc::Sender<serial::WriteRequest>),
     Tcp(tokio::net::tcp::OwnedWriteHalf),
+    /// An input that ends: nothing to write to.
+    ReadOnly,
 }
 
 impl ByteSink {
@@ -231,6 +270,7 @@ impl ByteSink {
                     Err(_) => Err(TransportError::WriteTimeout(WRITE_TIMEOUT)),
                 }
             }
+            SinkInner::ReadOnly => Err(TransportError::ReadOnly),
         }
     }
 }
