@@ -6,15 +6,153 @@
 //! once every earlier offset has been ruled out, so a length byte read from garbage can delay
 //! frames (until its claimed length has arrived, or `idle`) but never make a real frame vanish.
 
+//!
+//! [`LineDecoder`] and [`FrameDecoder`] are the decoder shells built on them: a protocol
+//! supplies only its rules ([`LineRules`], [`FrameRules`]) and names the result, e.g.
+//! `pub type IpicoDecoder = LineDecoder<IpicoLines>`.
+
+use std::fmt;
+
 use crate::text::span;
-use crate::{RejectReason, Rejected};
+use crate::{Decoded, Decoder, RejectReason, Rejected};
+
+/// A line protocol's rules: how its lines end, the longest line, and what one line says.
+pub trait LineRules: fmt::Debug + Send {
+    /// Which bytes end a line.
+    const TERMINATOR: Terminator;
+    /// Longest line accepted, terminator included (longer ones are rejected as too long).
+    const MAX_LINE: usize;
+    /// Decodes one complete line (terminator included; none on a trailing line at `finish`).
+    fn decode_line(&self, line: &[u8], out: &mut Vec<Decoded>);
+}
+
+/// The decoder of every line protocol: [`LineSplitter`] under the protocol's [`LineRules`].
+#[derive(Debug)]
+pub struct LineDecoder<R> {
+    lines: LineSplitter,
+    rules: R,
+}
+
+impl<R: LineRules> LineDecoder<R> {
+    /// A decoder for one connection, with these rules.
+    pub fn with_rules(rules: R) -> Self {
+        LineDecoder { lines: LineSplitter::new(R::TERMINATOR, R::MAX_LINE), rules }
+    }
+
+    /// A decoder for one connection, with the protocol's default rules.
+    pub fn new() -> Self
+    where
+        R: Default,
+    {
+        Self::with_rules(R::default())
+    }
+
+    fn on_line(rules: &R, event: LineEvent<'_>, out: &mut Vec<Decoded>) {
+        match event {
+            LineEvent::Line(line) => rules.decode_line(line, out),
+            LineEvent::TooLong(raw) => out.push(Decoded::Rejected(Rejected::new(
+                RejectReason::TooLong { limit: R::MAX_LINE },
+                raw,
+            ))),
+        }
+    }
+}
+
+impl<R: LineRules + Default> Default for LineDecoder<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: LineRules> Decoder for LineDecoder<R> {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
+        let rules = &self.rules;
+        self.lines.feed(bytes, &mut |event| Self::on_line(rules, event, out));
+    }
+
+    fn finish(&mut self, out: &mut Vec<Decoded>) {
+        let rules = &self.rules;
+        self.lines.finish(&mut |event| Self::on_line(rules, event, out));
+    }
+
+    fn buffered(&self) -> usize {
+        self.lines.buffered()
+    }
+}
+
+/// A binary protocol's rules: whether a frame starts at an offset, and what a frame says.
+pub trait FrameRules: fmt::Debug + Send {
+    /// Garbage is reported in chunks of at most this many bytes.
+    const GARBAGE_CHUNK: usize;
+    /// Is a valid frame at the start of `at`?
+    fn check(at: &[u8]) -> Check;
+    /// Decodes one complete, checked frame.
+    fn decode_frame(&self, frame: &[u8], out: &mut Vec<Decoded>);
+}
+
+/// The decoder of every self-delimiting binary protocol: [`Resync`] under the protocol's
+/// [`FrameRules`].
+#[derive(Debug)]
+pub struct FrameDecoder<R> {
+    frames: Resync,
+    rules: R,
+}
+
+impl<R: FrameRules> FrameDecoder<R> {
+    /// A decoder for one connection, with these rules.
+    pub fn with_rules(rules: R) -> Self {
+        FrameDecoder { frames: Resync::new(R::GARBAGE_CHUNK), rules }
+    }
+
+    /// A decoder for one connection, with the protocol's default rules.
+    pub fn new() -> Self
+    where
+        R: Default,
+    {
+        Self::with_rules(R::default())
+    }
+
+    fn on_frame(rules: &R, event: FrameEvent<'_>, out: &mut Vec<Decoded>) {
+        match event {
+            FrameEvent::Frame(frame) => rules.decode_frame(frame, out),
+            FrameEvent::Rejected(rejected) => out.push(Decoded::Rejected(rejected)),
+        }
+    }
+}
+
+impl<R: FrameRules + Default> Default for FrameDecoder<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: FrameRules> Decoder for FrameDecoder<R> {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
+        let rules = &self.rules;
+        self.frames.feed(bytes, &R::check, &mut |event| Self::on_frame(rules, event, out));
+    }
+
+    fn idle(&mut self, out: &mut Vec<Decoded>) {
+        let rules = &self.rules;
+        self.frames.idle(&R::check, &mut |event| Self::on_frame(rules, event, out));
+    }
+
+    fn finish(&mut self, out: &mut Vec<Decoded>) {
+        let rules = &self.rules;
+        self.frames.finish(&R::check, &mut |event| Self::on_frame(rules, event, out));
+    }
+
+    fn buffered(&self) -> usize {
+        self.frames.buffered()
+    }
+}
 
 /// Input is processed in pieces of this size, so a huge `feed` never balloons the buffer.
 const CHUNK: usize = 4096;
 
 /// Which bytes end a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Terminator {
+pub enum Terminator {
     /// LF; a CR before it stays in the line (callers trim it).
     Lf,
     /// CR or LF; the LF of a CR LF pair is swallowed (it would be an empty line).
@@ -134,7 +272,7 @@ impl LineSplitter {
 
 /// The verdict on a frame candidate starting at some offset.
 #[derive(Debug)]
-pub(crate) enum Check {
+pub enum Check {
     /// A valid frame of this many bytes starts here.
     Frame(usize),
     /// No frame starts here (the reason is kept for a garbage chunk that begins here).

@@ -93,7 +93,7 @@ mod decoded;
 mod decoder;
 #[cfg(any(test, feature = "emulators"))]
 pub mod emulator;
-mod framing;
+pub mod framing;
 pub mod ipico;
 pub mod lines;
 pub mod llrp;

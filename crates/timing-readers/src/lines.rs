@@ -3,9 +3,9 @@
 //! are trimmed; empty lines are ignored. Nothing here carries a time: the host receive time
 //! (taken when the line's terminator arrives) is the read time.
 
-use crate::framing::{LineEvent, LineSplitter, Terminator};
+use crate::framing::{LineDecoder, LineRules, Terminator};
 use crate::text::trim_line_end;
-use crate::{Decoded, Decoder, ReadDetails, ReadFlags, RejectReason, Rejected, TagRead};
+use crate::{Decoded, ReadDetails, ReadFlags, RejectReason, Rejected, TagRead};
 
 /// Longest line accepted, terminator included.
 pub const MAX_LINE: usize = 256;
@@ -21,52 +21,35 @@ pub enum LineMeaning {
     Bib,
 }
 
-/// Streaming decoder for line-per-read input.
-#[derive(Debug)]
-pub struct LinesDecoder {
-    lines: LineSplitter,
+/// The line rules: lines ended by CR, LF or CR LF, at most [`MAX_LINE`] bytes, whose text
+/// means a chip (the default) or a bib.
+#[derive(Debug, Clone, Copy)]
+pub struct LineText {
     meaning: LineMeaning,
 }
 
-impl LinesDecoder {
-    /// A decoder whose lines are chip codes.
-    pub fn new() -> Self {
-        Self::with_meaning(LineMeaning::Chip)
+impl Default for LineText {
+    fn default() -> Self {
+        LineText { meaning: LineMeaning::Chip }
     }
+}
 
+impl LineRules for LineText {
+    const TERMINATOR: Terminator = Terminator::CrOrLf;
+    const MAX_LINE: usize = MAX_LINE;
+
+    fn decode_line(&self, line: &[u8], out: &mut Vec<Decoded>) {
+        out.extend(decode_line(line, self.meaning));
+    }
+}
+
+/// Streaming decoder for line-per-read input (`new()`: the lines are chip codes).
+pub type LinesDecoder = LineDecoder<LineText>;
+
+impl LineDecoder<LineText> {
     /// A decoder whose lines mean `meaning`.
     pub fn with_meaning(meaning: LineMeaning) -> Self {
-        LinesDecoder { lines: LineSplitter::new(Terminator::CrOrLf, MAX_LINE), meaning }
-    }
-}
-
-impl Default for LinesDecoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Decoder for LinesDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        let meaning = self.meaning;
-        self.lines.feed(bytes, &mut |event| push_line_event(event, meaning, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        let meaning = self.meaning;
-        self.lines.finish(&mut |event| push_line_event(event, meaning, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.lines.buffered()
-    }
-}
-
-fn push_line_event(event: LineEvent<'_>, meaning: LineMeaning, out: &mut Vec<Decoded>) {
-    match event {
-        LineEvent::Line(line) => out.extend(decode_line(line, meaning)),
-        LineEvent::TooLong(raw) => out
-            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
+        Self::with_rules(LineText { meaning })
     }
 }
 

@@ -14,11 +14,10 @@
 
 pub mod command;
 
-use crate::framing::{Check, FrameEvent, Resync};
+use crate::framing::{Check, FrameDecoder, FrameRules};
 use crate::text::{hex_upper, span};
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, RejectReason, Rejected,
-    Rssi, TagRead,
+    Control, ControlMessage, Decoded, ReadDetails, ReadFlags, RejectReason, Rejected, Rssi, TagRead,
 };
 
 /// Longest frame: `Len` = 255.
@@ -104,56 +103,38 @@ pub fn crc16(bytes: &[u8]) -> u16 {
     })
 }
 
-/// Streaming decoder for a Chafon serial (or TCP-bridged) link.
-#[derive(Debug)]
-pub struct ChafonDecoder {
-    frames: Resync,
+/// Chafon's frame rules, with the inventory layout to read replies by; garbage is reported in
+/// chunks of at most [`GARBAGE_CHUNK`] bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct ChafonFrames {
     layout: InventoryLayout,
 }
 
-impl ChafonDecoder {
-    /// A decoder that auto-detects the inventory layout.
-    pub fn new() -> Self {
-        Self::with_layout(InventoryLayout::Auto)
-    }
-
-    /// A decoder for readers known to use `layout`.
-    pub fn with_layout(layout: InventoryLayout) -> Self {
-        ChafonDecoder { frames: Resync::new(GARBAGE_CHUNK), layout }
-    }
-}
-
-impl Default for ChafonDecoder {
+impl Default for ChafonFrames {
     fn default() -> Self {
-        Self::new()
+        ChafonFrames { layout: InventoryLayout::Auto }
     }
 }
 
-impl Decoder for ChafonDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        let layout = self.layout;
-        self.frames.feed(bytes, &check, &mut |event| push_event(event, layout, out));
+impl FrameRules for ChafonFrames {
+    const GARBAGE_CHUNK: usize = GARBAGE_CHUNK;
+
+    fn check(at: &[u8]) -> Check {
+        check(at)
     }
 
-    fn idle(&mut self, out: &mut Vec<Decoded>) {
-        let layout = self.layout;
-        self.frames.idle(&check, &mut |event| push_event(event, layout, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        let layout = self.layout;
-        self.frames.finish(&check, &mut |event| push_event(event, layout, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.frames.buffered()
+    fn decode_frame(&self, frame: &[u8], out: &mut Vec<Decoded>) {
+        decode_frame(frame, self.layout, out);
     }
 }
 
-fn push_event(event: FrameEvent<'_>, layout: InventoryLayout, out: &mut Vec<Decoded>) {
-    match event {
-        FrameEvent::Frame(frame) => decode_frame(frame, layout, out),
-        FrameEvent::Rejected(rejected) => out.push(Decoded::Rejected(rejected)),
+/// Streaming decoder for a Chafon serial (or TCP-bridged) link.
+pub type ChafonDecoder = FrameDecoder<ChafonFrames>;
+
+impl FrameDecoder<ChafonFrames> {
+    /// A decoder for readers known to use `layout` (`new()` auto-detects it).
+    pub fn with_layout(layout: InventoryLayout) -> Self {
+        Self::with_rules(ChafonFrames { layout })
     }
 }
 

@@ -19,11 +19,11 @@ pub mod command;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::framing::{LineEvent, LineSplitter, Terminator};
+use crate::framing::{LineDecoder, LineRules, Terminator};
 use crate::text::{decimal_as, hex_byte, hex_bytes, span, trim_line_end};
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, ReaderTime, RejectReason,
-    Rejected, ReplayKey, TagRead,
+    Control, ControlMessage, Decoded, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
+    ReplayKey, TagRead,
 };
 
 /// Longest line accepted, terminator included (a tag report is at most 46 bytes; banners are
@@ -175,46 +175,21 @@ fn bcd_time(payload: &[u8]) -> Option<NaiveDateTime> {
         .and_hms_milli_opt(bcd(4)?, bcd(5)?, bcd(6)?, hundredths * 10)
 }
 
+/// IPICO's line rules: lines ended by LF, at most [`MAX_LINE`] bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IpicoLines;
+
+impl LineRules for IpicoLines {
+    const TERMINATOR: Terminator = Terminator::Lf;
+    const MAX_LINE: usize = MAX_LINE;
+
+    fn decode_line(&self, line: &[u8], out: &mut Vec<Decoded>) {
+        out.extend(decode_line(line));
+    }
+}
+
 /// Streaming decoder for an IPICO connection (serial or TCP 10000 / 10300).
-#[derive(Debug)]
-pub struct IpicoDecoder {
-    lines: LineSplitter,
-}
-
-impl IpicoDecoder {
-    /// A decoder for one connection.
-    pub fn new() -> Self {
-        IpicoDecoder { lines: LineSplitter::new(Terminator::Lf, MAX_LINE) }
-    }
-}
-
-impl Default for IpicoDecoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Decoder for IpicoDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        self.lines.feed(bytes, &mut |event| push_line_event(event, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        self.lines.finish(&mut |event| push_line_event(event, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.lines.buffered()
-    }
-}
-
-fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
-    match event {
-        LineEvent::Line(line) => out.extend(decode_line(line)),
-        LineEvent::TooLong(raw) => out
-            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
-    }
-}
+pub type IpicoDecoder = LineDecoder<IpicoLines>;
 
 /// Decodes one line (with or without its CR LF). `None` for an empty line.
 pub fn decode_line(line: &[u8]) -> Option<Decoded> {

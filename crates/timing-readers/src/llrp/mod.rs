@@ -53,11 +53,11 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::framing::{Check, FrameEvent, Resync};
+use crate::framing::{Check, FrameDecoder, FrameRules};
 use crate::text::hex_upper;
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, ReaderTime, RejectReason,
-    Rejected, ReplayKey, Rssi, TagRead,
+    Control, ControlMessage, Decoded, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
+    ReplayKey, Rssi, TagRead,
 };
 
 pub use command::AntennaSetting;
@@ -507,49 +507,25 @@ pub enum LlrpControl {
     },
 }
 
+/// LLRP's frame rules: [`check`] finds a frame at an offset, garbage is reported in
+/// chunks of at most [`GARBAGE_CHUNK`] bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LlrpFrames;
+
+impl FrameRules for LlrpFrames {
+    const GARBAGE_CHUNK: usize = GARBAGE_CHUNK;
+
+    fn check(at: &[u8]) -> Check {
+        check(at)
+    }
+
+    fn decode_frame(&self, frame: &[u8], out: &mut Vec<Decoded>) {
+        decode_message(frame, out);
+    }
+}
+
 /// Streaming decoder for one LLRP connection (reader to client).
-#[derive(Debug)]
-pub struct LlrpDecoder {
-    frames: Resync,
-}
-
-impl LlrpDecoder {
-    /// A decoder for one connection.
-    pub fn new() -> Self {
-        LlrpDecoder { frames: Resync::new(GARBAGE_CHUNK) }
-    }
-}
-
-impl Default for LlrpDecoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Decoder for LlrpDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        self.frames.feed(bytes, &check, &mut |event| push_event(event, out));
-    }
-
-    fn idle(&mut self, out: &mut Vec<Decoded>) {
-        self.frames.idle(&check, &mut |event| push_event(event, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        self.frames.finish(&check, &mut |event| push_event(event, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.frames.buffered()
-    }
-}
-
-fn push_event(event: FrameEvent<'_>, out: &mut Vec<Decoded>) {
-    match event {
-        FrameEvent::Frame(frame) => decode_message(frame, out),
-        FrameEvent::Rejected(rejected) => out.push(Decoded::Rejected(rejected)),
-    }
-}
+pub type LlrpDecoder = FrameDecoder<LlrpFrames>;
 
 /// Does a message start at `at`?
 fn check(at: &[u8]) -> Check {

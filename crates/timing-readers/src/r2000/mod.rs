@@ -11,10 +11,10 @@
 
 pub mod command;
 
-use crate::framing::{Check, FrameEvent, Resync};
+use crate::framing::{Check, FrameDecoder, FrameRules};
 use crate::text::{hex_upper, span};
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, RejectReason, Rssi, TagRead,
+    Control, ControlMessage, Decoded, ReadDetails, ReadFlags, RejectReason, Rssi, TagRead,
 };
 
 /// Frame header byte.
@@ -82,49 +82,25 @@ pub fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)).wrapping_neg()
 }
 
+/// R2000's frame rules: [`check`] finds a frame at an offset, garbage is reported in
+/// chunks of at most [`GARBAGE_CHUNK`] bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct R2000Frames;
+
+impl FrameRules for R2000Frames {
+    const GARBAGE_CHUNK: usize = GARBAGE_CHUNK;
+
+    fn check(at: &[u8]) -> Check {
+        check(at)
+    }
+
+    fn decode_frame(&self, frame: &[u8], out: &mut Vec<Decoded>) {
+        out.push(decode_frame(frame));
+    }
+}
+
 /// Streaming decoder for an R2000 serial link.
-#[derive(Debug)]
-pub struct R2000Decoder {
-    frames: Resync,
-}
-
-impl R2000Decoder {
-    /// A decoder for one connection.
-    pub fn new() -> Self {
-        R2000Decoder { frames: Resync::new(GARBAGE_CHUNK) }
-    }
-}
-
-impl Default for R2000Decoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Decoder for R2000Decoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        self.frames.feed(bytes, &check, &mut |event| push_event(event, out));
-    }
-
-    fn idle(&mut self, out: &mut Vec<Decoded>) {
-        self.frames.idle(&check, &mut |event| push_event(event, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        self.frames.finish(&check, &mut |event| push_event(event, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.frames.buffered()
-    }
-}
-
-fn push_event(event: FrameEvent<'_>, out: &mut Vec<Decoded>) {
-    match event {
-        FrameEvent::Frame(frame) => out.push(decode_frame(frame)),
-        FrameEvent::Rejected(rejected) => out.push(Decoded::Rejected(rejected)),
-    }
-}
+pub type R2000Decoder = FrameDecoder<R2000Frames>;
 
 /// Is a valid frame at the start of `at`?
 fn check(at: &[u8]) -> Check {

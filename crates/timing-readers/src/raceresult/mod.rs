@@ -26,11 +26,11 @@ pub mod command;
 
 use chrono::NaiveDate;
 
-use crate::framing::{LineEvent, LineSplitter, Terminator};
+use crate::framing::{LineDecoder, LineRules, Terminator};
 use crate::text::{decimal, decimal_as, hex_number, time_of_day, trim_line_end};
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, ReaderTime, RejectReason,
-    Rejected, ReplayKey, Rssi, TagRead,
+    Control, ControlMessage, Decoded, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
+    ReplayKey, Rssi, TagRead,
 };
 
 /// MaxRSSI as the decoder sends it (see the module docs); `None` for anything unreadable.
@@ -112,46 +112,21 @@ pub enum RaceResultControl {
     EndOfList,
 }
 
+/// RACE RESULT's line rules: lines ended by LF, at most [`MAX_LINE`] bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RaceResultLines;
+
+impl LineRules for RaceResultLines {
+    const TERMINATOR: Terminator = Terminator::Lf;
+    const MAX_LINE: usize = MAX_LINE;
+
+    fn decode_line(&self, line: &[u8], out: &mut Vec<Decoded>) {
+        out.push(decode_line(line));
+    }
+}
+
 /// Streaming decoder for a RACE RESULT decoder connection.
-#[derive(Debug)]
-pub struct RaceResultDecoder {
-    lines: LineSplitter,
-}
-
-impl RaceResultDecoder {
-    /// A decoder for one connection.
-    pub fn new() -> Self {
-        RaceResultDecoder { lines: LineSplitter::new(Terminator::Lf, MAX_LINE) }
-    }
-}
-
-impl Default for RaceResultDecoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Decoder for RaceResultDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        self.lines.feed(bytes, &mut |event| push_line_event(event, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        self.lines.finish(&mut |event| push_line_event(event, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.lines.buffered()
-    }
-}
-
-fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
-    match event {
-        LineEvent::Line(line) => out.push(decode_line(line)),
-        LineEvent::TooLong(raw) => out
-            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
-    }
-}
+pub type RaceResultDecoder = LineDecoder<RaceResultLines>;
 
 fn control(message: RaceResultControl, raw: &[u8]) -> Decoded {
     Decoded::Control(Control { message: ControlMessage::RaceResult(message), raw: raw.to_vec() })

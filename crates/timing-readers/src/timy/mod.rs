@@ -27,11 +27,11 @@ use std::time::Duration;
 
 use chrono::Timelike as _;
 
-use crate::framing::{LineEvent, LineSplitter, Terminator};
+use crate::framing::{LineDecoder, LineRules, Terminator};
 use crate::text::{decimal_as, span, time_of_day, trim_line_end};
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, ReaderTime, RejectReason,
-    Rejected, ReplayKey, TagRead,
+    Control, ControlMessage, Decoded, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
+    ReplayKey, TagRead,
 };
 
 /// Longest line accepted, terminator included.
@@ -136,46 +136,21 @@ pub enum TimyControl {
     },
 }
 
+/// ALGE Timy's line rules: lines ended by CR, LF or CR LF, at most [`MAX_LINE`] bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimyLines;
+
+impl LineRules for TimyLines {
+    const TERMINATOR: Terminator = Terminator::CrOrLf;
+    const MAX_LINE: usize = MAX_LINE;
+
+    fn decode_line(&self, line: &[u8], out: &mut Vec<Decoded>) {
+        out.extend(decode_line(line));
+    }
+}
+
 /// Streaming decoder for a Timy serial line.
-#[derive(Debug)]
-pub struct TimyDecoder {
-    lines: LineSplitter,
-}
-
-impl TimyDecoder {
-    /// A decoder for one connection.
-    pub fn new() -> Self {
-        TimyDecoder { lines: LineSplitter::new(Terminator::CrOrLf, MAX_LINE) }
-    }
-}
-
-impl Default for TimyDecoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Decoder for TimyDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        self.lines.feed(bytes, &mut |event| push_line_event(event, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        self.lines.finish(&mut |event| push_line_event(event, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.lines.buffered()
-    }
-}
-
-fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
-    match event {
-        LineEvent::Line(line) => out.extend(decode_line(line)),
-        LineEvent::TooLong(raw) => out
-            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
-    }
-}
+pub type TimyDecoder = LineDecoder<TimyLines>;
 
 /// The checksum characters for `chars`: the 8-bit sum, each nibble as 0x30 + nibble.
 pub fn checksum(chars: &[u8]) -> [u8; 2] {

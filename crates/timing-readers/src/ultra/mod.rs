@@ -13,11 +13,11 @@ pub mod command;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
-use crate::framing::{LineEvent, LineSplitter, Terminator};
+use crate::framing::{LineDecoder, LineRules, Terminator};
 use crate::text::{decimal, decimal_as, time_of_day, trim_line_end};
 use crate::{
-    Control, ControlMessage, Decoded, Decoder, ReadDetails, ReadFlags, ReaderTime, RejectReason,
-    Rejected, ReplayKey, Rssi, TagRead,
+    Control, ControlMessage, Decoded, ReadDetails, ReadFlags, ReaderTime, RejectReason, Rejected,
+    ReplayKey, Rssi, TagRead,
 };
 
 /// Longest line accepted, terminator included.
@@ -95,46 +95,21 @@ pub enum UltraControl {
     Text(String),
 }
 
+/// Ultra / Joey's line rules: lines ended by CR, LF or CR LF, at most [`MAX_LINE`] bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UltraLines;
+
+impl LineRules for UltraLines {
+    const TERMINATOR: Terminator = Terminator::CrOrLf;
+    const MAX_LINE: usize = MAX_LINE;
+
+    fn decode_line(&self, line: &[u8], out: &mut Vec<Decoded>) {
+        out.extend(decode_line(line));
+    }
+}
+
 /// Streaming decoder for an Ultra / Joey TCP connection.
-#[derive(Debug)]
-pub struct UltraDecoder {
-    lines: LineSplitter,
-}
-
-impl UltraDecoder {
-    /// A decoder for one connection.
-    pub fn new() -> Self {
-        UltraDecoder { lines: LineSplitter::new(Terminator::CrOrLf, MAX_LINE) }
-    }
-}
-
-impl Default for UltraDecoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Decoder for UltraDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        self.lines.feed(bytes, &mut |event| push_line_event(event, out));
-    }
-
-    fn finish(&mut self, out: &mut Vec<Decoded>) {
-        self.lines.finish(&mut |event| push_line_event(event, out));
-    }
-
-    fn buffered(&self) -> usize {
-        self.lines.buffered()
-    }
-}
-
-fn push_line_event(event: LineEvent<'_>, out: &mut Vec<Decoded>) {
-    match event {
-        LineEvent::Line(line) => out.extend(decode_line(line)),
-        LineEvent::TooLong(raw) => out
-            .push(Decoded::Rejected(Rejected::new(RejectReason::TooLong { limit: MAX_LINE }, raw))),
-    }
-}
+pub type UltraDecoder = LineDecoder<UltraLines>;
 
 fn control(message: UltraControl, raw: &[u8]) -> Decoded {
     Decoded::Control(Control { message: ControlMessage::Ultra(message), raw: raw.to_vec() })
