@@ -123,6 +123,25 @@ enum Command {
         #[arg(long, value_parser = PossibleValuesParser::new(Protocol::ALL.map(Protocol::name)))]
         protocol: String,
     },
+    /// Start a wave now (the gun), or set, nudge or restart its start. Starts are kept here and
+    /// exported, never sent: RUFUS has no endpoint for them.
+    Start {
+        /// The wave, as the participant list names it (default: the one start of a race
+        /// without waves).
+        #[arg(long, default_value = "")]
+        wave: String,
+        /// Set the start to this exact time (UTC, RFC 3339) instead of now.
+        #[arg(long, value_name = "TIMESTAMP", conflicts_with = "nudge")]
+        at: Option<String>,
+        /// Start a started wave again (a false start); the old start stays in the log.
+        #[arg(long, conflicts_with = "nudge")]
+        restart: bool,
+        /// Move the wave's start by this much, e.g. `+2.5s` or `-1s`.
+        #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+        nudge: Option<String>,
+    },
+    /// The open session's starts: each wave's start and race clock, then the whole log.
+    Starts,
     /// Show the live feed of the open session (newest first).
     Feed {
         /// How many passings.
@@ -361,6 +380,18 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Import(ImportCmd::Participants { file }) => {
             out.import(&engine.import_participants(&file).await?);
         }
+        Command::Start { wave, at, restart, nudge } => {
+            use timing_core::starts::{StartRequest, parse_nudge};
+            let request = match (at, restart, nudge) {
+                (_, _, Some(by)) => StartRequest::Nudge(parse_nudge(&by)?),
+                (Some(at), true, None) => StartRequest::Restart(parse_time(&at)?),
+                (None, true, None) => StartRequest::Restart(now),
+                (Some(at), false, None) => StartRequest::Exact(parse_time(&at)?),
+                (None, false, None) => StartRequest::Now(now),
+            };
+            out.start(&engine.start_wave(&wave, request).await?, now);
+        }
+        Command::Starts => out.starts(&engine.starts(None).await?, now),
         Command::Feed { limit } => out.feed(&engine.feed(None, None, limit).await?),
         Command::Ports | Command::Decode { .. } => {}
     }

@@ -4,12 +4,14 @@
 // This module is the CLI's voice on stdout.
 #![allow(clippy::print_stdout)]
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use timing_core::clock::format_utc;
 use timing_core::corrections::Corrected;
 use timing_core::domain::{Device, FeedEntry, Session};
 use timing_core::manual::{Entry, Warning};
 use timing_core::participants::ImportReport;
+use timing_core::starts::Start;
 use timing_core::store::OutboxCounts;
 use timing_core::{CoreError, Engine};
 
@@ -117,6 +119,35 @@ impl Out {
                 counts.held,
                 s.note.as_ref().map(|n| format!("\n  note: {n}")).unwrap_or_default()
             )
+        });
+    }
+
+    pub fn start(&self, start: &Start, now: DateTime<Utc>) {
+        self.emit(start, || start_line(start, now));
+    }
+
+    pub fn starts(&self, log: &[Start], now: DateTime<Utc>) {
+        let current = timing_core::starts::current(log);
+        let value =
+            serde_json::json!({ "starts": current.values().collect::<Vec<_>>(), "log": log });
+        self.emit(&value, || {
+            if log.is_empty() {
+                return "no start yet: `timing-cli start` starts the race".to_owned();
+            }
+            let mut lines: Vec<String> = current.values().map(|s| start_line(s, now)).collect();
+            lines.push("log:".to_owned());
+            lines.extend(log.iter().map(|s| {
+                format!(
+                    "  #{}  {}  {}  {}  by {}{}",
+                    s.id,
+                    timing_core::starts::wave_label(&s.wave),
+                    s.kind,
+                    format_utc(s.at),
+                    s.operator,
+                    s.source.as_deref().map(|r| format!(" (reader {r})")).unwrap_or_default()
+                )
+            }));
+            lines.join("\n")
         });
     }
 
@@ -256,5 +287,16 @@ fn session_line(s: &Session) -> String {
         s.state,
         s.alias.clone().unwrap_or_else(|| "(no alias)".into()),
         s.next_num_passing
+    )
+}
+
+/// `the start: 2026-05-03T09:00:00.000Z (stamp), race clock 0:12:03.456`.
+fn start_line(s: &Start, now: DateTime<Utc>) -> String {
+    format!(
+        "{}: {} ({}), race clock {}",
+        timing_core::starts::wave_label(&s.wave),
+        format_utc(s.at),
+        s.kind,
+        timing_core::starts::format_race_time(now - s.at)
     )
 }

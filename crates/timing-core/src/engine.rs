@@ -17,6 +17,7 @@ use crate::domain::{Device, DeviceId, FeedEntry, PassingId, Session, SessionId, 
 use crate::error::{CoreError, Result};
 use crate::manual::ManualEntry;
 use crate::participants::{ChipMap, ImportReport, parse_participants};
+use crate::starts::{RaceClock, Start, StartRequest};
 use crate::store::Store;
 use crate::sync::{SyncConfig, SyncEngine};
 
@@ -811,9 +812,8 @@ impl Engine {
     /// Imports participants CSV text (as a file picker in the UI reads it).
     pub async fn import_participants_from(&self, csv: impl std::io::Read) -> Result<ImportReport> {
         let (people, report) = parse_participants(csv).map_err(CoreError::Invalid)?;
-        let entries: Vec<_> = people.into_iter().map(|p| (p.chip, p.bib, p.name)).collect();
-        self.store.upsert_chips(&entries, self.clock.now()).await?;
-        self.chips.extend(entries);
+        self.store.upsert_chips(&people, self.clock.now()).await?;
+        self.chips.extend(people);
         Ok(report)
     }
 
@@ -827,7 +827,33 @@ impl Engine {
         let mut feed =
             corrections::feed(&self.store, session.id, None, i64::MAX, &self.chips).await?;
         feed.reverse();
-        crate::export::passings_csv(&feed, out)
+        let race = RaceClock::new(&self.store.starts(session.id).await?, self.chips.waves_by_bib());
+        crate::export::passings_csv(&feed, &race, out)
+    }
+
+    // ------------------------------------------------------- starts
+
+    /// Starts, restarts, nudges or sets the start of `wave` (`""`: a race without waves) in the
+    /// session that records. A wave that started is never started again by a second press:
+    /// that takes a restart, which keeps the false start in the log.
+    pub async fn start_wave(&self, wave: &str, request: StartRequest) -> Result<Start> {
+        let session = self.recording_session().await?.ok_or_else(|| {
+            CoreError::Conflict("no session is recording: open one before the start".into())
+        })?;
+        let who = self.author(None);
+        self.store.record_start(session, wave.trim(), request, None, &who, self.clock.now()).await
+    }
+
+    /// A session's start log, oldest first (its current starts: [`crate::starts::current`]).
+    pub async fn starts(&self, session: Option<SessionId>) -> Result<Vec<Start>> {
+        let session = self.session(session).await?;
+        self.store.starts(session.id).await
+    }
+
+    /// The session's race clock: its starts and the participant list's waves.
+    pub async fn race_clock(&self, session: Option<SessionId>) -> Result<RaceClock> {
+        let log = self.starts(session).await?;
+        Ok(RaceClock::new(&log, self.chips.waves_by_bib()))
     }
 
     /// The latest raw reads of one source, newest first.

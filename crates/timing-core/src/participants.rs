@@ -7,46 +7,55 @@ use std::sync::RwLock;
 
 use crate::domain::RawRead;
 
-/// chip → (bib, name), shared by the pipeline and the views.
+/// chip → participant (bib, name, category, wave), shared by the pipeline and the views.
 #[derive(Debug, Default)]
 pub struct ChipMap {
-    entries: RwLock<HashMap<String, (String, Option<String>)>>,
+    entries: RwLock<HashMap<String, Participant>>,
 }
 
 impl ChipMap {
-    /// A map with these (chip, bib, name) entries.
-    pub fn from_entries(
-        entries: impl IntoIterator<Item = (String, String, Option<String>)>,
-    ) -> Self {
+    /// A map of these participants.
+    pub fn from_entries(entries: impl IntoIterator<Item = Participant>) -> Self {
         let map = Self::default();
         map.extend(entries);
         map
     }
 
-    /// Adds or replaces entries.
-    pub fn extend(&self, entries: impl IntoIterator<Item = (String, String, Option<String>)>) {
+    /// Adds or replaces participants (by chip).
+    pub fn extend(&self, entries: impl IntoIterator<Item = Participant>) {
         let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        for (chip, bib, name) in entries {
-            map.insert(normalise_chip(&chip), (bib, name));
+        for participant in entries {
+            map.insert(normalise_chip(&participant.chip), participant);
         }
     }
 
     /// The bib and name of a chip.
     pub fn get(&self, chip: &str) -> Option<(String, Option<String>)> {
         let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.get(&normalise_chip(chip)).cloned()
+        map.get(&normalise_chip(chip)).map(|p| (p.bib.clone(), p.name.clone()))
+    }
+
+    /// The participant wearing `bib`, when the list has one.
+    pub fn by_bib(&self, bib: &str) -> Option<Participant> {
+        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        map.values().find(|p| p.bib == bib).cloned()
     }
 
     /// The name of the participant wearing `bib`, when the list has one.
     pub fn name_of_bib(&self, bib: &str) -> Option<String> {
-        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.values().find(|(b, _)| b == bib).and_then(|(_, n)| n.clone())
+        self.by_bib(bib).and_then(|p| p.name)
     }
 
     /// Whether `bib` is in the participant list.
     pub fn knows_bib(&self, bib: &str) -> bool {
         let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.values().any(|(b, _)| b == bib)
+        map.values().any(|p| p.bib == bib)
+    }
+
+    /// The wave of each bib in the list (bibs without a wave are in [`DEFAULT_WAVE`]).
+    pub fn waves_by_bib(&self) -> HashMap<String, String> {
+        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        map.values().map(|p| (p.bib.clone(), p.wave.clone())).collect()
     }
 
     /// Whether a participant list is loaded at all.
@@ -54,6 +63,9 @@ impl ChipMap {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).is_empty()
     }
 }
+
+/// The wave of runners the participant list puts in none (a race with one start).
+pub const DEFAULT_WAVE: &str = "";
 
 fn normalise_chip(chip: &str) -> String {
     chip.trim().to_ascii_uppercase()
@@ -115,6 +127,24 @@ pub struct Participant {
     pub bib: String,
     /// Name (from `name`, or `first_name` + `last_name`).
     pub name: Option<String>,
+    /// Category (`category`, `class`, `age_group`), e.g. `F40`.
+    pub category: Option<String>,
+    /// The wave (start) the runner starts in (`wave`, `start`, `start_group`); empty:
+    /// [`DEFAULT_WAVE`].
+    pub wave: String,
+}
+
+impl Participant {
+    /// A participant with a chip, a bib and nothing else known.
+    pub fn new(chip: impl Into<String>, bib: impl Into<String>) -> Self {
+        Participant {
+            chip: chip.into(),
+            bib: bib.into(),
+            name: None,
+            category: None,
+            wave: DEFAULT_WAVE.to_owned(),
+        }
+    }
 }
 
 /// What an import accepted and what it refused, row by row.
@@ -145,7 +175,8 @@ pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 }
 
 /// Reads a participants CSV with a header row naming at least `bib` and `chip` (any order, any
-/// case; also `name`, or `first_name`/`last_name`; other columns ignored). `;` or `,` separated.
+/// case; also `name`, or `first_name`/`last_name`, `category`, and `wave` or `start`; other
+/// columns ignored). `;` or `,` separated.
 /// Any text encoding a spreadsheet writes ([`decode_text`]).
 pub fn parse_participants(input: impl Read) -> Result<(Vec<Participant>, ImportReport), String> {
     let mut bytes = Vec::new();
@@ -172,6 +203,8 @@ pub fn parse_participants(input: impl Read) -> Result<(Vec<Participant>, ImportR
     let name_col = column(&["name", "full_name"]);
     let first_col = column(&["first_name", "firstname"]);
     let last_col = column(&["last_name", "lastname", "surname"]);
+    let category_col = column(&["category", "cat", "class", "age_group", "agegroup"]);
+    let wave_col = column(&["wave", "start", "start_group", "startgroup", "heat"]);
 
     let mut participants = Vec::new();
     let mut report = ImportReport::default();
@@ -215,7 +248,9 @@ pub fn parse_participants(input: impl Read) -> Result<(Vec<Participant>, ImportR
             }
             _ => None,
         };
-        participants.push(Participant { chip, bib, name });
+        let category = Some(field(category_col)).filter(|c| !c.is_empty());
+        let wave = field(wave_col);
+        participants.push(Participant { chip, bib, name, category, wave });
         report.accepted += 1;
     }
     Ok((participants, report))
@@ -249,11 +284,7 @@ mod tests {
         assert_eq!(people.len(), 2);
         assert_eq!(
             people[0],
-            Participant {
-                chip: "E200AA01".into(),
-                bib: "7".into(),
-                name: Some("Ana Lopez".into())
-            }
+            Participant { name: Some("Ana Lopez".into()), ..Participant::new("E200AA01", "7") }
         );
         assert_eq!(people[1].name, None);
         assert_eq!(report.accepted, 2);
@@ -265,6 +296,17 @@ mod tests {
     }
 
     #[test]
+    fn categories_and_waves_come_from_their_columns() {
+        let csv = "bib,chip,name,Category,Start\n7,E1,Ana,F40,10K\n8,E2,Bo,,\n";
+        let (people, _) = parse_participants(csv.as_bytes()).unwrap();
+        assert_eq!((people[0].category.as_deref(), people[0].wave.as_str()), (Some("F40"), "10K"));
+        assert_eq!((people[1].category.as_deref(), people[1].wave.as_str()), (None, DEFAULT_WAVE));
+        let chips = ChipMap::from_entries(people);
+        assert_eq!(chips.waves_by_bib().get("7").map(String::as_str), Some("10K"));
+        assert_eq!(chips.by_bib("7").and_then(|p| p.category).as_deref(), Some("F40"));
+    }
+
+    #[test]
     fn a_csv_without_the_needed_columns_is_refused_whole() {
         let err = parse_participants("name,club\nA,B\n".as_bytes()).unwrap_err();
         assert!(err.contains("bib"), "{err}");
@@ -272,7 +314,7 @@ mod tests {
 
     #[test]
     fn bibs_come_from_the_device_then_the_list_then_free_tags_then_keypads() {
-        let chips = ChipMap::from_entries([("E200AA01".to_owned(), "7".to_owned(), None)]);
+        let chips = ChipMap::from_entries([Participant::new("E200AA01", "7")]);
         let read = |chip: &str, protocol: &str, bib: Option<&str>| RawRead {
             source: "t".into(),
             protocol: protocol.into(),

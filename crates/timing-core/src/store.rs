@@ -19,6 +19,8 @@ use crate::domain::{
     RawReadId, ReaderChange, Session, SessionId, SessionState, SyncState,
 };
 use crate::error::{CoreError, Result};
+use crate::participants::Participant;
+use crate::starts::{self, Start, StartRequest};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "timing.db";
@@ -896,23 +898,78 @@ impl Store {
             .collect()
     }
 
+    // ---------------------------------------------------------------- starts
+
+    /// A session's start log, oldest first.
+    pub async fn starts(&self, session: SessionId) -> Result<Vec<Start>> {
+        let rows = sqlx::query("SELECT * FROM starts WHERE session_id = ? ORDER BY id")
+            .bind(session.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(start_row).collect()
+    }
+
+    /// Adds a start for `wave` as `request` asks, in one transaction with the look at the
+    /// wave's current start (so two presses never both start a wave). `source`: the reader
+    /// whose impulse it is.
+    pub async fn record_start(
+        &self,
+        session: SessionId,
+        wave: &str,
+        request: StartRequest,
+        source: Option<&str>,
+        who: &crate::corrections::Author,
+        at: DateTime<Utc>,
+    ) -> Result<Start> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "SELECT * FROM starts WHERE session_id = ? AND wave = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(session.0)
+        .bind(wave)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let current = row.as_ref().map(start_row).transpose()?;
+        let (kind, start_at) = starts::plan(wave, request, current.as_ref(), source.is_some())?;
+        let row = sqlx::query(
+            "INSERT INTO starts(session_id, wave, at, kind, source, operator, station, recorded_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(session.0)
+        .bind(wave)
+        .bind(format_utc(start_at))
+        .bind(kind.name())
+        .bind(source)
+        .bind(&who.operator)
+        .bind(&who.station)
+        .bind(format_utc(at))
+        .fetch_one(&mut *tx)
+        .await?;
+        let start = start_row(&row)?;
+        tx.commit().await?;
+        Ok(start)
+    }
+
     // ---------------------------------------------------------------- chip map
 
     /// Replaces or adds chip → bib (and name) entries; returns how many were written.
-    pub async fn upsert_chips(
-        &self,
-        entries: &[(String, String, Option<String>)],
-        at: DateTime<Utc>,
-    ) -> Result<usize> {
+    pub async fn upsert_chips(&self, entries: &[Participant], at: DateTime<Utc>) -> Result<usize> {
         let mut tx = self.write().await?;
         for chunk in entries.chunks(INSERT_CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("INSERT INTO chip_map(chip, bib, name, imported_at) ");
-            q.push_values(chunk.iter(), |mut b, (chip, bib, name)| {
-                b.push_bind(chip).push_bind(bib).push_bind(name).push_bind(format_utc(at));
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO chip_map(chip, bib, name, category, wave, imported_at) ",
+            );
+            q.push_values(chunk.iter(), |mut b, p| {
+                b.push_bind(&p.chip)
+                    .push_bind(&p.bib)
+                    .push_bind(&p.name)
+                    .push_bind(&p.category)
+                    .push_bind(&p.wave)
+                    .push_bind(format_utc(at));
             });
             q.push(
                 " ON CONFLICT(chip) DO UPDATE SET bib = excluded.bib, name = excluded.name, \
+                 category = excluded.category, wave = excluded.wave, \
                  imported_at = excluded.imported_at",
             );
             q.build().execute(&mut *tx).await?;
@@ -921,13 +978,22 @@ impl Store {
         Ok(entries.len())
     }
 
-    /// The whole chip map: chip → (bib, name).
-    pub async fn chip_map(&self) -> Result<Vec<(String, String, Option<String>)>> {
-        let rows = sqlx::query("SELECT chip, bib, name FROM chip_map ORDER BY chip")
-            .fetch_all(&self.pool)
-            .await?;
+    /// The whole participant list, by chip.
+    pub async fn chip_map(&self) -> Result<Vec<Participant>> {
+        let rows =
+            sqlx::query("SELECT chip, bib, name, category, wave FROM chip_map ORDER BY chip")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("chip")?, r.try_get("bib")?, r.try_get("name")?)))
+            .map(|r| {
+                Ok(Participant {
+                    chip: r.try_get("chip")?,
+                    bib: r.try_get("bib")?,
+                    name: r.try_get("name")?,
+                    category: r.try_get("category")?,
+                    wave: r.try_get::<Option<String>, _>("wave")?.unwrap_or_default(),
+                })
+            })
             .collect()
     }
 
@@ -1046,6 +1112,20 @@ async fn insert_passings(
 }
 
 // -------------------------------------------------------------------- row mapping
+
+fn start_row(row: &SqliteRow) -> Result<Start> {
+    Ok(Start {
+        id: row.try_get("id")?,
+        session_id: SessionId(row.try_get("session_id")?),
+        wave: row.try_get("wave")?,
+        at: time_col(row, "at")?,
+        kind: row.try_get::<String, _>("kind")?.parse()?,
+        source: row.try_get("source")?,
+        operator: row.try_get("operator")?,
+        station: row.try_get("station")?,
+        recorded_at: time_col(row, "recorded_at")?,
+    })
+}
 
 fn time_col(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
     let text: String = row.try_get(col)?;

@@ -16,4 +16,5 @@ mod reconcile;
 mod remote_close;
 mod settings;
 mod spare_laptop;
+mod starts;
 mod support;

@@ -99,7 +99,7 @@ async fn participants_lists_in_legacy_encodings_are_read() {
             console.ok(&["import", "participants", path.to_str().unwrap()]).await;
             let store = Store::open_in(console.dir.path()).await.unwrap();
             let names: Vec<Option<String>> =
-                store.chip_map().await.unwrap().into_iter().map(|(_, _, n)| n).collect();
+                store.chip_map().await.unwrap().into_iter().map(|p| p.name).collect();
             store.close().await;
             assert_eq!(
                 names,
