@@ -15,7 +15,7 @@ use timing_readers::StampedRead;
 use crate::clock::SharedClock;
 use crate::domain::{Passing, RawRead, SessionId};
 use crate::participants::{ChipMap, bib_for_read};
-use crate::store::{ReadToCommit, Store};
+use crate::store::{Committed, ReadToCommit, Store};
 
 /// Reads taken from the queue into one transaction at most.
 const MAX_COMMIT_BATCH: usize = 4096;
@@ -36,6 +36,8 @@ pub struct CommitBatch {
     pub duplicates: usize,
     /// Of those, how many arrived with no session open (stored, no passing).
     pub without_session: usize,
+    /// Waves started by readers' start impulses in this commit.
+    pub starts: Vec<crate::starts::Start>,
 }
 
 /// Counters of the pipeline since start.
@@ -390,14 +392,19 @@ impl Committer {
                             )
                         }));
                 let bib = bib_for_read(&read, &self.chips);
-                ReadToCommit { read, session_id: session, duplicate, bib }
+                let gun_waves = if read.marks.gun { self.chips.waves() } else { Vec::new() };
+                ReadToCommit { read, session_id: session, duplicate, bib, gun_waves }
             })
             .collect();
         let mut backoff = Duration::from_millis(100);
         loop {
             match self.store.commit_reads(&to_commit, self.clock.now()).await {
-                Ok(passings) => {
+                Ok(Committed { passings, starts }) => {
+                    for start in &starts {
+                        tracing::info!(wave = %start.wave, at = %start.at, source = ?start.source, "a reader's start impulse started a wave");
+                    }
                     let batch = CommitBatch {
+                        starts,
                         raw_reads: to_commit.len(),
                         duplicates: to_commit.iter().filter(|r| r.duplicate).count(),
                         without_session: to_commit

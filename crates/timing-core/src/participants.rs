@@ -58,6 +58,19 @@ impl ChipMap {
         map.values().map(|p| (p.bib.clone(), p.wave.clone())).collect()
     }
 
+    /// The waves of the list, in name order ([`DEFAULT_WAVE`] alone without a list or waves):
+    /// the order a reader's start impulses start them in.
+    pub fn waves(&self) -> Vec<String> {
+        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let mut waves: Vec<String> = map.values().map(|p| p.wave.clone()).collect();
+        waves.sort_unstable();
+        waves.dedup();
+        if waves.is_empty() {
+            waves.push(DEFAULT_WAVE.to_owned());
+        }
+        waves
+    }
+
     /// Whether a participant list is loaded at all.
     pub fn is_empty(&self) -> bool {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).is_empty()

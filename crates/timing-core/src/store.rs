@@ -68,6 +68,36 @@ impl NewPassing {
     }
 }
 
+/// What a commit of reads made.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    /// Passings, in `num_passing` order.
+    pub passings: Vec<Passing>,
+    /// Starts made by readers' start impulses.
+    pub starts: Vec<Start>,
+}
+
+/// A gun impulse: the first of the read's waves without a start starts at its crossing time.
+async fn gun_start(
+    tx: &mut Transaction<'static, Sqlite>,
+    session: SessionId,
+    r: &ReadToCommit,
+    at: DateTime<Utc>,
+) -> Result<Option<Start>> {
+    let who =
+        crate::corrections::Author { operator: r.read.source.clone(), station: None, reason: None };
+    for wave in &r.gun_waves {
+        if current_start(tx, session, wave).await?.is_none() {
+            let request = StartRequest::Now(r.read.crossing_time());
+            let start =
+                insert_start(tx, session, wave, request, Some(&r.read.source), &who, at).await?;
+            return Ok(Some(start));
+        }
+    }
+    tracing::info!(source = %r.read.source, "start impulse with every wave started: kept as a raw read");
+    Ok(None)
+}
+
 /// One raw read to commit, with the pipeline's verdict on it.
 #[derive(Debug, Clone)]
 pub struct ReadToCommit {
@@ -79,6 +109,9 @@ pub struct ReadToCommit {
     pub duplicate: bool,
     /// Bib to record on the passing (from the read, the chip map or a RUFUS FREE tag).
     pub bib: Option<String>,
+    /// For a start impulse ([`ReadMarks::gun`](crate::domain::ReadMarks)): the waves it may
+    /// start, in order (the first not started is).
+    pub gun_waves: Vec<String>,
 }
 
 /// Outbox counters of one session.
@@ -356,16 +389,17 @@ impl Store {
 
     // ------------------------------------------------------------ capture path
 
-    /// Commits raw reads and the passings they make, in one transaction. Returns the passings
-    /// made, in `num_passing` order. Reads flagged duplicate, and reads with no session, are
-    /// stored as raw reads only.
+    /// Commits raw reads and the passings and starts they make, in one transaction. Passings
+    /// come in `num_passing` order. Reads flagged duplicate, and reads with no session, are
+    /// stored as raw reads only; a reader's start impulse (gun) makes no passing but starts the
+    /// first of its `gun_waves` that has not started (none: it is kept as a raw read only).
     pub async fn commit_reads(
         &self,
         reads: &[ReadToCommit],
         at: DateTime<Utc>,
-    ) -> Result<Vec<Passing>> {
+    ) -> Result<Committed> {
         if reads.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Committed::default());
         }
         let mut tx = self.write().await?;
         let first_raw_id: i64 =
@@ -401,11 +435,19 @@ impl Store {
             q.build().execute(&mut *tx).await?;
         }
 
-        // Passings: one per non-duplicate read that has a session, numbered per session.
+        // Passings: one per non-duplicate read that has a session, numbered per session; a
+        // gun impulse starts a wave instead.
         let mut made: Vec<(SessionId, RawReadId, &ReadToCommit)> = Vec::new();
+        let mut starts = Vec::new();
         for (i, r) in reads.iter().enumerate() {
-            if let (Some(session), false) = (r.session_id, r.duplicate) {
-                made.push((session, RawReadId(first_raw_id + i as i64), r));
+            match (r.session_id, r.duplicate, r.read.marks.gun) {
+                (Some(session), false, false) => {
+                    made.push((session, RawReadId(first_raw_id + i as i64), r));
+                }
+                (Some(session), false, true) => {
+                    starts.extend(gun_start(&mut tx, session, r, at).await?);
+                }
+                _ => {}
             }
         }
         let mut passings = Vec::with_capacity(made.len());
@@ -434,7 +476,7 @@ impl Store {
             passings.extend(insert_passings(&mut tx, session, first_num, &new, at).await?);
         }
         tx.commit().await?;
-        Ok(passings)
+        Ok(Committed { passings, starts })
     }
 
     /// Commits passings that do not come from a reader (manual entry, corrections that must be
@@ -922,30 +964,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Start> {
         let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "SELECT * FROM starts WHERE session_id = ? AND wave = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(session.0)
-        .bind(wave)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let current = row.as_ref().map(start_row).transpose()?;
-        let (kind, start_at) = starts::plan(wave, request, current.as_ref(), source.is_some())?;
-        let row = sqlx::query(
-            "INSERT INTO starts(session_id, wave, at, kind, source, operator, station, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-        )
-        .bind(session.0)
-        .bind(wave)
-        .bind(format_utc(start_at))
-        .bind(kind.name())
-        .bind(source)
-        .bind(&who.operator)
-        .bind(&who.station)
-        .bind(format_utc(at))
-        .fetch_one(&mut *tx)
-        .await?;
-        let start = start_row(&row)?;
+        let start = insert_start(&mut tx, session, wave, request, source, who, at).await?;
         tx.commit().await?;
         Ok(start)
     }
@@ -1112,6 +1131,52 @@ async fn insert_passings(
 }
 
 // -------------------------------------------------------------------- row mapping
+
+/// The newest start of a wave, inside a transaction.
+async fn current_start(
+    tx: &mut Transaction<'static, Sqlite>,
+    session: SessionId,
+    wave: &str,
+) -> Result<Option<Start>> {
+    let row = sqlx::query(
+        "SELECT * FROM starts WHERE session_id = ? AND wave = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(session.0)
+    .bind(wave)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(start_row).transpose()
+}
+
+/// Adds a start as `request` asks, after a look at the wave's current start in the same
+/// transaction (so two presses never both start a wave).
+async fn insert_start(
+    tx: &mut Transaction<'static, Sqlite>,
+    session: SessionId,
+    wave: &str,
+    request: StartRequest,
+    source: Option<&str>,
+    who: &crate::corrections::Author,
+    at: DateTime<Utc>,
+) -> Result<Start> {
+    let current = current_start(tx, session, wave).await?;
+    let (kind, start_at) = starts::plan(wave, request, current.as_ref(), source.is_some())?;
+    let row = sqlx::query(
+        "INSERT INTO starts(session_id, wave, at, kind, source, operator, station, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+    )
+    .bind(session.0)
+    .bind(wave)
+    .bind(format_utc(start_at))
+    .bind(kind.name())
+    .bind(source)
+    .bind(&who.operator)
+    .bind(&who.station)
+    .bind(format_utc(at))
+    .fetch_one(&mut **tx)
+    .await?;
+    start_row(&row)
+}
 
 fn start_row(row: &SqliteRow) -> Result<Start> {
     Ok(Start {

@@ -512,6 +512,7 @@ async fn the_resume_point_skips_reads_that_overtook_a_replay() {
             session_id: None,
             duplicate: false,
             bib: None,
+            gun_waves: Vec::new(),
         };
         let held = "ipico:01:058001a2b3c4:20250614T093015.000:raw";
         let overtook = "ipico:01:058001a2b3c5:20250614T093020.000:raw";
@@ -548,6 +549,46 @@ async fn what_the_decoder_knew_is_stored_with_the_read() {
         assert_eq!(field("flags"), "gun,from_memory", "{row:?}");
         assert_eq!(field("rssi_raw"), "187");
         assert_eq!(field("rssi"), "", "no dBm for a vendor scale");
+    })
+    .await
+    .expect("bounded in time");
+}
+
+/// A reader's start impulse (an Ultra's gun input) starts the race: it makes no passing (no
+/// time waits for a bib because of it), the start is at the reader's time of the impulse, and
+/// a second impulse once every wave started is kept as a raw read only.
+#[tokio::test]
+async fn a_readers_start_impulse_starts_the_race_and_makes_no_passing() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(None).await.unwrap();
+        let capture = engine.start_capture().await.unwrap();
+        let mut batches = capture.subscribe();
+        let gun_at = parse_utc("2026-05-03T09:00:00.120Z").unwrap();
+        let impulse = || {
+            let mut read = TagRead::of_chip("0");
+            read.flags.gun = true;
+            StampedRead {
+                reader_time_utc: Some(gun_at),
+                ..StampedRead::live("finish-ultra", Protocol::Ultra, read, gun_at)
+            }
+        };
+        capture.sink().send(impulse()).await.unwrap();
+        let batch = batches.recv().await.unwrap();
+        assert!(batch.passings.is_empty(), "a gun is no runner");
+        assert_eq!(batch.starts.len(), 1);
+        capture.sink().send(impulse()).await.unwrap();
+        let again = batches.recv().await.unwrap();
+        assert!(again.starts.is_empty() && again.passings.is_empty());
+        capture.shutdown().await;
+
+        let log = engine.starts(None).await.unwrap();
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!((log[0].kind, log[0].at), (timing_core::starts::StartKind::Gun, gun_at));
+        assert_eq!(log[0].source.as_deref(), Some("finish-ultra"));
+        assert_eq!(log[0].wave, "", "a race without waves: the one start");
+        assert!(engine.feed(None, None, 10).await.unwrap().is_empty());
     })
     .await
     .expect("bounded in time");
