@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::error::{CoreError, Result};
 use crate::participants::{ChipMap, looks_like_bib};
+use crate::starts::RaceClock;
 use crate::store::{NewPassing, Store, commit_passings_tx, passing_from_row};
 
 /// A change to a passing.
@@ -324,6 +325,7 @@ pub async fn feed_entries(
 ) -> Result<Vec<FeedEntry>> {
     let mut out = Vec::with_capacity(ids.len());
     let mut seen = std::collections::HashSet::new();
+    let mut races: HashMap<SessionId, RaceClock> = HashMap::new();
     for id in ids {
         let Some(mut passing) = store.passing(*id).await? else { continue };
         if let Some(original) = passing.corrects_id {
@@ -336,27 +338,50 @@ pub async fn feed_entries(
             continue;
         }
         let corrections = store.corrections(passing.id).await?;
-        out.push(to_entry(passing, &corrections, chips));
+        let race = match races.get(&passing.session_id) {
+            Some(race) => race.clone(),
+            None => {
+                let race = RaceClock::new(&store.starts(passing.session_id).await?);
+                races.insert(passing.session_id, race.clone());
+                race
+            }
+        };
+        out.push(to_entry(passing, &corrections, chips, &race));
     }
     Ok(out)
 }
 
-/// A stored passing with its corrections applied, as the feed shows it.
-pub fn to_entry(p: Passing, corrections: &[Correction], chips: &ChipMap) -> FeedEntry {
+/// A stored passing with its corrections applied, as the feed shows it: its runner from the
+/// list (by chip, else by bib) and its race time.
+pub fn to_entry(
+    p: Passing,
+    corrections: &[Correction],
+    chips: &ChipMap,
+    race: &RaceClock,
+) -> FeedEntry {
     let e = effective(&p, corrections);
-    let from_chip = p.chip.as_deref().and_then(|c| chips.get(c));
-    let name = from_chip
-        .as_ref()
-        .and_then(|(_, n)| n.clone())
-        .or_else(|| e.bib.as_deref().and_then(|b| chips.name_of_bib(b)));
+    let from_chip = p.chip.as_deref().and_then(|c| chips.by_chip(c));
+    let unknown_chip = !chips.is_empty() && p.chip.is_some() && from_chip.is_none();
+    let runner = match (&from_chip, e.bib.as_deref()) {
+        // A corrected bib names another runner than the chip's.
+        (Some(by_chip), Some(bib)) if by_chip.bib != bib => chips.by_bib(bib),
+        (Some(_), _) => from_chip,
+        (None, Some(bib)) => chips.by_bib(bib),
+        (None, None) => None,
+    };
+    let wave = runner.as_ref().map_or(crate::participants::DEFAULT_WAVE, |r| r.wave.as_str());
+    let race_time_ms = race.race_time(wave, e.timestamp).map(|t| t.num_milliseconds());
     FeedEntry {
         id: p.id,
         session_id: p.session_id,
         num_passing: p.num_passing,
-        unknown_chip: !chips.is_empty() && p.chip.is_some() && from_chip.is_none(),
+        unknown_chip,
         bib: e.bib,
         chip: p.chip,
-        name,
+        name: runner.as_ref().and_then(|r| r.name.clone()),
+        category: runner.as_ref().and_then(|r| r.category.clone()),
+        wave: runner.map(|r| r.wave),
+        race_time_ms,
         timestamp: e.timestamp,
         source: p.source,
         void: e.void,
@@ -375,6 +400,7 @@ pub async fn feed(
     limit: i64,
     chips: &ChipMap,
 ) -> Result<Vec<FeedEntry>> {
+    let race = RaceClock::new(&store.starts(session).await?);
     let rows = sqlx::query(
         "SELECT * FROM passings WHERE session_id = ? AND corrects_id IS NULL AND num_passing < ?
          ORDER BY num_passing DESC LIMIT ?",
@@ -393,7 +419,7 @@ pub async fn feed(
         .into_iter()
         .map(|p| {
             let corrections = by_passing.remove(&p.id).unwrap_or_default();
-            to_entry(p, &corrections, chips)
+            to_entry(p, &corrections, chips, &race)
         })
         .collect())
 }

@@ -431,6 +431,12 @@ pub struct FeedEntry {
     pub chip: Option<String>,
     /// Participant name from the chip map, if known.
     pub name: Option<String>,
+    /// The participant's category (`F40`), if the list gives one.
+    pub category: Option<String>,
+    /// The participant's wave, if the runner is in the list (`""`: the list has no waves).
+    pub wave: Option<String>,
+    /// Milliseconds since the runner's wave start (or the race's only start), once it started.
+    pub race_time_ms: Option<i64>,
     /// Effective time.
     pub timestamp: DateTime<Utc>,
     /// What produced it.

@@ -180,6 +180,8 @@ pub struct Engine {
     who: Arc<std::sync::RwLock<(String, Option<String>)>>,
     sync: SyncEngine,
     wake: Arc<Notify>,
+    /// Counts changes to the start log made through this engine (fronts re-read race times).
+    starts_version: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Engine {
@@ -221,6 +223,7 @@ impl Engine {
             who: Arc::new(std::sync::RwLock::new(who)),
             sync,
             wake,
+            starts_version: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
@@ -827,8 +830,7 @@ impl Engine {
         let mut feed =
             corrections::feed(&self.store, session.id, None, i64::MAX, &self.chips).await?;
         feed.reverse();
-        let race = RaceClock::new(&self.store.starts(session.id).await?, self.chips.waves_by_bib());
-        crate::export::passings_csv(&feed, &race, out)
+        crate::export::passings_csv(&feed, out)
     }
 
     // ------------------------------------------------------- starts
@@ -841,7 +843,18 @@ impl Engine {
             CoreError::Conflict("no session is recording: open one before the start".into())
         })?;
         let who = self.author(None);
-        self.store.record_start(session, wave.trim(), request, None, &who, self.clock.now()).await
+        let start = self
+            .store
+            .record_start(session, wave.trim(), request, None, &who, self.clock.now())
+            .await?;
+        self.starts_version.send_modify(|v| *v += 1);
+        Ok(start)
+    }
+
+    /// Changes whenever a start is made through this engine (a reader's start impulse arrives
+    /// in its [`CommitBatch`](crate::capture::CommitBatch) instead).
+    pub fn starts_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.starts_version.subscribe()
     }
 
     /// A session's start log, oldest first (its current starts: [`crate::starts::current`]).
@@ -852,8 +865,7 @@ impl Engine {
 
     /// The session's race clock: its starts and the participant list's waves.
     pub async fn race_clock(&self, session: Option<SessionId>) -> Result<RaceClock> {
-        let log = self.starts(session).await?;
-        Ok(RaceClock::new(&log, self.chips.waves_by_bib()))
+        Ok(RaceClock::new(&self.starts(session).await?))
     }
 
     /// The latest raw reads of one source, newest first.

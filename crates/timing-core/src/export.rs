@@ -8,7 +8,9 @@ use sqlx::Row;
 use crate::clock::format_utc;
 use crate::domain::{FeedEntry, SessionId};
 use crate::error::{CoreError, Result};
-use crate::starts::{RaceClock, format_race_time};
+use chrono::TimeDelta;
+
+use crate::starts::format_race_time;
 use crate::store::Store;
 
 fn csv_error(e: csv::Error) -> CoreError {
@@ -17,7 +19,7 @@ fn csv_error(e: csv::Error) -> CoreError {
 
 /// Writes effective passings in `num_passing` order, each with its runner's wave and race time
 /// (`H:MM:SS.sss` since the wave's start; empty before any start); returns the number of rows.
-pub fn passings_csv(feed: &[FeedEntry], race: &RaceClock, out: impl Write) -> Result<usize> {
+pub fn passings_csv(feed: &[FeedEntry], out: impl Write) -> Result<usize> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "num_passing",
@@ -35,15 +37,16 @@ pub fn passings_csv(feed: &[FeedEntry], race: &RaceClock, out: impl Write) -> Re
     ])
     .map_err(csv_error)?;
     for e in feed {
-        let (wave, race_time) = race.race_time(e.bib.as_deref(), e.timestamp);
         w.write_record([
             e.num_passing.to_string(),
             format_utc(e.timestamp),
             e.bib.clone().unwrap_or_default(),
             e.chip.clone().unwrap_or_default(),
             e.name.clone().unwrap_or_default(),
-            wave,
-            race_time.map(format_race_time).unwrap_or_default(),
+            e.wave.clone().unwrap_or_default(),
+            e.race_time_ms
+                .map(|ms| format_race_time(TimeDelta::milliseconds(ms)))
+                .unwrap_or_default(),
             e.source.to_string(),
             e.void.to_string(),
             e.corrected.to_string(),

@@ -2,7 +2,7 @@
 //! correction, a manual action or a send, coalesced into one update per period (about 50 ms)
 //! so a screen applies a whole burst in one repaint.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,8 +13,9 @@ use tokio::task::JoinHandle;
 use crate::capture::CommitBatch;
 use crate::clock::format_utc;
 use crate::corrections::{feed_entries, to_entry};
-use crate::domain::{FeedEntry, PassingId};
+use crate::domain::{FeedEntry, PassingId, SessionId};
 use crate::engine::Engine;
+use crate::starts::RaceClock;
 
 /// Look for passings the cloud acknowledged this often.
 const SENT_CHECK: Duration = Duration::from_secs(1);
@@ -28,6 +29,9 @@ pub struct FeedUpdate {
     pub raw_reads: u64,
     /// Of those, duplicates.
     pub duplicates: u64,
+    /// A wave started (or its start moved): every race time shown may have changed, so the
+    /// screen reads the feed and the starts again.
+    pub starts_changed: bool,
 }
 
 /// The running feed.
@@ -79,9 +83,16 @@ async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_sent_check: DateTime<Utc> = engine.clock().now();
     let mut since_check = Duration::ZERO;
+    let mut starts = engine.starts_changed();
     loop {
         tick.tick().await;
         let mut update = FeedUpdate::default();
+        // Race clocks of this tick, per session (a start may come in any commit).
+        let mut races: HashMap<SessionId, RaceClock> = HashMap::new();
+        if starts.has_changed().unwrap_or(false) {
+            starts.mark_unchanged();
+            update.starts_changed = true;
+        }
         let mut touched: BTreeSet<PassingId> = BTreeSet::new();
         loop {
             match commits.try_recv() {
@@ -89,7 +100,12 @@ async fn run(
                     update.raw_reads += batch.raw_reads as u64;
                     update.duplicates += batch.duplicates as u64;
                     for p in &batch.passings {
-                        update.entries.push(to_entry(p.clone(), &[], engine.chips()));
+                        let race = race_clock(&engine, &mut races, p.session_id).await;
+                        update.entries.push(to_entry(p.clone(), &[], engine.chips(), &race));
+                    }
+                    if !batch.starts.is_empty() {
+                        races.clear();
+                        update.starts_changed = true;
                     }
                 }
                 Err(broadcast::error::TryRecvError::Lagged(missed)) => {
@@ -120,13 +136,33 @@ async fn run(
                 Err(e) => tracing::warn!(error = %e, "live feed could not read changed passings"),
             }
         }
-        if !update.entries.is_empty() || update.raw_reads > 0 {
+        if !update.entries.is_empty() || update.raw_reads > 0 || update.starts_changed {
             let _ = updates.send(Arc::new(update));
         }
         if updates.receiver_count() == 0 && commits.is_closed() {
             return;
         }
     }
+}
+
+/// The race clock of `session`, read once per tick.
+async fn race_clock(
+    engine: &Engine,
+    races: &mut HashMap<SessionId, RaceClock>,
+    session: SessionId,
+) -> RaceClock {
+    if let Some(race) = races.get(&session) {
+        return race.clone();
+    }
+    let race = match engine.store().starts(session).await {
+        Ok(log) => RaceClock::new(&log),
+        Err(e) => {
+            tracing::warn!(error = %e, "live feed could not read the starts");
+            RaceClock::default()
+        }
+    };
+    races.insert(session, race.clone());
+    race
 }
 
 async fn sent_since(engine: &Engine, since: DateTime<Utc>) -> crate::Result<Vec<PassingId>> {

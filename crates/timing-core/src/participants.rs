@@ -7,10 +7,18 @@ use std::sync::RwLock;
 
 use crate::domain::RawRead;
 
-/// chip → participant (bib, name, category, wave), shared by the pipeline and the views.
+/// chip → participant (bib, name, category, wave), shared by the pipeline and the views, with an
+/// index by bib.
 #[derive(Debug, Default)]
 pub struct ChipMap {
-    entries: RwLock<HashMap<String, Participant>>,
+    entries: RwLock<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_chip: HashMap<String, Participant>,
+    /// bib → the chip of its participant (the last imported, when a bib has several chips).
+    by_bib: HashMap<String, String>,
 }
 
 impl ChipMap {
@@ -21,24 +29,41 @@ impl ChipMap {
         map
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries> {
+        self.entries.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Adds or replaces participants (by chip).
     pub fn extend(&self, entries: impl IntoIterator<Item = Participant>) {
         let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
         for participant in entries {
-            map.insert(normalise_chip(&participant.chip), participant);
+            let chip = normalise_chip(&participant.chip);
+            if let Some(old) = map.by_chip.get(&chip)
+                && old.bib != participant.bib
+                && map.by_bib.get(&old.bib) == Some(&chip)
+            {
+                let old_bib = old.bib.clone();
+                map.by_bib.remove(&old_bib);
+            }
+            map.by_bib.insert(participant.bib.clone(), chip.clone());
+            map.by_chip.insert(chip, participant);
         }
     }
 
     /// The bib and name of a chip.
     pub fn get(&self, chip: &str) -> Option<(String, Option<String>)> {
-        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.get(&normalise_chip(chip)).map(|p| (p.bib.clone(), p.name.clone()))
+        self.read().by_chip.get(&normalise_chip(chip)).map(|p| (p.bib.clone(), p.name.clone()))
+    }
+
+    /// The participant wearing a chip.
+    pub fn by_chip(&self, chip: &str) -> Option<Participant> {
+        self.read().by_chip.get(&normalise_chip(chip)).cloned()
     }
 
     /// The participant wearing `bib`, when the list has one.
     pub fn by_bib(&self, bib: &str) -> Option<Participant> {
-        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.values().find(|p| p.bib == bib).cloned()
+        let map = self.read();
+        map.by_bib.get(bib).and_then(|chip| map.by_chip.get(chip)).cloned()
     }
 
     /// The name of the participant wearing `bib`, when the list has one.
@@ -48,21 +73,27 @@ impl ChipMap {
 
     /// Whether `bib` is in the participant list.
     pub fn knows_bib(&self, bib: &str) -> bool {
-        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.values().any(|p| p.bib == bib)
+        self.read().by_bib.contains_key(bib)
     }
 
     /// The wave of each bib in the list (bibs without a wave are in [`DEFAULT_WAVE`]).
     pub fn waves_by_bib(&self) -> HashMap<String, String> {
-        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.values().map(|p| (p.bib.clone(), p.wave.clone())).collect()
+        self.read().by_chip.values().map(|p| (p.bib.clone(), p.wave.clone())).collect()
+    }
+
+    /// Every participant, one per bib, in bib order (numbers by value).
+    pub fn participants(&self) -> Vec<Participant> {
+        let map = self.read();
+        let mut people: Vec<Participant> =
+            map.by_bib.values().filter_map(|chip| map.by_chip.get(chip)).cloned().collect();
+        people.sort_by(|a, b| bib_order(&a.bib, &b.bib));
+        people
     }
 
     /// The waves of the list, in name order ([`DEFAULT_WAVE`] alone without a list or waves):
     /// the order a reader's start impulses start them in.
     pub fn waves(&self) -> Vec<String> {
-        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let mut waves: Vec<String> = map.values().map(|p| p.wave.clone()).collect();
+        let mut waves: Vec<String> = self.read().by_chip.values().map(|p| p.wave.clone()).collect();
         waves.sort_unstable();
         waves.dedup();
         if waves.is_empty() {
@@ -73,7 +104,17 @@ impl ChipMap {
 
     /// Whether a participant list is loaded at all.
     pub fn is_empty(&self) -> bool {
-        self.entries.read().unwrap_or_else(|p| p.into_inner()).is_empty()
+        self.read().by_chip.is_empty()
+    }
+}
+
+/// Bibs in the order people sort them: numbers by value, then text.
+pub fn bib_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        _ => a.cmp(b),
     }
 }
 

@@ -154,24 +154,26 @@ pub fn start_for<'a>(starts: &'a BTreeMap<String, Start>, wave: &str) -> Option<
     })
 }
 
-/// What race time means for one session: its starts, and each bib's wave.
+/// What race time means for one session: the start of each wave.
 #[derive(Debug, Clone, Default)]
 pub struct RaceClock {
     starts: BTreeMap<String, Start>,
-    waves: std::collections::HashMap<String, String>,
 }
 
 impl RaceClock {
-    /// The race clock of a start log and the participant list's waves (bib → wave).
-    pub fn new(log: &[Start], waves: std::collections::HashMap<String, String>) -> Self {
-        RaceClock { starts: current(log), waves }
+    /// The race clock of a session's start log.
+    pub fn new(log: &[Start]) -> Self {
+        RaceClock { starts: current(log) }
     }
 
-    /// A passing's wave (`""` when unknown) and its race time, when its wave has started.
-    pub fn race_time(&self, bib: Option<&str>, at: DateTime<Utc>) -> (String, Option<TimeDelta>) {
-        let wave = bib.and_then(|b| self.waves.get(b)).cloned().unwrap_or_default();
-        let start = start_for(&self.starts, &wave);
-        (wave, start.map(|s| at - s.at))
+    /// The start of each wave.
+    pub fn starts(&self) -> &BTreeMap<String, Start> {
+        &self.starts
+    }
+
+    /// Race time at `at` of a runner in `wave` ([`start_for`]), once that start exists.
+    pub fn race_time(&self, wave: &str, at: DateTime<Utc>) -> Option<TimeDelta> {
+        start_for(&self.starts, wave).map(|s| at - s.at)
     }
 }
 

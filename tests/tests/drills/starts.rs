@@ -50,6 +50,14 @@ async fn waves_start_restart_and_give_race_times_in_the_export() {
         console.ok(&["mark", "7", "--at", "2026-05-03T09:40:01.250Z"]).await;
         console.ok(&["mark", "12", "--at", "2026-05-03T09:30:00.000Z"]).await;
         console.ok(&["mark", "99", "--at", "2026-05-03T09:41:00.000Z"]).await;
+        let feed: serde_json::Value =
+            serde_json::from_str(&console.ok(&["--json", "feed"]).await).unwrap();
+        let ana = feed.as_array().unwrap().iter().find(|e| e["bib"] == "7").unwrap();
+        assert_eq!(
+            (&ana["name"], &ana["category"], &ana["wave"], &ana["race_time_ms"]),
+            (&"Ana García".into(), &"F40".into(), &"10K".into(), &2_402_750.into()),
+            "the feed says who crossed and their race time"
+        );
         let csv = console.ok(&["export", "passings"]).await;
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let header = reader.headers().unwrap().clone();

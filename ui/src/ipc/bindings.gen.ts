@@ -223,6 +223,18 @@ chip: string | null,
  */
 name: string | null, 
 /**
+ * The participant's category (`F40`), if the list gives one.
+ */
+category: string | null, 
+/**
+ * The participant's wave, if the runner is in the list (`""`: the list has no waves).
+ */
+wave: string | null, 
+/**
+ * Milliseconds since the runner's wave start (or the race's only start), once it started.
+ */
+race_time_ms: number | null, 
+/**
  * Effective time.
  */
 timestamp: string, 

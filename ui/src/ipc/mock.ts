@@ -1557,6 +1557,10 @@ export class MockHost implements Host {
       bib,
       chip: p.chip,
       name: ru?.name ?? null,
+      // The mock keeps no categories or starts yet: a listed runner is in the one wave.
+      category: null,
+      wave: ru ? "" : null,
+      race_time_ms: null,
       timestamp: p.eff_time,
       source: p.source,
       void: p.voided,
