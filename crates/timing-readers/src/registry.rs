@@ -9,7 +9,7 @@ use std::str::FromStr;
 use crate::Decoder;
 use crate::config::ReaderConfig;
 #[cfg(any(test, feature = "emulators"))]
-use crate::emulator::{Device, DeviceOptions, Emulation};
+use crate::emulator::{DeviceOptions, Emulation};
 use crate::supervisor::conversation::Conversation;
 use crate::supervisor::driver::Driver;
 
@@ -187,7 +187,7 @@ const IPICO: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Ipico)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::Ipico, Builtin::Ipico, o)),
+    emulation: |o| Box::new(crate::ipico::emulation::IpicoEmulation::new(o)),
 };
 
 // §2: telnet-style TCP 23.
@@ -204,7 +204,7 @@ const ULTRA: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Ultra)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::Ultra, Builtin::Ultra, o)),
+    emulation: |o| Box::new(crate::ultra::emulation::UltraEmulation::new(o)),
 };
 
 // §4b: 115200 8N1 (38400 selectable).
@@ -221,7 +221,7 @@ const R2000: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::R2000)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::R2000, Builtin::R2000, o)),
+    emulation: |o| Box::new(crate::r2000::emulation::R2000Emulation::new(o)),
 };
 
 // §4a: 57600 8N1 (some 115200).
@@ -238,7 +238,7 @@ const CHAFON: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Chafon)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::Chafon, Builtin::Chafon, o)),
+    emulation: |o| Box::new(crate::chafon::emulation::ChafonEmulation::new(o)),
 };
 
 // §10a: Timy3 factory 9600 8N1 (Timy2 and TrackTimer use 38400).
@@ -255,7 +255,7 @@ const TIMY: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Timy)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::Timy, Builtin::Timy, o)),
+    emulation: |o| Box::new(crate::timy::emulation::TimyEmulation::new(o)),
 };
 
 // §5a: TCP 3601.
@@ -272,7 +272,7 @@ const RACERESULT: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::RaceResult)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::RaceResult, Builtin::RaceResult, o)),
+    emulation: |o| Box::new(crate::raceresult::emulation::RaceResultEmulation::new(o)),
 };
 
 // §9: the docs' example port 8080.
@@ -289,7 +289,7 @@ const CLOUDBOX: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::CloudBox)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::CloudBox, Builtin::CloudBox, o)),
+    emulation: |o| Box::new(crate::cloudbox::emulation::CloudBoxEmulation::new(o)),
 };
 
 // §11: a wedge or keypad on a serial line, or text over TCP.
@@ -306,7 +306,7 @@ const LINES: ProtocolInfo = ProtocolInfo {
     options: &[],
     conversation: |c| Box::new(Driver::new(c, Builtin::Lines)),
     #[cfg(any(test, feature = "emulators"))]
-    emulation: |o| Box::new(Device::new(Protocol::Lines, Builtin::Lines, o)),
+    emulation: |o| Box::new(crate::emulator::lines::LinesEmulation::new(o)),
 };
 
 // §3: TCP 5084 (IANA); UTC µs timestamps from the reader's NTP clock.

@@ -13,6 +13,8 @@
 //! read carrying the whole frame as `raw`.
 
 pub mod command;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 
 use crate::framing::{Check, FrameDecoder, FrameRules};
 use crate::text::{hex_upper, span};

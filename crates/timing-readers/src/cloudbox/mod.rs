@@ -15,6 +15,8 @@
 //! the timestamp; both are accepted.
 
 pub mod command;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value};

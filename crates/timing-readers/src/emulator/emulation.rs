@@ -8,7 +8,16 @@
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, Utc};
 
 use super::EmittedRead;
-use super::device::{Outgoing, Rng};
+use super::shared::Rng;
+
+/// What the reader puts on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    /// A frame that carries reads: fault injection applies to it.
+    Frame(Vec<u8>),
+    /// Anything else (replies, keepalives, rewound reads): sent as is.
+    Reply(Vec<u8>),
+}
 
 /// How an emulated reader's clock and options are set when it is made.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +30,18 @@ pub(crate) struct DeviceOptions {
     pub(crate) zone: Option<crate::ReaderZone>,
     /// Timy: checksums on impulse lines.
     pub(crate) timy_checksum: bool,
+}
+
+impl DeviceOptions {
+    /// A reader whose clock agrees with the host's, in UTC (sample streams).
+    pub(crate) fn utc() -> Self {
+        DeviceOptions {
+            skew: TimeDelta::zero(),
+            utc_offset: chrono::Offset::fix(&Utc),
+            zone: None,
+            timy_checksum: false,
+        }
+    }
 }
 
 /// One emulated reader: its clock, its memory, how it encodes reads and answers commands.

@@ -25,11 +25,17 @@
 //!   [`EmittedRead::replay_key`] is still what the supervisor reports.
 //! * [`sample_stream`] makes a valid byte stream of any length for benchmarks.
 //!
+//! Each protocol's reader model is its own [`Emulation`] in its folder
+//! (`src/<protocol>/emulation.rs`; the plain-lines device in [`lines`]), made through the
+//! registry; what several of them share (the seeded [`Rng`], reader clock, read log, command
+//! log, text-command splitting) is in [`shared`].
+//!
 //! Creating pseudo-terminal pairs is serialised inside this module (the call is not
 //! thread-safe); tests that create several emulators may still want a lock of their own.
 
-mod device;
 mod emulation;
+pub(crate) mod lines;
+pub(crate) mod shared;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -45,10 +51,8 @@ use crate::clock::SharedClock;
 use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{ByteSink, ByteSource, Chunk, TransportError};
 use crate::{Protocol, ReaderZone, transport};
-pub(crate) use device::Device;
-pub(crate) use device::Outgoing;
-pub(crate) use device::Rng;
-pub(crate) use emulation::{DeviceOptions, Emulation};
+pub(crate) use emulation::{DeviceOptions, Emulation, Outgoing};
+pub(crate) use shared::Rng;
 
 /// How an emulated reader behaves.
 #[derive(Debug, Clone)]
@@ -154,13 +158,7 @@ pub struct EmulatorStats {
 /// A valid byte stream of `reads` reads of `protocol`, as the reader would send it (with
 /// keepalives, inventory rounds, …), reproducible from `seed`: for benchmarks and fuzz seeds.
 pub fn sample_stream(protocol: Protocol, reads: usize, seed: u64) -> Vec<u8> {
-    let options = DeviceOptions {
-        skew: TimeDelta::zero(),
-        utc_offset: chrono::Offset::fix(&Utc),
-        zone: None,
-        timy_checksum: false,
-    };
-    protocol.emulation(&options).sample(reads, seed)
+    protocol.emulation(&DeviceOptions::utc()).sample(reads, seed)
 }
 
 #[derive(Debug)]

@@ -16,6 +16,8 @@
 //! are rejected as [`RejectReason::BadLength`].
 
 pub mod command;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 
 use chrono::{NaiveDate, NaiveDateTime};
 

@@ -10,6 +10,8 @@
 //! These modules have no clock: the host receive time is the read time.
 
 pub mod command;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 
 use crate::framing::{Check, FrameDecoder, FrameRules};
 use crate::text::{hex_upper, span};

@@ -23,6 +23,8 @@
 //! restart with every file and a restarted decoder and nothing else would tell the runs apart.
 
 pub mod command;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 
 use chrono::NaiveDate;
 

@@ -22,6 +22,8 @@
 //! the details and the replay key, not presented as a bib; `chip` is empty.
 
 pub mod command;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 
 use std::time::Duration;
 

@@ -10,6 +10,8 @@
 //! Chip `0` on port `0` is the gun time ([`ReadFlags::gun`]).
 
 pub mod command;
+#[cfg(any(test, feature = "emulators"))]
+pub(crate) mod emulation;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
