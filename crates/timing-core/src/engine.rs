@@ -16,7 +16,8 @@ use crate::corrections::{self, Author, Change, Corrected};
 use crate::domain::{Device, DeviceId, FeedEntry, PassingId, Session, SessionId, SessionState};
 use crate::error::{CoreError, Result};
 use crate::manual::ManualEntry;
-use crate::participants::{ChipMap, ImportReport, parse_participants};
+use crate::participants::{ChipMap, ImportReport, Participant, parse_participants};
+use crate::runners::{self, RaceCounts, RunnerPreview};
 use crate::starts::{RaceClock, Start, StartRequest};
 use crate::store::Store;
 use crate::sync::{SyncConfig, SyncEngine};
@@ -861,6 +862,41 @@ impl Engine {
     pub async fn starts(&self, session: Option<SessionId>) -> Result<Vec<Start>> {
         let session = self.session(session).await?;
         self.store.starts(session.id).await
+    }
+
+    /// The whole feed of a session, oldest first, for counts over it.
+    async fn whole_feed(&self, session: SessionId) -> Result<Vec<FeedEntry>> {
+        corrections::feed(&self.store, session, None, i64::MAX, &self.chips).await
+    }
+
+    /// What a typed bib stands for in the open session: `123 — Ana García · F40 · 10K`, and
+    /// whether it is known, unknown, already finished or in a wave not started.
+    pub async fn preview_bib(&self, bib: &str) -> Result<RunnerPreview> {
+        let (feed, race) = match self.current_session().await? {
+            Some(session) => {
+                (self.whole_feed(session.id).await?, self.race_clock(Some(session.id)).await?)
+            }
+            None => (Vec::new(), RaceClock::default()),
+        };
+        Ok(runners::preview(bib, &self.chips, &runners::seen_bibs(&feed), &race))
+    }
+
+    /// Finished, on course and unknown runners of a session.
+    pub async fn race_counts(&self, session: Option<SessionId>) -> Result<RaceCounts> {
+        let session = self.session(session).await?;
+        Ok(runners::counts(&self.chips, &self.whole_feed(session.id).await?))
+    }
+
+    /// Listed runners a session has not seen, matching `search`, in bib order.
+    pub async fn not_yet_seen(
+        &self,
+        session: Option<SessionId>,
+        search: &str,
+        limit: usize,
+    ) -> Result<Vec<Participant>> {
+        let session = self.session(session).await?;
+        let feed = self.whole_feed(session.id).await?;
+        Ok(runners::not_yet_seen(&self.chips, &feed, search, limit))
     }
 
     /// The session's race clock: its starts and the participant list's waves.

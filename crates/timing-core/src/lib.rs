@@ -22,6 +22,7 @@ pub mod lock;
 pub mod manual;
 pub mod participants;
 pub(crate) mod rehome;
+pub mod runners;
 pub mod starts;
 pub mod station;
 pub mod store;

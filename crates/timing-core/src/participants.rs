@@ -173,7 +173,8 @@ pub fn decode_free_tag(epc: &str) -> Option<String> {
 }
 
 /// One participant row accepted from a CSV file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Participant {
     /// Chip code.
     pub chip: String,
