@@ -3,7 +3,9 @@
 use timing_core::capture::Capture;
 use timing_core::feed::FeedUpdate;
 use timing_core::station::SourceView;
-use timing_ipc::{CaptureStatus, CloudDevice, CloudSession, FeedBatch, LastRead, ReaderView};
+use timing_ipc::{
+    CaptureStatus, CloudDevice, CloudSession, FeedBatch, LastRead, ReaderSettingView, ReaderView,
+};
 
 /// Capture's commit state: the last commit error (set while commits fail) and the reads waiting.
 pub fn capture(c: &Capture) -> CaptureStatus {
@@ -38,6 +40,16 @@ pub fn reader(s: SourceView) -> ReaderView {
         clock_hint: s.clock_hint,
         proposed_zone: s.proposed_zone,
         adjust_ms: s.adjust_ms,
+        settings: s
+            .settings
+            .into_iter()
+            .map(|v| ReaderSettingView {
+                name: v.name,
+                asked: v.asked,
+                applied: v.applied,
+                differs: v.differs,
+            })
+            .collect(),
     }
 }
 

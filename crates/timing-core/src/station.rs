@@ -71,6 +71,34 @@ pub struct SourceView {
     pub adjust_ms: i64,
     /// Connections made to the reader by its current supervisor.
     pub connects: u64,
+    /// The reader's settings as it read them back, beside what its spec asked for (LLRP:
+    /// connected antennas, power and sensitivity per antenna); empty for readers that read
+    /// nothing back.
+    pub settings: Vec<SettingView>,
+}
+
+/// One of a reader's settings, asked and applied ([`timing_readers::ReaderSetting`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SettingView {
+    /// `antenna 1 power`, `connected antennas`.
+    pub name: String,
+    /// What the spec asked; `None`: nothing (the reader's own setting stands).
+    pub asked: Option<String>,
+    /// What the reader reports it applied; `None`: it reported nothing.
+    pub applied: Option<String>,
+    /// Something was asked and the reader did not apply exactly that.
+    pub differs: bool,
+}
+
+impl From<&timing_readers::ReaderSetting> for SettingView {
+    fn from(s: &timing_readers::ReaderSetting) -> Self {
+        SettingView {
+            name: s.name.clone(),
+            asked: s.asked.clone(),
+            applied: s.applied.clone(),
+            differs: s.differs(),
+        }
+    }
 }
 
 /// A source the station runs: its spec and its reader's supervisor, which delivers straight to
@@ -461,6 +489,7 @@ impl Station {
                 proposed_zone: hint.and_then(|h| h.proposed_zone).map(|z| z.to_string()),
                 adjust_ms: r.adjust_ms,
                 connects: r.counters.connects,
+                settings: r.settings.iter().map(SettingView::from).collect(),
             });
         }
         views

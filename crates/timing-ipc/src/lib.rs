@@ -122,6 +122,23 @@ pub struct ReaderView {
     pub proposed_zone: Option<String>,
     /// Milliseconds added to each read's passing time (`reader_adjust`), 0 for none.
     pub adjust_ms: i64,
+    /// The reader's settings as it read them back, beside what its spec asked for (LLRP:
+    /// `connected antennas`, `antenna 1 power`, `antenna 1 sensitivity`, … in the units of the
+    /// spec's options); empty for readers that read nothing back.
+    pub settings: Vec<ReaderSettingView>,
+}
+
+/// One of a reader's settings: what the spec asked, what the reader applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReaderSettingView {
+    /// `antenna 1 power`, `connected antennas`.
+    pub name: String,
+    /// What the spec asked; null: nothing (the reader's own setting stands).
+    pub asked: Option<String>,
+    /// What the reader reports it applied; null: it reported nothing.
+    pub applied: Option<String>,
+    /// Something was asked and the reader did not apply exactly that (it is also in `warning`).
+    pub differs: bool,
 }
 
 /// The zones a reader's clock can be read in, for the tile's zone field.
@@ -561,6 +578,7 @@ pub fn typescript() -> String {
         Theme::decl(&cfg),
         KeyStorage::decl(&cfg),
         ReaderView::decl(&cfg),
+        ReaderSettingView::decl(&cfg),
         LastRead::decl(&cfg),
         ZoneList::decl(&cfg),
         FrameView::decl(&cfg),

@@ -121,7 +121,8 @@ pub use registry::{
 };
 pub use replay::{BadReplayKey, ResumePoint};
 pub use supervisor::{
-    CommandError, ReaderHandle, ReaderState, ReaderStatus, ReaderSupervisor, StampedRead,
+    CommandError, ReaderHandle, ReaderSetting, ReaderState, ReaderStatus, ReaderSupervisor,
+    StampedRead,
 };
 pub use supervisor::{Direction, FrameRecord};
 pub use transport::{PortInfo, PortKind, looks_like_serial_port, ports};

@@ -493,7 +493,31 @@ proposed_zone: string | null,
 /**
  * Milliseconds added to each read's passing time (`reader_adjust`), 0 for none.
  */
-adjust_ms: number, };
+adjust_ms: number, 
+/**
+ * The reader's settings as it read them back, beside what its spec asked for (LLRP:
+ * `connected antennas`, `antenna 1 power`, `antenna 1 sensitivity`, … in the units of the
+ * spec's options); empty for readers that read nothing back.
+ */
+settings: Array<ReaderSettingView>, };
+
+export type ReaderSettingView = { 
+/**
+ * `antenna 1 power`, `connected antennas`.
+ */
+name: string, 
+/**
+ * What the spec asked; null: nothing (the reader's own setting stands).
+ */
+asked: string | null, 
+/**
+ * What the reader reports it applied; null: it reported nothing.
+ */
+applied: string | null, 
+/**
+ * Something was asked and the reader did not apply exactly that (it is also in `warning`).
+ */
+differs: boolean, };
 
 export type LastRead = { 
 /**

@@ -28,6 +28,7 @@ import type {
   Passing,
   PortView,
   ProtocolView,
+  ReaderSettingView,
   ReaderView,
   ReconcileReport,
   Session,
@@ -1259,6 +1260,9 @@ export class MockHost implements Host {
     this.seed(180, "sent");
     this.seed(40, "pending");
     this.addReader("backup-ultra", "tcp:192.0.2.50:23?protocol=ultra", false).view.state = "quiet";
+    // An LLRP reader asked for more power on antenna 1 than its table has (it applies 81).
+    const llrp = this.addReader("mat-llrp", "tcp:192.0.2.60:5084?protocol=llrp&power=1:90,2:60&sensitivity=10", false);
+    this.connectReader(llrp, "tcp", "192.0.2.60:5084");
     const sim = this.readers.get("sim-finish");
     if (sim) sim.view.rate_history = [2.2, 3.1, 4.8, 6.5, 5.2, 3.9, 4.4, 7.8, 9.6, 6.1, 4.7, 5.0];
   }
@@ -1816,6 +1820,7 @@ export class MockHost implements Host {
         clock_hint: null,
         proposed_zone: null,
         adjust_ms: Number(params.get("adjust_ms") ?? 0) || 0,
+        settings: [],
       },
       sim,
       rate: sim && rateM ? Number(rateM[1]) : 0,
@@ -1845,6 +1850,11 @@ export class MockHost implements Host {
     } else {
       rd.view.state = rd.sim ? "connected" : "quiet";
       rd.view.last_error = null;
+      if (rd.view.protocol === "llrp") {
+        const back = llrpReadBack(rd.view.spec);
+        rd.view.settings = back.settings;
+        rd.view.warning = back.warning;
+      }
     }
     this.emit("readers", this.readerViews());
   }
@@ -1942,6 +1952,52 @@ export function createMockHost(opts: MockOptions = {}): MockHost {
 }
 
 /** `spec` with option `key` set to `value` (or removed, for null). */
+/** `60` (all antennas, key 0) or `1:60,2:55` → antenna → index; invalid parts are left out. */
+function perAntenna(text: string | null): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const part of (text ?? "").split(",")) {
+    const [a, v] = part.includes(":") ? part.split(":") : ["0", part];
+    if (/^\s*\d+\s*$/.test(a) && /^\s*\d+\s*$/.test(v)) out.set(Number(a), Number(v));
+  }
+  return out;
+}
+
+/**
+ * What the mock LLRP reader reads back after its configuration, as the Rust conversation
+ * reports it: an Impinj R420-like reader with antennas on ports 1 and 2 of 4, an 81-entry power
+ * table (more is clamped) and 42 sensitivity entries, factory power 81 and sensitivity 1.
+ */
+export function llrpReadBack(spec: string): { settings: ReaderSettingView[]; warning: string | null } {
+  const params = new URLSearchParams(spec.split("?")[1] ?? "");
+  const power = perAntenna(params.get("power"));
+  const sensitivity = perAntenna(params.get("sensitivity"));
+  const ports = [1, 2, 3, 4];
+  const connected = [1, 2];
+  const settings: ReaderSettingView[] = [
+    { name: "connected antennas", asked: null, applied: connected.join(", "), differs: false },
+  ];
+  const problems: string[] = [];
+  const asked = (table: Map<number, number>, id: number) => table.get(id) ?? table.get(0) ?? null;
+  for (const id of ports) {
+    const p = asked(power, id);
+    const s = asked(sensitivity, id);
+    const rows: [string, string, number | null, number][] = [
+      ["power", "transmit power", p, p === null ? 81 : Math.min(p, 81)],
+      ["sensitivity", "receive sensitivity", s, s === null ? 1 : Math.min(s, 42)],
+    ];
+    const views = rows.map(([what, words, want, got]) => {
+      const differs = want !== null && want !== got;
+      if (differs) problems.push(`antenna ${id}: ${words} ${want} asked, ${got} applied`);
+      return { name: `antenna ${id} ${what}`, asked: want === null ? null : String(want), applied: String(got), differs };
+    });
+    if (connected.includes(id) || power.has(id) || sensitivity.has(id) || views.some((v) => v.differs)) settings.push(...views);
+  }
+  for (const id of new Set([...power.keys(), ...sensitivity.keys()])) {
+    if (id !== 0 && !ports.includes(id)) problems.push(`antenna ${id} is not on this reader`);
+  }
+  return { settings, warning: problems.length ? problems.join("; ") : null };
+}
+
 function setSpecParam(spec: string, key: string, value: string | null): string {
   const [target, query = ""] = spec.split("?");
   const kept = query.split("&").filter((p) => p && p.split("=")[0] !== key);

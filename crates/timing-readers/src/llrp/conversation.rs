@@ -15,8 +15,9 @@ use super::command::{self, AntennaSetting, ReaderSettings};
 use super::{ConnectionAttempt, LlrpControl, LlrpStatus, message_type as mt};
 use crate::config::{ReaderConfig, parse_duration, parse_flag};
 use crate::registry::ProtocolOption;
+use crate::supervisor::ReaderSetting;
 use crate::supervisor::conversation::{ClockReply, Conversation, Out, Unsupported};
-use crate::{ControlMessage, ReaderTime, TagRead};
+use crate::{ControlMessage, ReadDetails, ReaderTime, TagRead};
 
 /// Our ROSpec's id (any non-zero u32; DELETE_ROSPEC 0 first clears whatever another client left).
 const ROSPEC_ID: u32 = 1;
@@ -253,50 +254,105 @@ impl LlrpConversation {
         outs
     }
 
-    /// What the reader applied against what was asked: a setting it did not take is said.
+    /// What the reader applied against what was asked, from its GET_READER_CONFIG_RESPONSE:
+    /// the settings for the status ([`Out::Settings`]), and a setting it did not take said
+    /// ([`Out::Warn`]).
     fn check_read_back(
         &self,
         applied: &[AntennaSetting],
         antennas: &[super::AntennaInfo],
     ) -> Vec<Out> {
+        let mut settings = Vec::new();
         let mut problems = Vec::new();
-        for asked in &self.wanted.settings.antennas {
-            let targets: Vec<&AntennaSetting> = applied
-                .iter()
-                .filter(|a| asked.antenna == 0 || a.antenna == asked.antenna)
-                .collect();
-            if targets.is_empty() && asked.antenna != 0 {
-                problems.push(format!("antenna {} is not on this reader", asked.antenna));
-            }
-            for got in targets {
-                if let Some(want) = asked.transmit_power
-                    && got.transmit_power.is_some_and(|p| p != want)
-                {
-                    problems.push(format!(
-                        "antenna {}: transmit power {want} asked, {} applied",
-                        got.antenna,
-                        got.transmit_power.unwrap_or_default()
-                    ));
-                }
-                if let Some(want) = asked.receive_sensitivity
-                    && got.receive_sensitivity.is_some_and(|s| s != want)
-                {
-                    problems.push(format!(
-                        "antenna {}: receive sensitivity {want} asked, {} applied",
-                        got.antenna,
-                        got.receive_sensitivity.unwrap_or_default()
-                    ));
-                }
-            }
-        }
         let connected: Vec<String> =
             antennas.iter().filter(|a| a.connected).map(|a| a.id.to_string()).collect();
+        if !antennas.is_empty() {
+            let shown = if connected.is_empty() { "none".to_owned() } else { connected.join(", ") };
+            settings.push(ReaderSetting::new("connected antennas", None, Some(shown)));
+        }
+        let mut ids: Vec<u16> = applied.iter().map(|a| a.antenna).collect();
+        ids.extend(self.wanted.settings.antennas.iter().map(|a| a.antenna).filter(|a| *a != 0));
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let asked = self.asked_for(id);
+            let got = applied.iter().find(|a| a.antenna == id);
+            let Some(got) = got else {
+                // Only what was asked of this antenna itself: "all antennas" means those there.
+                let Some(asked) = self.wanted.settings.antennas.iter().find(|a| a.antenna == id)
+                else {
+                    continue;
+                };
+                problems.push(format!("antenna {id} is not on this reader"));
+                if let Some(power) = asked.transmit_power {
+                    settings.push(row(id, "power", Some(power), None));
+                }
+                if let Some(sensitivity) = asked.receive_sensitivity {
+                    settings.push(row(id, "sensitivity", Some(sensitivity), None));
+                }
+                continue;
+            };
+            let power = row(id, "power", asked.transmit_power, got.transmit_power);
+            let sensitivity =
+                row(id, "sensitivity", asked.receive_sensitivity, got.receive_sensitivity);
+            for (setting, what) in
+                [(&power, "transmit power"), (&sensitivity, "receive sensitivity")]
+            {
+                if setting.differs() {
+                    let asked = setting.asked.as_deref().unwrap_or_default();
+                    problems.push(match &setting.applied {
+                        Some(applied) => {
+                            format!("antenna {id}: {what} {asked} asked, {applied} applied")
+                        }
+                        None => {
+                            format!("antenna {id}: {what} {asked} asked, the reader reported none")
+                        }
+                    });
+                }
+            }
+            // Ports with nothing on them and nothing asked of them are left out.
+            let port_used = antennas.is_empty()
+                || antennas.iter().any(|a| a.id == id && a.connected)
+                || self.wanted.settings.antennas.iter().any(|a| a.antenna == id);
+            if port_used || power.differs() || sensitivity.differs() {
+                settings.push(power);
+                settings.push(sensitivity);
+            }
+        }
         if !antennas.is_empty() && connected.is_empty() {
             problems.push("no antenna is connected".to_owned());
         }
         tracing::info!(antennas = %connected.join(","), "LLRP reader antennas connected");
-        if problems.is_empty() { Vec::new() } else { vec![Out::Warn(problems.join("; "))] }
+        let mut outs = vec![Out::Settings(settings)];
+        if !problems.is_empty() {
+            outs.push(Out::Warn(problems.join("; ")));
+        }
+        outs
     }
+
+    /// What the spec asked of antenna `id`: its own `antenna:index` values, else the ones for
+    /// all antennas (SET_READER_CONFIG sends "all" first, so an antenna's own value wins).
+    fn asked_for(&self, id: u16) -> AntennaSetting {
+        let asked = &self.wanted.settings.antennas;
+        let all = asked.iter().find(|a| a.antenna == 0);
+        let own = asked.iter().find(|a| a.antenna == id);
+        let pick = |f: fn(&AntennaSetting) -> Option<u16>| own.and_then(f).or(all.and_then(f));
+        AntennaSetting {
+            transmit_power: pick(|a| a.transmit_power),
+            receive_sensitivity: pick(|a| a.receive_sensitivity),
+            ..AntennaSetting::new(id)
+        }
+    }
+}
+
+/// One antenna setting for the status: `antenna 1 power`, asked and applied as table indexes
+/// (the unit `power=` / `sensitivity=` take).
+fn row(antenna: u16, what: &str, asked: Option<u16>, applied: Option<u16>) -> ReaderSetting {
+    ReaderSetting::new(
+        format!("antenna {antenna} {what}"),
+        asked.map(|v| v.to_string()),
+        applied.map(|v| v.to_string()),
+    )
 }
 
 /// The message id of an encoded message (bytes 6..10).
@@ -462,6 +518,17 @@ impl Conversation for LlrpConversation {
         Err(Unsupported) // no standard rewind; `hold=1` keeps reports across a dropped link
     }
 
+    fn follows_clock(&self) -> bool {
+        true // every event and report carries the reader's UTC; NTP may step it mid-race
+    }
+
+    fn latest_stamp(&self, read: &TagRead) -> Option<DateTime<Utc>> {
+        match &read.details {
+            ReadDetails::Llrp(details) => details.last_seen,
+            _ => None,
+        }
+    }
+
     fn on_close(&mut self) -> Vec<Out> {
         let id = self.id();
         vec![Out::Send(command::close_connection(id))]
@@ -471,6 +538,7 @@ impl Conversation for LlrpConversation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llrp::LlrpStatus;
     use crate::llrp::model::{LlrpReader, ReaderModelConfig};
     use crate::{Decoded, Protocol};
 
@@ -523,7 +591,20 @@ mod tests {
         );
         let hello = reader.connect(1_000_000);
         let said = play(&mut conversation, &mut reader, hello);
-        assert!(said.is_empty(), "{said:?}");
+        let unused = |antenna: u16, what: &str, applied: &str| {
+            ReaderSetting::new(format!("antenna {antenna} {what}"), None, Some(applied.into()))
+        };
+        assert_eq!(
+            said,
+            vec![Out::Settings(vec![
+                ReaderSetting::new("connected antennas", None, Some("1, 2".into())),
+                ReaderSetting::new("antenna 1 power", Some("60".into()), Some("60".into())),
+                unused(1, "sensitivity", "1"),
+                unused(2, "power", "81"),
+                unused(2, "sensitivity", "1"),
+            ])],
+            "the read-back, ports 3 and 4 (nothing on them, nothing asked) left out"
+        );
         assert!(reader.is_reporting(), "ROSpec running, reports enabled");
         assert_eq!(reader.keepalive_ms(), Some(2000));
         assert!(reader.holds_reports());
@@ -537,7 +618,94 @@ mod tests {
         conversation.on_connect(true, chrono::DateTime::UNIX_EPOCH, Duration::ZERO);
         let hello = reader.connect(1_000_000);
         let said = play(&mut conversation, &mut reader, hello);
-        assert_eq!(said, vec![Out::Warn("antenna 1: transmit power 90 asked, 81 applied".into())]);
+        let [Out::Settings(settings), warning] = said.as_slice() else { panic!("{said:?}") };
+        assert_eq!(*warning, Out::Warn("antenna 1: transmit power 90 asked, 81 applied".into()));
+        let power = settings.iter().find(|s| s.name == "antenna 1 power").unwrap();
+        assert_eq!((power.asked.as_deref(), power.applied.as_deref()), (Some("90"), Some("81")));
+        assert!(power.differs());
+        assert_eq!(settings.iter().filter(|s| s.differs()).count(), 1);
+    }
+
+    #[test]
+    fn the_read_back_is_reported_beside_what_was_asked() {
+        // All antennas 60 but antenna 2 55; sensitivity 10 on antenna 3 (unplugged) and on 5
+        // (no such port).
+        let mut conversation =
+            LlrpConversation::new(&config("&power=60,2:55&sensitivity=3:10,5:10"));
+        let info =
+            |id: u16, connected: bool| super::super::AntennaInfo { id, connected, gain: 600 };
+        let applied = |id: u16, power: u16, sensitivity: u16| {
+            AntennaSetting::new(id).with_transmit_power(power).with_receive_sensitivity(sensitivity)
+        };
+        let response = LlrpControl::ReaderConfig {
+            id: 7,
+            status: LlrpStatus::success(),
+            antennas: vec![info(1, true), info(2, true), info(3, false), info(4, false)],
+            antenna_config: vec![
+                applied(1, 60, 1),
+                applied(2, 55, 1),
+                applied(3, 60, 12),
+                applied(4, 60, 1),
+            ],
+            keepalive_ms: Some(5000),
+        };
+        let (outs, clock) =
+            conversation.on_control(&ControlMessage::Llrp(response), Duration::ZERO, true);
+        assert_eq!(clock, None);
+        let some = |v: &str| Some(v.to_owned());
+        let shown: Vec<(String, Option<String>, Option<String>, bool)> = match outs.first() {
+            Some(Out::Settings(settings)) => settings
+                .iter()
+                .map(|s| (s.name.clone(), s.asked.clone(), s.applied.clone(), s.differs()))
+                .collect(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            shown,
+            vec![
+                ("connected antennas".into(), None, some("1, 2"), false),
+                ("antenna 1 power".into(), some("60"), some("60"), false),
+                ("antenna 1 sensitivity".into(), None, some("1"), false),
+                ("antenna 2 power".into(), some("55"), some("55"), false),
+                ("antenna 2 sensitivity".into(), None, some("1"), false),
+                ("antenna 3 power".into(), some("60"), some("60"), false),
+                ("antenna 3 sensitivity".into(), some("10"), some("12"), true),
+                // Antenna 4: nothing on it, and it took what "all antennas" asked: left out.
+                ("antenna 5 sensitivity".into(), some("10"), None, true),
+            ]
+        );
+        assert_eq!(
+            outs.get(1),
+            Some(&Out::Warn(
+                "antenna 3: receive sensitivity 10 asked, 12 applied; \
+                 antenna 5 is not on this reader"
+                    .into()
+            )),
+            "antenna 2's own power is no mismatch with the one for all antennas"
+        );
+        assert_eq!(outs.len(), 2);
+    }
+
+    #[test]
+    fn the_clock_is_followed_from_the_last_seen_stamp() {
+        let conversation = LlrpConversation::new(&config(""));
+        assert!(conversation.follows_clock());
+        let last_seen = DateTime::from_timestamp(1_750_000_000, 0);
+        let read = TagRead {
+            chip: "E2".into(),
+            bib: None,
+            antenna: Some(1),
+            rssi: None,
+            reader_time: DateTime::from_timestamp(1_749_999_990, 0).map(ReaderTime::Utc),
+            replay_key: None,
+            flags: crate::ReadFlags::default(),
+            details: ReadDetails::Llrp(crate::llrp::LlrpDetails {
+                last_seen,
+                ..Default::default()
+            }),
+            raw: Vec::new(),
+        };
+        assert_eq!(conversation.latest_stamp(&read), last_seen);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use super::status::ReaderSetting;
 use crate::config::EliteReplay;
 use crate::{ControlMessage, ReaderTime, TagRead};
 
@@ -26,6 +27,9 @@ pub(crate) enum Out {
     /// Tell the timer something only a person can act on (kept in the status as its warning,
     /// and logged): reads the protocol cannot fetch, a setting the reader did not take.
     Warn(String),
+    /// The reader read its settings back: keep them in the status (replacing the last ones),
+    /// each beside what was asked. A setting it did not take is also said with [`Out::Warn`].
+    Settings(Vec<ReaderSetting>),
     /// The link is of no use as it is (another client holds the reader, it stopped its
     /// keepalives): drop it, report why, and reconnect after the back-off.
     Drop(String),
@@ -93,6 +97,21 @@ pub(crate) trait Conversation: Send + fmt::Debug {
 
     /// Ask for the stored reads between `from` and `to`.
     fn rewind(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Out>, Unsupported>;
+
+    /// Whether the reader's clock is followed through the connection from every stamp it sends
+    /// (its events' and live reads' UTC times against their arrival), rather than measured at
+    /// connect: for readers whose clock may be stepped (by NTP) while connected. See
+    /// `reader_clock`'s module docs.
+    fn follows_clock(&self) -> bool {
+        false
+    }
+
+    /// A later reader time a read carries than its passing time (LLRP: last seen), the tighter
+    /// bound on the reader's clock; `None` = the passing time is the latest.
+    fn latest_stamp(&self, read: &TagRead) -> Option<DateTime<Utc>> {
+        let _ = read;
+        None
+    }
 
     /// Whether reads arriving now may be older than reads already delivered (a rewind or
     /// replay is filling a gap).

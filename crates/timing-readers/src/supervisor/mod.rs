@@ -63,8 +63,8 @@ use status::{DeliveredKeys, FrameLog, RateMeter};
 pub use reader_clock::{OffsetSource, local_to_utc, time_of_day_to_utc, utc_to_local};
 pub use status::{
     Counters, DELIVERED_KEYS, Direction, FRAME_HEX_BYTES, FrameRecord, LAST_REJECTED,
-    RATE_HISTORY_LEN, RATE_HISTORY_STEP, RATE_WINDOW, RECENT_FRAMES, ReaderState, ReaderStatus,
-    RejectedFrame, hex,
+    RATE_HISTORY_LEN, RATE_HISTORY_STEP, RATE_WINDOW, RECENT_FRAMES, ReaderSetting, ReaderState,
+    ReaderStatus, RejectedFrame, hex,
 };
 
 /// How often the supervisor checks for quiet links, idle decoders and due polls.
@@ -381,6 +381,8 @@ impl ReaderSupervisor {
                 delivered.insert(&key);
             }
         }
+        let driver = config.protocol.conversation(&config);
+        let reader_clock = ReaderClock::new(config.zone()).following(driver.follows_clock());
         let supervisor = ReaderSupervisor {
             source,
             clock,
@@ -390,8 +392,8 @@ impl ReaderSupervisor {
             status_tx,
             status,
             frames: frames.clone(),
-            driver: config.protocol.conversation(&config),
-            reader_clock: ReaderClock::new(config.zone()),
+            driver,
+            reader_clock,
             delivered,
             rate: RateMeter::default(),
             want_reading: config.start_on_connect,
@@ -876,7 +878,9 @@ impl ReaderSupervisor {
             && !read.flags.from_memory
             && !repeated
         {
-            self.reader_clock.observe_read(reader, at);
+            // The latest time the reader stamped on the read (LLRP: last seen) bounds its clock best.
+            let latest = self.driver.latest_stamp(&read).unwrap_or(reader);
+            self.reader_clock.observe_read(latest, at, mono);
             self.note_clock();
         }
         // The one place the adjustment is applied (see the module docs).
@@ -1026,6 +1030,7 @@ impl ReaderSupervisor {
                     tracing::warn!(source = %self.source, "{why}");
                     self.status.warning = Some(why);
                 }
+                Out::Settings(settings) => self.status.settings = settings,
                 Out::Drop(why) => return Err(End::Lost(why)),
             }
         }

@@ -6,7 +6,15 @@
 //! reply is compared with the host time at the midpoint of the round trip, measured on the
 //! injected monotonic clock. Otherwise it is estimated from the first live reads (the largest
 //! reader-minus-host difference of the first few, since transmission delay only makes it smaller).
+//!
+//! Readers that stamp everything they send in UTC and whose clock may be stepped while connected
+//! (LLRP: NTP) have their clock *followed* instead ([`ReaderClock::following`]): every stamp —
+//! the connection event's, each live read's — against its arrival is a lower bound of
+//! reader-minus-host (nothing arrives before it was stamped), and the offset is the largest of
+//! them over the last [`FOLLOW_WINDOW`] of arrivals. A clock stepped forward shows at the next
+//! read; one stepped back once the reads from before the step are older than the window.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, NaiveTime, TimeDelta, Utc};
@@ -15,6 +23,10 @@ use crate::{ReaderTime, ReaderZone};
 
 /// Reads used to estimate the offset when the protocol has no get-time command.
 const FIRST_READS: u8 = 8;
+/// A followed clock's offset is the largest sample that arrived within this long.
+pub const FOLLOW_WINDOW: Duration = Duration::from_secs(10);
+/// Samples a followed clock keeps at most (only those that can still be the largest are kept).
+const FOLLOW_SAMPLES: usize = 4096;
 
 /// How the current clock offset was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,6 +35,10 @@ pub enum OffsetSource {
     GetTime,
     /// Estimated from the first reads' reader time against their host receive time.
     FirstReads,
+    /// Followed through the connection: the largest reader-minus-host difference of the
+    /// reader's own stamps (its events, its live reads) against their arrival over the last
+    /// [`FOLLOW_WINDOW`] (LLRP).
+    Followed,
 }
 
 /// A reader-local wall time in UTC, given the reader's zone ([`ReaderZone::to_utc`]).
@@ -67,6 +83,11 @@ pub(crate) struct ReaderClock {
     /// start, from a get-time reply.
     start_anchor: Option<DateTime<Utc>>,
     samples: u8,
+    /// The clock is followed from every stamp ([`OffsetSource::Followed`]).
+    follows: bool,
+    /// A followed clock's samples, (arrival, reader − host ms): those of the last
+    /// [`FOLLOW_WINDOW`] that no later, larger one outdoes, so falling, the largest first.
+    window: VecDeque<(Duration, i64)>,
 }
 
 impl ReaderClock {
@@ -78,12 +99,20 @@ impl ReaderClock {
             source: None,
             start_anchor: None,
             samples: 0,
+            follows: false,
+            window: VecDeque::new(),
         }
+    }
+
+    /// The same, followed from every stamp the reader sends (see the module docs).
+    pub(crate) fn following(mut self, follows: bool) -> Self {
+        self.follows = follows;
+        self
     }
 
     /// A new connection: measure again (the reader may have rebooted or been set meanwhile).
     pub(crate) fn reset(&mut self) {
-        *self = ReaderClock::new(self.zone);
+        *self = ReaderClock::new(self.zone).following(self.follows);
     }
 
     pub(crate) fn offset_ms(&self) -> Option<i64> {
@@ -127,16 +156,31 @@ impl ReaderClock {
             other => {
                 let reader = self.to_utc(&other, host_mid);
                 if let Some(reader) = reader.and_then(|r| r.checked_add_signed(correction)) {
-                    self.offset_ms = Some((reader - host_mid).num_milliseconds());
-                    self.source = Some(OffsetSource::GetTime);
+                    let offset = (reader - host_mid).num_milliseconds();
+                    if self.follows {
+                        self.follow(offset, mono);
+                    } else {
+                        self.offset_ms = Some(offset);
+                        self.source = Some(OffsetSource::GetTime);
+                    }
                 }
             }
         }
     }
 
-    /// A live read's reader time against its host receive time, for protocols whose offset was
-    /// not measured with a get-time command.
-    pub(crate) fn observe_read(&mut self, reader: DateTime<Utc>, host: DateTime<Utc>) {
+    /// A live read's reader time against its host receive time (`host` wall, `mono`
+    /// monotonic), for protocols whose offset was not measured with a get-time command, and for
+    /// followed clocks.
+    pub(crate) fn observe_read(
+        &mut self,
+        reader: DateTime<Utc>,
+        host: DateTime<Utc>,
+        mono: Duration,
+    ) {
+        if self.follows {
+            self.follow((reader - host).num_milliseconds(), mono);
+            return;
+        }
         if self.source == Some(OffsetSource::GetTime) || self.samples >= FIRST_READS {
             return;
         }
@@ -144,6 +188,23 @@ impl ReaderClock {
         let sample = (reader - host).num_milliseconds();
         self.offset_ms = Some(self.offset_ms.map_or(sample, |o| o.max(sample)));
         self.source = Some(OffsetSource::FirstReads);
+    }
+
+    /// A followed clock's sample (reader − host, ms) arrived at `mono`: the offset is the
+    /// largest of the window's.
+    fn follow(&mut self, sample: i64, mono: Duration) {
+        while self.window.front().is_some_and(|(at, _)| mono.saturating_sub(*at) > FOLLOW_WINDOW) {
+            self.window.pop_front();
+        }
+        while self.window.back().is_some_and(|(_, s)| *s <= sample) {
+            self.window.pop_back();
+        }
+        if self.window.len() >= FOLLOW_SAMPLES {
+            self.window.pop_front();
+        }
+        self.window.push_back((mono, sample));
+        self.offset_ms = self.window.front().map(|(_, s)| *s);
+        self.source = Some(OffsetSource::Followed);
     }
 
     /// `time` in UTC; `host` (the receive time) picks the day of a time-of-day.
@@ -240,9 +301,60 @@ mod tests {
     #[test]
     fn first_reads_give_the_largest_difference() {
         let mut clock = ReaderClock::new(ReaderZone::Fixed(FixedOffset::east_opt(0).unwrap()));
-        clock.observe_read(utc("2025-06-14T10:00:00.000Z"), utc("2025-06-14T10:00:00.040Z"));
-        clock.observe_read(utc("2025-06-14T10:00:01.000Z"), utc("2025-06-14T10:00:01.010Z"));
+        clock.observe_read(
+            utc("2025-06-14T10:00:00.000Z"),
+            utc("2025-06-14T10:00:00.040Z"),
+            Duration::ZERO,
+        );
+        clock.observe_read(
+            utc("2025-06-14T10:00:01.000Z"),
+            utc("2025-06-14T10:00:01.010Z"),
+            Duration::from_secs(1),
+        );
         assert_eq!(clock.offset_ms(), Some(-10));
         assert_eq!(clock.source(), Some(OffsetSource::FirstReads));
+    }
+
+    #[test]
+    fn a_followed_clock_follows_steps_both_ways() {
+        let mut clock =
+            ReaderClock::new(ReaderZone::Fixed(FixedOffset::east_opt(0).unwrap())).following(true);
+        let host0 = utc("2025-06-14T10:00:00Z");
+        let host = |s: u64| host0 + TimeDelta::seconds(i64::try_from(s).unwrap());
+        // The connection event: the reader's clock 2 s behind.
+        clock.answered(ReaderTime::Utc(utc("2025-06-14T09:59:58Z")), false, host0, Duration::ZERO);
+        assert_eq!(
+            (clock.offset_ms(), clock.source()),
+            (Some(-2000), Some(OffsetSource::Followed))
+        );
+        // Reads arriving 5–30 ms after they were stamped: the least delayed one counts.
+        let read = |clock: &mut ReaderClock, s: u64, offset_ms: i64, delay_ms: i64| {
+            let at = host(s);
+            let reader = at + TimeDelta::milliseconds(offset_ms - delay_ms);
+            clock.observe_read(reader, at, Duration::from_secs(s));
+        };
+        for s in 1..=5 {
+            read(&mut clock, s, -2000, 5 + 5 * i64::try_from(s).unwrap());
+        }
+        assert_eq!(clock.offset_ms(), Some(-2000), "the event's stamp is still the best bound");
+        for s in 16..=19 {
+            read(&mut clock, s, -2000, 30);
+        }
+        assert_eq!(clock.offset_ms(), Some(-2030), "the window moved on");
+        // NTP steps the reader's clock 5 s forward: the next read shows it.
+        read(&mut clock, 20, 3000, 10);
+        assert_eq!(clock.offset_ms(), Some(2990));
+        // And 8 s back: once the reads before the step are older than the window.
+        read(&mut clock, 25, -5000, 10);
+        assert_eq!(clock.offset_ms(), Some(2990), "a read may just be late: the bound holds");
+        for s in 26..=31 {
+            read(&mut clock, s, -5000, 10);
+        }
+        assert_eq!(clock.offset_ms(), Some(-5010));
+        // A new connection measures afresh, still following.
+        clock.reset();
+        assert_eq!(clock.offset_ms(), None);
+        read(&mut clock, 40, 700, 0);
+        assert_eq!((clock.offset_ms(), clock.source()), (Some(700), Some(OffsetSource::Followed)));
     }
 }

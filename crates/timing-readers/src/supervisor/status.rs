@@ -84,6 +84,31 @@ pub struct Counters {
     pub commands_sent: u64,
 }
 
+/// One of the reader's settings as it reported it, beside what the spec asked for: `antenna 1
+/// power`, `antenna 2 sensitivity`, `connected antennas`. Values are in the units of the spec's
+/// options (LLRP: the reader's table indexes, as `power=` takes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderSetting {
+    /// What the setting is, in words.
+    pub name: String,
+    /// What the spec asked for; `None` when it asked nothing (the reader's own setting stands).
+    pub asked: Option<String>,
+    /// What the reader reports it applied; `None` when it reported nothing for it.
+    pub applied: Option<String>,
+}
+
+impl ReaderSetting {
+    /// A setting `name`, asked and applied as given.
+    pub fn new(name: impl Into<String>, asked: Option<String>, applied: Option<String>) -> Self {
+        ReaderSetting { name: name.into(), asked, applied }
+    }
+
+    /// Something was asked and the reader did not report applying exactly that.
+    pub fn differs(&self) -> bool {
+        self.asked.is_some() && self.asked != self.applied
+    }
+}
+
 /// A snapshot of one reader, published on a `watch` channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReaderStatus {
@@ -128,6 +153,11 @@ pub struct ReaderStatus {
     pub link: Option<String>,
     /// Reading was asked for (start on connect, or `start()`), not stopped with `stop()`.
     pub reading_wanted: bool,
+    /// The reader's settings as it last read them back, beside what the spec asked for, for
+    /// protocols that read them back (LLRP: connected antennas, transmit power and receive
+    /// sensitivity per antenna). Kept until the next read-back (across reconnects); empty until
+    /// the first.
+    pub settings: Vec<ReaderSetting>,
 }
 
 impl ReaderStatus {
@@ -151,6 +181,7 @@ impl ReaderStatus {
             connected_since: None,
             link: None,
             reading_wanted,
+            settings: Vec::new(),
         }
     }
 
