@@ -188,7 +188,9 @@ async fn an_adjustment_moves_later_reads_only_and_keeps_the_link() {
             assert_eq!(r.reader_time_utc, Some(shifted), "after: exactly 1.5 s earlier");
             assert_eq!(r.adjustment_ms, -1500);
         }
-        let status = handle.status().borrow().clone();
+        // A read is counted just after it is handed on: wait for the status to say so.
+        let mut status_rx = handle.status();
+        let status = status_rx.wait_for(|s| s.counters.reads >= 6).await.unwrap().clone();
         assert_eq!(status.counters.connects, 1, "the link was never re-made");
         assert_eq!(status.counters.reads, 6);
         assert!(handle.set_adjustment(3_600_001).await.is_err());
