@@ -11,7 +11,6 @@ use crate::config::ReaderConfig;
 #[cfg(any(test, feature = "emulators"))]
 use crate::emulator::{Device, DeviceOptions, Emulation};
 use crate::supervisor::conversation::Conversation;
-use crate::supervisor::driver::Driver;
 
 /// Declares the protocol enum and [`Protocol::ALL`] from one list of variants.
 macro_rules! protocols {
@@ -144,8 +143,9 @@ pub struct ProtocolOption {
     pub check: fn(&str) -> Result<(), &'static str>,
 }
 
-/// The protocols written before conversations moved into protocol folders: their conversation
-/// is still one type ([`Driver`]), told apart by this.
+/// The protocols written before emulations moved into protocol folders: their emulation is
+/// still one type ([`Device`]), told apart by this.
+#[cfg(any(test, feature = "emulators"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Builtin {
     /// [`Protocol::Ipico`].
@@ -185,7 +185,7 @@ const IPICO: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::ipico::BUFFER_LIMIT,
     decoder: || Box::new(crate::ipico::IpicoDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Ipico)),
+    conversation: |c| Box::new(crate::ipico::conversation::IpicoConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Ipico, Builtin::Ipico, o)),
 };
@@ -202,7 +202,7 @@ const ULTRA: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::ultra::BUFFER_LIMIT,
     decoder: || Box::new(crate::ultra::UltraDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Ultra)),
+    conversation: |c| Box::new(crate::ultra::conversation::UltraConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Ultra, Builtin::Ultra, o)),
 };
@@ -219,7 +219,7 @@ const R2000: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::r2000::BUFFER_LIMIT,
     decoder: || Box::new(crate::r2000::R2000Decoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::R2000)),
+    conversation: |c| Box::new(crate::r2000::conversation::R2000Conversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::R2000, Builtin::R2000, o)),
 };
@@ -236,7 +236,7 @@ const CHAFON: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::chafon::BUFFER_LIMIT,
     decoder: || Box::new(crate::chafon::ChafonDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Chafon)),
+    conversation: |c| Box::new(crate::chafon::conversation::ChafonConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Chafon, Builtin::Chafon, o)),
 };
@@ -253,7 +253,7 @@ const TIMY: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::timy::BUFFER_LIMIT,
     decoder: || Box::new(crate::timy::TimyDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Timy)),
+    conversation: |c| Box::new(crate::timy::conversation::TimyConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Timy, Builtin::Timy, o)),
 };
@@ -270,7 +270,7 @@ const RACERESULT: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::raceresult::BUFFER_LIMIT,
     decoder: || Box::new(crate::raceresult::RaceResultDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::RaceResult)),
+    conversation: |c| Box::new(crate::raceresult::conversation::RaceResultConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::RaceResult, Builtin::RaceResult, o)),
 };
@@ -287,7 +287,7 @@ const CLOUDBOX: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::cloudbox::BUFFER_LIMIT,
     decoder: || Box::new(crate::cloudbox::CloudBoxDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::CloudBox)),
+    conversation: |c| Box::new(crate::cloudbox::conversation::CloudBoxConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::CloudBox, Builtin::CloudBox, o)),
 };
@@ -304,7 +304,7 @@ const LINES: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::lines::BUFFER_LIMIT,
     decoder: || Box::new(crate::lines::LinesDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Lines)),
+    conversation: |c| Box::new(crate::lines::conversation::LinesConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(Device::new(Protocol::Lines, Builtin::Lines, o)),
 };

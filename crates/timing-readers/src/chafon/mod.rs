@@ -13,6 +13,7 @@
 //! read carrying the whole frame as `raw`.
 
 pub mod command;
+pub(crate) mod conversation;
 
 use crate::framing::{Check, FrameEvent, Resync};
 use crate::text::{hex_upper, span};

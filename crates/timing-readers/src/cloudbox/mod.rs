@@ -15,6 +15,7 @@
 //! the timestamp; both are accepted.
 
 pub mod command;
+pub(crate) mod conversation;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value};

@@ -22,6 +22,7 @@
 //! the details and the replay key, not presented as a bib; `chip` is empty.
 
 pub mod command;
+pub(crate) mod conversation;
 
 use std::time::Duration;
 
