@@ -11,7 +11,6 @@ use crate::config::ReaderConfig;
 #[cfg(any(test, feature = "emulators"))]
 use crate::emulator::{DeviceOptions, Emulation};
 use crate::supervisor::conversation::Conversation;
-use crate::supervisor::driver::Driver;
 
 /// Declares the protocol enum and [`Protocol::ALL`] from one list of variants.
 macro_rules! protocols {
@@ -144,28 +143,6 @@ pub struct ProtocolOption {
     pub check: fn(&str) -> Result<(), &'static str>,
 }
 
-/// The protocols written before conversations moved into protocol folders: their conversation
-/// is still one type ([`Driver`]), told apart by this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Builtin {
-    /// [`Protocol::Ipico`].
-    Ipico,
-    /// [`Protocol::Ultra`].
-    Ultra,
-    /// [`Protocol::R2000`].
-    R2000,
-    /// [`Protocol::Chafon`].
-    Chafon,
-    /// [`Protocol::Timy`].
-    Timy,
-    /// [`Protocol::RaceResult`].
-    RaceResult,
-    /// [`Protocol::CloudBox`].
-    CloudBox,
-    /// [`Protocol::Lines`].
-    Lines,
-}
-
 const BOTH: &[Transport] = &[Transport::Serial, Transport::Tcp];
 const TCP_FIRST: &[Transport] = &[Transport::Tcp, Transport::Serial];
 
@@ -185,7 +162,7 @@ const IPICO: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::ipico::BUFFER_LIMIT,
     decoder: || Box::new(crate::ipico::IpicoDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Ipico)),
+    conversation: |c| Box::new(crate::ipico::conversation::IpicoConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::ipico::emulation::IpicoEmulation::new(o)),
 };
@@ -202,7 +179,7 @@ const ULTRA: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::ultra::BUFFER_LIMIT,
     decoder: || Box::new(crate::ultra::UltraDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Ultra)),
+    conversation: |c| Box::new(crate::ultra::conversation::UltraConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::ultra::emulation::UltraEmulation::new(o)),
 };
@@ -219,7 +196,7 @@ const R2000: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::r2000::BUFFER_LIMIT,
     decoder: || Box::new(crate::r2000::R2000Decoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::R2000)),
+    conversation: |c| Box::new(crate::r2000::conversation::R2000Conversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::r2000::emulation::R2000Emulation::new(o)),
 };
@@ -236,7 +213,7 @@ const CHAFON: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::chafon::BUFFER_LIMIT,
     decoder: || Box::new(crate::chafon::ChafonDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Chafon)),
+    conversation: |c| Box::new(crate::chafon::conversation::ChafonConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::chafon::emulation::ChafonEmulation::new(o)),
 };
@@ -253,7 +230,7 @@ const TIMY: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::timy::BUFFER_LIMIT,
     decoder: || Box::new(crate::timy::TimyDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Timy)),
+    conversation: |c| Box::new(crate::timy::conversation::TimyConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::timy::emulation::TimyEmulation::new(o)),
 };
@@ -270,7 +247,7 @@ const RACERESULT: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::raceresult::BUFFER_LIMIT,
     decoder: || Box::new(crate::raceresult::RaceResultDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::RaceResult)),
+    conversation: |c| Box::new(crate::raceresult::conversation::RaceResultConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::raceresult::emulation::RaceResultEmulation::new(o)),
 };
@@ -287,7 +264,7 @@ const CLOUDBOX: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::cloudbox::BUFFER_LIMIT,
     decoder: || Box::new(crate::cloudbox::CloudBoxDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::CloudBox)),
+    conversation: |c| Box::new(crate::cloudbox::conversation::CloudBoxConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::cloudbox::emulation::CloudBoxEmulation::new(o)),
 };
@@ -304,7 +281,7 @@ const LINES: ProtocolInfo = ProtocolInfo {
     buffer_limit: crate::lines::BUFFER_LIMIT,
     decoder: || Box::new(crate::lines::LinesDecoder::new()),
     options: &[],
-    conversation: |c| Box::new(Driver::new(c, Builtin::Lines)),
+    conversation: |c| Box::new(crate::lines::conversation::LinesConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::emulator::lines::LinesEmulation::new(o)),
 };

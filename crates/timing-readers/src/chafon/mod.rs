@@ -13,6 +13,7 @@
 //! read carrying the whole frame as `raw`.
 
 pub mod command;
+pub(crate) mod conversation;
 #[cfg(any(test, feature = "emulators"))]
 pub(crate) mod emulation;
 

@@ -15,6 +15,7 @@
 //! the timestamp; both are accepted.
 
 pub mod command;
+pub(crate) mod conversation;
 #[cfg(any(test, feature = "emulators"))]
 pub(crate) mod emulation;
 

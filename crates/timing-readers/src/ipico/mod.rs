@@ -16,6 +16,7 @@
 //! are rejected as [`RejectReason::BadLength`].
 
 pub mod command;
+pub(crate) mod conversation;
 #[cfg(any(test, feature = "emulators"))]
 pub(crate) mod emulation;
 

@@ -10,6 +10,7 @@
 //! These modules have no clock: the host receive time is the read time.
 
 pub mod command;
+pub(crate) mod conversation;
 #[cfg(any(test, feature = "emulators"))]
 pub(crate) mod emulation;
 

@@ -23,6 +23,7 @@
 //! restart with every file and a restarted decoder and nothing else would tell the runs apart.
 
 pub mod command;
+pub(crate) mod conversation;
 #[cfg(any(test, feature = "emulators"))]
 pub(crate) mod emulation;
 

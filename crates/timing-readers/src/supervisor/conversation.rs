@@ -129,3 +129,42 @@ pub(crate) trait Conversation: Send + fmt::Debug {
         Vec::new()
     }
 }
+
+/// Helpers the conversations' unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::{DateTime, Utc};
+
+    use super::Out;
+    use crate::{Decoded, Protocol, decode_all};
+
+    /// `bytes` decoded as `protocol`.
+    pub(crate) fn items(protocol: Protocol, bytes: &[u8]) -> Vec<Decoded> {
+        decode_all(protocol.decoder().as_mut(), bytes)
+    }
+
+    /// The rewind commands among `outs`, as text.
+    pub(crate) fn rewinds(outs: &[Out]) -> Vec<String> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Out::Rewind(bytes) => Some(String::from_utf8_lossy(bytes).trim().to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The warnings among `outs`.
+    pub(crate) fn warnings(outs: &[Out]) -> Vec<String> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Out::Warn(why) => Some(why.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The host time the tests run at.
+    pub(crate) fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2025-06-14T09:30:00Z").unwrap().with_timezone(&Utc)
+    }
+}

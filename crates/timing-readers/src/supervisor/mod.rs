@@ -41,7 +41,8 @@
 //!   have fixed caps; the reads channel applies back-pressure rather than buffering.
 
 pub(crate) mod conversation;
-pub(crate) mod driver;
+pub(crate) mod numbering;
+pub(crate) mod polling;
 mod reader_clock;
 mod status;
 
@@ -54,9 +55,9 @@ use tokio::task::JoinHandle;
 use crate::clock::SharedClock;
 use crate::config::{EliteReplay, Link, ReaderConfig};
 use crate::transport::{self, ByteSink, ByteSource, Chunk, Connection, TransportError};
+pub use crate::ultra::conversation::ULTRA_WITNESS_WAIT;
 use crate::{Decoded, Decoder, Protocol, ReaderZone, TagRead, ipico};
 use conversation::{Conversation, Out, Unsupported};
-pub use driver::ULTRA_WITNESS_WAIT;
 use reader_clock::ReaderClock;
 use status::{DeliveredKeys, FrameLog, RateMeter};
 

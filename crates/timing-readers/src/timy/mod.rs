@@ -22,6 +22,7 @@
 //! the details and the replay key, not presented as a bib; `chip` is empty.
 
 pub mod command;
+pub(crate) mod conversation;
 #[cfg(any(test, feature = "emulators"))]
 pub(crate) mod emulation;
 

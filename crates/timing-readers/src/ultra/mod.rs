@@ -10,6 +10,7 @@
 //! Chip `0` on port `0` is the gun time ([`ReadFlags::gun`]).
 
 pub mod command;
+pub(crate) mod conversation;
 #[cfg(any(test, feature = "emulators"))]
 pub(crate) mod emulation;
 

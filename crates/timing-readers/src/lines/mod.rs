@@ -3,6 +3,8 @@
 //! are trimmed; empty lines are ignored. Nothing here carries a time: the host receive time
 //! (taken when the line's terminator arrives) is the read time.
 
+pub(crate) mod conversation;
+
 use crate::framing::{LineDecoder, LineRules, Terminator};
 use crate::text::trim_line_end;
 use crate::{Decoded, ReadDetails, ReadFlags, RejectReason, Rejected, TagRead};
