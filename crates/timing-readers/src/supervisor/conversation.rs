@@ -94,6 +94,13 @@ pub(crate) trait Conversation: Send + fmt::Debug {
     /// Ask for the stored reads between `from` and `to`.
     fn rewind(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Out>, Unsupported>;
 
+    /// Gives a decoded read the meaning this reader's options give it, before it is stamped
+    /// and delivered (and before [`on_read`](Self::on_read) sees it): a Timy configured with
+    /// `number=bib` makes its number the read's bib. The default leaves the read as decoded.
+    fn shape(&self, read: &mut TagRead) {
+        let _ = read;
+    }
+
     /// Whether reads arriving now may be older than reads already delivered (a rewind or
     /// replay is filling a gap).
     fn catching_up(&self) -> bool {
