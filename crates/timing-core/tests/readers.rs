@@ -171,6 +171,43 @@ async fn lines_over_a_serial_port() {
     end_to_end(Protocol::Lines, true).await;
 }
 
+/// A Timy whose number is the start number (`number=bib`): each impulse is a passing of that
+/// bib, with no chip and nothing left to assign.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timy_numbering_bibs_makes_passings_of_those_bibs() {
+    let _pty = PTY.lock().await;
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (dir, sim) = (
+            tempfile::tempdir().unwrap(),
+            Sim::start(SimConfig { dedup: false, ..SimConfig::default() }).await.unwrap(),
+        );
+        let engine = engine(&dir, &sim).await;
+        let emulator = Emulator::pty(Protocol::Timy, EmulatorOptions::new(engine.clock().clone()))
+            .await
+            .unwrap();
+        let mut config = emulator.config();
+        config.protocol_options.insert("number".into(), "bib".into());
+        let station = Station::start(engine.clone()).await.unwrap();
+        station.add_reader("finish", config).await.unwrap();
+        wait_connected(&station, &emulator).await;
+        let emitted = emulator.emit_many(3, Duration::from_millis(30)).await;
+        wait_reads(&station, 3).await;
+        let session = engine.recording_session().await.unwrap().unwrap();
+        let local = engine.store().passings(session, 1, 100).await.unwrap();
+        let bibs: Vec<_> = local.iter().map(|p| p.bib.as_deref()).collect();
+        assert_eq!(bibs, [Some("1"), Some("2"), Some("3")], "{local:#?}");
+        for (e, p) in emitted.iter().zip(&local) {
+            assert_eq!(p.chip, None, "an impulse has no chip");
+            assert_eq!(Some(p.timestamp), e.reader_time_utc.map(to_millis), "the Timy's time");
+        }
+        station.shutdown().await;
+        emulator.shutdown().await;
+        sim.shutdown().await;
+    })
+    .await
+    .unwrap();
+}
+
 /// The cable is pulled while runners keep crossing; the reader keeps them in memory; after the
 /// link returns, the rewind brings them, and a console restart does not bring them twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -229,7 +229,7 @@ const TIMY: ProtocolInfo = ProtocolInfo {
     local_time: true,
     buffer_limit: crate::timy::BUFFER_LIMIT,
     decoder: || Box::new(crate::timy::TimyDecoder::new()),
-    options: &[],
+    options: crate::timy::conversation::OPTIONS,
     conversation: |c| Box::new(crate::timy::conversation::TimyConversation::new(c)),
     #[cfg(any(test, feature = "emulators"))]
     emulation: |o| Box::new(crate::timy::emulation::TimyEmulation::new(o)),

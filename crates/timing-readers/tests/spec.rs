@@ -103,6 +103,7 @@ fn every_option_round_trips() {
         "tcp:10.0.0.2?protocol=raceresult&utc_offset=-05:30&connect_timeout=500ms&start=0&rewind=0",
         "tcp:10.0.0.3:6000?protocol=chafon&poll=100ms",
         "serial:/dev/ttyUSB0?protocol=timy&zone=Europe/Zurich",
+        "serial:/dev/ttyUSB0?protocol=timy&number=bib",
         "tcp:10.0.0.9?protocol=llrp",
         "tcp:10.0.0.9:5085?protocol=llrp&hold=0&keepalive=2s&power=1:60,2:55&sensitivity=1",
         "tcp:[fe80::1]?protocol=ipico&elite=1",
@@ -129,6 +130,11 @@ fn options_are_understood() {
     assert_eq!(config.quiet_after, Duration::from_secs(3));
     assert_eq!(config.ipico_elite, Some(EliteReplay { control_port: 9999, replay_port: 9001 }));
     assert!(parse("tcp:h?protocol=ultra&start=0").start_on_connect.eq(&false));
+    // What a Timy's number is: a protocol option, kept for its conversation.
+    let timy = parse("serial:/dev/ttyUSB0?protocol=timy&number=bib");
+    assert_eq!(timy.protocol_options.get("number").map(String::as_str), Some("bib"));
+    assert!(parse("serial:/dev/ttyUSB0?protocol=timy").protocol_options.is_empty());
+    assert!(parse("serial:/dev/ttyUSB0?protocol=timy&number=impulse").protocol_options.len() == 1);
     // Protocol names ignore case; the canonical spelling comes back.
     assert_eq!(
         parse("serial:/dev/x?protocol=RaceResult").to_string(),
@@ -162,6 +168,16 @@ fn bad_specs_say_what_is_wrong() {
             "tcp:10.0.0.9?protocol=llrp&power=high",
             |e| matches!(e, SpecError::BadValue { .. }),
             "antenna:index",
+        ),
+        (
+            "serial:/dev/ttyUSB0?protocol=timy&number=foo",
+            |e| matches!(e, SpecError::BadValue { option, .. } if option == "number"),
+            "impulse (the default: an impulse counter) or bib (the start number)",
+        ),
+        (
+            "serial:/dev/ttyUSB0?protocol=ipico&number=bib",
+            |e| matches!(e, SpecError::UnknownOption { .. }),
+            "number",
         ),
         (
             "tcp:10.0.0.9?protocol=ultra&power=60",

@@ -882,7 +882,7 @@ export const READER_PROTOCOLS: ProtocolView[] = [
   {"baud":9600,"carries_time":true,"label":"RFID Timing Systems Ultra/Joey","local_time":true,"name":"ultra","options":[],"tcp_port":23,"transports":["tcp","serial"]},
   {"baud":115200,"carries_time":false,"label":"Impinj R2000 module (0xA0 CMD)","local_time":false,"name":"r2000","options":[],"tcp_port":null,"transports":["serial","tcp"]},
   {"baud":57600,"carries_time":false,"label":"Chafon / UHFReader18","local_time":false,"name":"chafon","options":[],"tcp_port":null,"transports":["serial","tcp"]},
-  {"baud":9600,"carries_time":true,"label":"ALGE Timy (RS-232)","local_time":true,"name":"timy","options":[],"tcp_port":null,"transports":["serial","tcp"]},
+  {"baud":9600,"carries_time":true,"label":"ALGE Timy (RS-232)","local_time":true,"name":"timy","options":[{"help":"what the impulse's number is: `impulse` (default: an impulse counter, the read is a time waiting for a bib) or `bib` (the start number: the read carries it as its bib)","name":"number"}],"tcp_port":null,"transports":["serial","tcp"]},
   {"baud":9600,"carries_time":true,"label":"RACE RESULT decoder","local_time":true,"name":"raceresult","options":[],"tcp_port":3601,"transports":["tcp","serial"]},
   {"baud":9600,"carries_time":true,"label":"RUFUS CloudBox","local_time":false,"name":"cloudbox","options":[],"tcp_port":8080,"transports":["tcp","serial"]},
   {"baud":9600,"carries_time":false,"label":"Text lines (keyboard-wedge style)","local_time":false,"name":"lines","options":[],"tcp_port":null,"transports":["serial","tcp"]},

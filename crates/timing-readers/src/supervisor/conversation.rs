@@ -113,6 +113,13 @@ pub(crate) trait Conversation: Send + fmt::Debug {
         None
     }
 
+    /// Gives a decoded read the meaning this reader's options give it, before it is stamped
+    /// and delivered (and before [`on_read`](Self::on_read) sees it): a Timy configured with
+    /// `number=bib` makes its number the read's bib. The default leaves the read as decoded.
+    fn shape(&self, read: &mut TagRead) {
+        let _ = read;
+    }
+
     /// Whether reads arriving now may be older than reads already delivered (a rewind or
     /// replay is filling a gap).
     fn catching_up(&self) -> bool {

@@ -836,6 +836,7 @@ impl ReaderSupervisor {
                     if replayed {
                         read.flags.from_memory = true;
                     }
+                    self.driver.shape(&mut read);
                     let reader_utc =
                         read.reader_time.as_ref().and_then(|t| self.reader_clock.to_utc(t, at));
                     outs.extend(self.driver.on_read(&read, reader_utc, mono, self.want_reading));

@@ -19,7 +19,9 @@
 //!
 //! The timer has a time of day but no date ([`ReaderTime::TimeOfDay`]). Its number is the
 //! start number or the running impulse number depending on the timer's program, so it is kept in
-//! the details and the replay key, not presented as a bib; `chip` is empty.
+//! the details and the replay key, not presented as a bib; `chip` is empty. A reader configured
+//! with `number=bib` says it is the start number: its conversation then sets the bib
+//! (`conversation.rs`).
 
 pub mod command;
 pub(crate) mod conversation;

@@ -1,9 +1,9 @@
 //! The supervisor against pseudo-terminal emulators of the serial readers (IPICO, R2000, Chafon,
 //! Timy, keyboard lines): every read arrives once, a pulled and replugged cable is reopened
 //! within 2 s through the same path — not before the settle delay, and once more after it when
-//! the returned port is not ready yet — Timy's memory is re-sent after it, faults are counted, a
-//! quiet line is reported, and a port the OS will not open says how to fix that in
-//! `last_error`. Tests that create pty pairs run one at a time.
+//! the returned port is not ready yet — Timy's memory is re-sent after it, a Timy configured with
+//! `number=bib` delivers its number as the bib, faults are counted, a quiet line is reported, and
+//! a port the OS will not open says how to fix that in `last_error`. Tests that create pty pairs run one at a time.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,7 +16,9 @@ use timing_readers::clock::SharedClock;
 use timing_readers::emulator::{Emulator, EmulatorOptions, Faults};
 use timing_readers::supervisor::OffsetSource;
 use timing_readers::transport::{REPLUG_SETTLE, TransportError};
-use timing_readers::{Backoff, Link, Protocol, ReaderConfig, ReaderState, SerialSettings};
+use timing_readers::{
+    Backoff, Link, Protocol, ReadDetails, ReaderConfig, ReaderState, SerialSettings, StampedRead,
+};
 
 /// Pseudo-terminal pairs are created one test at a time.
 static PTY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -139,6 +141,48 @@ async fn serial_unplug_replug_reopens_the_same_path() {
         unplug_and_replug(Protocol::Timy, true),
         unplug_and_replug(Protocol::Chafon, false)
     );
+}
+
+/// A Timy whose number is the start number (`number=bib`): every impulse arrives with that
+/// number as its bib — live ones and those its memory re-sends for a rewind — and no chip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timy_configured_with_number_bib_delivers_its_number_as_the_bib() {
+    let _pty = PTY.lock().await;
+    bounded(async {
+        let clock = clock();
+        let emulator = Emulator::pty(Protocol::Timy, options(&clock)).await.unwrap();
+        let mut config = emulator.config();
+        config.protocol_options.insert("number".into(), "bib".into());
+        assert!(config.to_string().contains("&number=bib"), "{config}");
+        let (handle, mut reads) = supervise(config, &clock);
+        connected(&handle).await;
+        let emitted = emulator.emit_many(3, Duration::from_millis(3)).await;
+        let live = collect(&mut reads, 3, Duration::from_secs(3)).await;
+        assert_each_once(&emitted, &live);
+        let number = |read: &StampedRead| match &read.read.details {
+            ReadDetails::Timy(d) => d.number,
+            other => panic!("not a Timy impulse: {other:?}"),
+        };
+        for read in &live {
+            assert!(read.read.chip.is_empty());
+            assert_eq!(read.read.bib, Some(number(read).to_string()), "{:?}", read.read);
+        }
+        assert_eq!(
+            live.iter().map(|r| r.read.bib.clone().unwrap()).collect::<Vec<_>>(),
+            ["1", "2", "3"]
+        );
+
+        // The memory re-sent (`RSM`): the same reads, flagged repeated, with their bibs.
+        handle.rewind(clock.now() - TimeDelta::hours(1), clock.now()).await.unwrap();
+        let again = collect(&mut reads, 3, Duration::from_secs(3)).await;
+        assert_eq!(again.len(), 3);
+        for read in &again {
+            assert!(read.repeated && read.read.flags.from_memory);
+            assert_eq!(read.read.bib, Some(number(read).to_string()));
+        }
+        stop(handle, emulator).await;
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
