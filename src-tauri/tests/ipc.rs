@@ -68,7 +68,7 @@ fn commands_work_end_to_end_on_the_mock_runtime() {
     let reader =
         invoke(&webview, "reader_add", json!({"name": "sim", "spec": "sim:runners=5,rate=0"}))
             .unwrap();
-    assert_eq!(reader["protocol"], "sim");
+    assert_eq!(reader["protocol"], "lines", "the simulated finish speaks lines");
 
     // The sync engine runs in the background: the cloud gets the passings.
     let core = app.state::<std::sync::Arc<timing_console::core::AppCore>>().inner().clone();
