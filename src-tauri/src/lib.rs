@@ -21,59 +21,6 @@ use tauri::{Manager, Runtime};
 use crate::core::{AppCore, Overrides};
 use crate::updates::Updates;
 
-/// The app's commands, for `invoke_handler`.
-#[macro_export]
-macro_rules! handlers {
-    () => {
-        tauri::generate_handler![
-            $crate::commands::app::app_state,
-            $crate::commands::app::settings_set,
-            $crate::commands::app::api_key_set,
-            $crate::commands::app::api_key_clear,
-            $crate::commands::app::participants_import,
-            $crate::commands::app::export_csv,
-            $crate::commands::devices::device_bind,
-            $crate::commands::devices::device_list,
-            $crate::commands::devices::device_cloud_list,
-            $crate::commands::devices::device_select,
-            $crate::commands::devices::device_unbind,
-            $crate::commands::sessions::session_open,
-            $crate::commands::sessions::session_close,
-            $crate::commands::sessions::session_list,
-            $crate::commands::sessions::session_cloud_list,
-            $crate::commands::sessions::session_details,
-            $crate::commands::sessions::session_reconcile,
-            $crate::commands::sessions::session_resend_missing,
-            $crate::commands::sessions::session_rehome,
-            $crate::commands::sync::sync_retry,
-            $crate::commands::sync::sync_retry_parked,
-            $crate::commands::feed::feed_page,
-            $crate::commands::feed::feed_subscribe,
-            $crate::commands::feed::manual_mark,
-            $crate::commands::feed::manual_stamp,
-            $crate::commands::feed::manual_assign,
-            $crate::commands::feed::manual_queue,
-            $crate::commands::feed::manual_stamp_queued,
-            $crate::commands::feed::manual_undo,
-            $crate::commands::feed::passing_correct,
-            $crate::commands::feed::passing_audit,
-            $crate::commands::readers::reader_protocols,
-            $crate::commands::readers::reader_ports,
-            $crate::commands::readers::reader_add,
-            $crate::commands::readers::reader_remove,
-            $crate::commands::readers::reader_start,
-            $crate::commands::readers::reader_stop,
-            $crate::commands::readers::reader_set_clock,
-            $crate::commands::readers::reader_frames,
-            $crate::commands::readers::reader_zones,
-            $crate::commands::readers::reader_set_zone,
-            $crate::commands::readers::reader_adjust,
-            $crate::commands::updates::update_status,
-            $crate::commands::updates::update_install,
-        ]
-    };
-}
-
 /// Wires state, status events, the updater (only with an update endpoint) and commands onto a
 /// builder (any runtime, so tests can use Tauri's mock runtime).
 pub fn configure<R: Runtime>(
@@ -97,12 +44,13 @@ pub fn configure<R: Runtime>(
             let data_dir = app.path().app_data_dir()?;
             let core = tauri::async_runtime::block_on(AppCore::start(data_dir, dev, overrides))?;
             app.manage(core.clone());
+            app.manage(commands::Console { core: core.clone(), updates: updates.clone() });
             lighten_webview(app);
             tauri::async_runtime::spawn(status::run(app.handle().clone(), core, updates.clone()));
             tauri::async_runtime::spawn(updates::run(app.handle().clone(), updates));
             Ok(())
         })
-        .invoke_handler(handlers!())
+        .invoke_handler(commands::handler())
 }
 
 /// On Linux, WebKitGTK's accelerated compositing roughly doubles the web process's memory

@@ -277,8 +277,10 @@ fn export_refuses_a_path_as_kind_before_writing_anything() {
     c.ok("manual_mark", json!({"bibs": "1"}));
     let before = files(c.dir.path());
     for kind in ["../x", "../../x", "/tmp/x", "passings/../../x", ""] {
+        // `what` is an enum of the command list: Tauri refuses anything else before the
+        // command runs, naming the argument.
         let e = c.invoke("export_csv", json!({"what": kind})).unwrap_err();
-        assert_eq!(e["code"], "invalid", "{kind}: {e}");
+        assert!(e.to_string().contains("`what`"), "{kind}: {e}");
     }
     assert_eq!(files(c.dir.path()), before, "nothing was created anywhere");
     assert!(!c.data().join("exports").exists(), "not even the exports folder");

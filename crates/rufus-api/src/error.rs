@@ -249,6 +249,21 @@ pub enum ApiError {
     },
 }
 
+/// `code()` and `CODES` from one table.
+macro_rules! codes {
+    ($($pat:pat => $code:literal),* $(,)?) => {
+        /// A stable snake_case code for the UI to branch on (errors cross IPC as `{code, message}`).
+        pub fn code(&self) -> &'static str {
+            match self {
+                $($pat => $code),*
+            }
+        }
+
+        /// Every code [`Self::code`] can return.
+        pub const CODES: &'static [&'static str] = &[$($code),*];
+    };
+}
+
 impl ApiError {
     /// The call that failed.
     pub fn operation(&self) -> Operation {
@@ -290,24 +305,21 @@ impl ApiError {
         }
     }
 
-    /// A stable snake_case code for the UI to branch on (errors cross IPC as `{code, message}`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Unauthorized { .. } => "unauthorized",
-            Self::NotFound { .. } => "not_found",
-            Self::SessionClosed { .. } => "session_closed",
-            Self::AlreadyBound { .. } => "already_bound",
-            Self::Rejected { .. } => "rejected",
-            Self::TooLarge { .. } => "too_large",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Server { .. } => "server",
-            Self::Transient { .. } => "transient",
-            Self::Timeout { .. } => "timeout",
-            Self::Connection { .. } => "connection",
-            Self::Ambiguous { .. } => "ambiguous",
-            Self::InvalidResponse { .. } => "invalid_response",
-            Self::Config { .. } => "config",
-        }
+    codes! {
+        Self::Unauthorized { .. } => "unauthorized",
+        Self::NotFound { .. } => "not_found",
+        Self::SessionClosed { .. } => "session_closed",
+        Self::AlreadyBound { .. } => "already_bound",
+        Self::Rejected { .. } => "rejected",
+        Self::TooLarge { .. } => "too_large",
+        Self::RateLimited { .. } => "rate_limited",
+        Self::Server { .. } => "server",
+        Self::Transient { .. } => "transient",
+        Self::Timeout { .. } => "timeout",
+        Self::Connection { .. } => "connection",
+        Self::Ambiguous { .. } => "ambiguous",
+        Self::InvalidResponse { .. } => "invalid_response",
+        Self::Config { .. } => "config",
     }
 
     /// Whether and how the same request may be sent again.

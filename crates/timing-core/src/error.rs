@@ -52,21 +52,39 @@ pub enum CoreError {
     },
 }
 
-impl CoreError {
-    /// A stable, machine-readable code (crosses IPC as `{code, message}`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            CoreError::Store(_) | CoreError::Migrate(_) => "store",
-            CoreError::Cloud(e) => e.code(),
-            CoreError::Invalid(_) => "invalid",
-            CoreError::NotFound(_) => "not_found",
-            CoreError::NoDevice => "no_device",
-            CoreError::NoOpenSession => "no_open_session",
-            CoreError::Conflict(_) => "conflict",
-            CoreError::NoApiKey => "no_api_key",
-            CoreError::ConfirmationRequired(_) => "confirmation_required",
-            CoreError::Io { .. } => "io",
+/// `code()` and the list of every code it returns, from one table (the cloud's codes are the
+/// client's own).
+macro_rules! codes {
+    ($cloud:pat => $e:ident.code(), $($pat:pat => $code:literal),* $(,)?) => {
+        /// A stable, machine-readable code (crosses IPC as `{code, message}`).
+        pub fn code(&self) -> &'static str {
+            match self {
+                $cloud => $e.code(),
+                $($pat => $code),*
+            }
         }
+
+        /// Every code [`Self::code`] can return (the UI's union of error codes is made from it).
+        pub fn codes() -> Vec<&'static str> {
+            let mut all = vec![$($code),*];
+            all.extend(rufus_api::ApiError::CODES);
+            all
+        }
+    };
+}
+
+impl CoreError {
+    codes! {
+        CoreError::Cloud(e) => e.code(),
+        CoreError::Store(_) | CoreError::Migrate(_) => "store",
+        CoreError::Invalid(_) => "invalid",
+        CoreError::NotFound(_) => "not_found",
+        CoreError::NoDevice => "no_device",
+        CoreError::NoOpenSession => "no_open_session",
+        CoreError::Conflict(_) => "conflict",
+        CoreError::NoApiKey => "no_api_key",
+        CoreError::ConfirmationRequired(_) => "confirmation_required",
+        CoreError::Io { .. } => "io",
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {

@@ -3,12 +3,18 @@
 //! are generated from these types and from timing-core's, and a test fails when the committed
 //! file is stale (`UPDATE_BINDINGS=1 cargo test -p timing-ipc` rewrites it).
 //!
-//! Commands are named `<noun>_<verb>` and listed in [`COMMANDS`]; low-rate status travels as
-//! events named in [`events`]; the live feed streams [`FeedBatch`]es over a channel. Every
-//! command error crosses as [`IpcError`] `{code, message}`.
+//! Commands are named `<noun>_<verb>` and declared once, in [`with_commands!`] (see
+//! [`commands`]); low-rate status travels as events named in [`events`]; the live feed streams
+//! [`FeedBatch`]es over a channel. Every command error crosses as [`IpcError`] `{code, message}`.
 
+pub mod commands;
+
+pub use commands::*;
 use serde::{Deserialize, Serialize};
-use timing_core::domain::{Device, FeedEntry, Session};
+pub use timing_core::corrections::Corrected;
+pub use timing_core::domain::{Correction, Device, FeedEntry, Session};
+pub use timing_core::manual::Entry;
+pub use timing_core::participants::ImportReport;
 use timing_core::store::OutboxCounts;
 use timing_core::sync::SyncStatus;
 use ts_rs::TS;
@@ -16,11 +22,70 @@ use ts_rs::TS;
 /// An error as the UI receives it: a stable code to branch on and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct IpcError {
-    /// e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`, `busy` (an
-    /// update while the console is not idle).
+    /// One of [`CoreError::codes`](timing_core::CoreError::codes) or [`AppCode`]: e.g.
+    /// `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`, `busy`.
+    #[ts(type = "ErrorCode")]
     pub code: String,
     /// What happened, in words a timer understands.
     pub message: String,
+}
+
+impl IpcError {
+    /// An error of the app layer itself.
+    pub fn app(code: AppCode, message: impl Into<String>) -> Self {
+        Self { code: code.as_str().to_owned(), message: message.into() }
+    }
+
+    /// Every code an error can carry: the engine's (the cloud's included) and the app's.
+    pub fn codes() -> Vec<&'static str> {
+        let mut all = timing_core::CoreError::codes();
+        all.extend(AppCode::ALL.map(AppCode::as_str));
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// Error codes of the app layer (the engine's come with its errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppCode {
+    /// The console is still starting.
+    Starting,
+    /// An update while the console is not idle, or one already installing.
+    Busy,
+    /// No update is available.
+    NoUpdate,
+    /// Downloading or installing an update failed.
+    UpdateFailed,
+    /// Anything the UI could not read as `{code, message}`.
+    Internal,
+}
+
+impl AppCode {
+    /// Every app code.
+    pub const ALL: [AppCode; 5] =
+        [Self::Starting, Self::Busy, Self::NoUpdate, Self::UpdateFailed, Self::Internal];
+
+    /// The code as it crosses IPC.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Starting => "starting",
+            Self::Busy => "busy",
+            Self::NoUpdate => "no_update",
+            Self::UpdateFailed => "update_failed",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// What `export_csv` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportWhat {
+    /// The session's passings.
+    Passings,
+    /// The session's raw reads.
+    Raw,
 }
 
 impl From<&timing_core::CoreError> for IpcError {
@@ -492,64 +557,13 @@ pub mod events {
     pub const UPDATE: &str = "status://update";
 }
 
-/// Every command of the app, as `name(args) -> result`, for documentation and for the UI's
-/// mock host. Argument names are camelCase on the JS side.
-pub const COMMANDS: &[&str] = &[
-    "app_state() -> AppState",
-    "settings_set(settings: Settings) -> Settings",
-    "api_key_set(key: string) -> KeyStorage",
-    "api_key_clear() -> KeyStorage",
-    "device_bind(input: BindInput) -> Device",
-    "device_list() -> Device[]",
-    "device_cloud_list() -> CloudDevice[]",
-    "device_select(deviceid: string) -> Device",
-    "device_unbind(deviceid: string, confirmed: boolean) -> void",
-    "session_open(alias: string | null) -> Session",
-    "session_close() -> Session",
-    "session_list() -> Session[]",
-    "session_cloud_list() -> CloudSession[]",
-    "session_details(sessionId: number) -> SessionDetails",
-    "session_reconcile(sessionId: number) -> ReconcileReport",
-    "session_resend_missing(sessionId: number) -> number",
-    "session_rehome(fromSessionId: number) -> number",
-    "feed_page(before: number | null, limit: number) -> FeedEntry[] /* current session, newest first, num_passing < before */",
-    "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
-    "manual_mark(bibs: string, pressedAt: PressedAt | null, confirmed: boolean | null) -> ManualResult /* confirmation_required above 50 bibs unless confirmed */",
-    "manual_stamp(pressedAt: PressedAt | null) -> ManualResult",
-    "manual_assign(bibs: string, confirmed: boolean | null) -> Entry",
-    "manual_queue(bibs: string, confirmed: boolean | null) -> Entry",
-    "manual_stamp_queued(pressedAt: PressedAt | null) -> ManualResult",
-    "manual_undo() -> Entry",
-    "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
-    "passing_audit(passingId: number) -> Correction[]",
-    "reader_protocols() -> ProtocolView[]",
-    "reader_ports() -> PortView[]",
-    "reader_add(name: string, spec: string) -> ReaderView",
-    "reader_remove(name: string) -> void",
-    "reader_start(name: string) -> ReaderView",
-    "reader_stop(name: string) -> ReaderView",
-    "reader_set_clock(name: string) -> ReaderView",
-    "reader_frames(name: string) -> FrameView[]",
-    "reader_zones() -> ZoneList /* this computer's zone and the IANA names */",
-    "reader_set_zone(name: string, zone: string) -> ReaderView /* '' = the computer's zone; re-creates the reader, losing no read */",
-    "reader_adjust(name: string, ms: number) -> ReaderView /* ms added to passing times from now on; live, audited */",
-    "sync_retry() -> void /* ends a backoff, a Retry-After wait or a pause now */",
-    "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
-    "participants_import(<raw body: the file's bytes>) -> ImportReport",
-    "export_csv(what: 'passings' | 'raw') -> string",
-    "update_status() -> UpdateStatus /* enabled: false when the build has no update endpoint */",
-    "update_install() -> UpdateStatus /* downloads, verifies and installs the available update; busy while a session is open or passings are pending; then restart */",
-];
-
 /// The TypeScript declarations of every type that crosses IPC, in one file.
 pub fn typescript() -> String {
-    use timing_core::corrections::Corrected;
     use timing_core::domain::{
-        Correction, CorrectionKind, DeviceId, PassingId, PassingSource, RawReadId, SessionId,
-        SessionState, SyncState,
+        CorrectionKind, DeviceId, PassingId, PassingSource, RawReadId, SessionId, SessionState,
+        SyncState,
     };
-    use timing_core::manual::{Entry, Warning};
-    use timing_core::participants::ImportReport;
+    use timing_core::manual::Warning;
 
     let cfg = ts_rs::Config::new().with_large_int("number");
     let decls = [
@@ -598,6 +612,7 @@ pub fn typescript() -> String {
         BindInput::decl(&cfg),
         ChangeInput::decl(&cfg),
         UpdateStatus::decl(&cfg),
+        ExportWhat::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `cargo test -p timing-ipc` (UPDATE_BINDINGS=1).\n\
@@ -616,11 +631,8 @@ pub fn typescript() -> String {
         out.push_str(&format!("  {},\n", serde_json::to_value(&p).unwrap_or_default()));
     }
     out.push_str("];\n\n");
-    out.push_str("export const COMMANDS = [\n");
-    for c in COMMANDS {
-        out.push_str(&format!("  {c:?},\n"));
-    }
-    out.push_str("] as const;\n\nexport const EVENTS = {\n");
+    out.push_str(&commands::typescript(&cfg, &IpcError::codes()));
+    out.push_str("\nexport const EVENTS = {\n");
     for (name, value) in [
         ("sync", events::SYNC),
         ("readers", events::READERS),

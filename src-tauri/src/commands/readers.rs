@@ -5,10 +5,11 @@
 use timing_core::CoreError;
 use timing_ipc::{FrameView, PortView, ProtocolView, ReaderView, ZoneList};
 
-use super::{Cmd, Core, engine, err, running};
+use super::{Cmd, Console, engine, err, running};
+use crate::core::AppCore;
 use crate::views;
 
-async fn view(core: &Core<'_>, name: &str) -> Cmd<ReaderView> {
+async fn view(core: &AppCore, name: &str) -> Cmd<ReaderView> {
     let guard = core.running().await;
     running(&guard)?
         .station
@@ -19,115 +20,110 @@ async fn view(core: &Core<'_>, name: &str) -> Cmd<ReaderView> {
         .ok_or_else(|| err(CoreError::NotFound(format!("reader `{name}`"))))
 }
 
-#[tauri::command]
-pub async fn reader_protocols() -> Cmd<Vec<ProtocolView>> {
-    Ok(timing_ipc::reader_protocols())
-}
-
-#[tauri::command]
-pub async fn reader_ports() -> Cmd<Vec<PortView>> {
-    Ok(timing_readers::ports()
-        .into_iter()
-        .map(|p| PortView { path: p.path, description: p.description })
-        .collect())
-}
-
-#[tauri::command]
-pub async fn reader_add(core: Core<'_>, name: String, spec: String) -> Cmd<ReaderView> {
-    {
-        let guard = core.running().await;
-        running(&guard)?.station.add_source(&name, &spec).await.map_err(err)?;
+impl timing_ipc::ReaderCommands for Console {
+    async fn reader_protocols(&self) -> Cmd<Vec<ProtocolView>> {
+        Ok(timing_ipc::reader_protocols())
     }
-    core.persist_readers().await.map_err(err)?;
-    view(&core, name.trim()).await
-}
 
-#[tauri::command]
-pub async fn reader_remove(core: Core<'_>, name: String) -> Cmd<()> {
-    {
-        let guard = core.running().await;
-        running(&guard)?.station.remove_source(&name).await.map_err(err)?;
-    }
-    core.persist_readers().await.map_err(err)
-}
-
-#[tauri::command]
-pub async fn reader_start(core: Core<'_>, name: String) -> Cmd<ReaderView> {
-    {
-        let guard = core.running().await;
-        running(&guard)?.station.start_source(&name).await.map_err(err)?;
-    }
-    view(&core, &name).await
-}
-
-#[tauri::command]
-pub async fn reader_stop(core: Core<'_>, name: String) -> Cmd<ReaderView> {
-    {
-        let guard = core.running().await;
-        running(&guard)?.station.stop_source(&name).await.map_err(err)?;
-    }
-    view(&core, &name).await
-}
-
-#[tauri::command]
-pub async fn reader_set_clock(core: Core<'_>, name: String) -> Cmd<ReaderView> {
-    {
-        let guard = core.running().await;
-        running(&guard)?.station.set_reader_clock(&name).await.map_err(err)?;
-    }
-    view(&core, &name).await
-}
-
-#[tauri::command]
-pub async fn reader_zones(core: Core<'_>) -> Cmd<ZoneList> {
-    let guard = core.running().await;
-    let zone = engine(&guard)?.clock().zone();
-    Ok(timing_ipc::reader_zones(&zone))
-}
-
-#[tauri::command]
-pub async fn reader_set_zone(core: Core<'_>, name: String, zone: String) -> Cmd<ReaderView> {
-    {
-        let guard = core.running().await;
-        running(&guard)?.station.set_reader_zone(&name, &zone).await.map_err(err)?;
-    }
-    core.persist_readers().await.map_err(err)?;
-    view(&core, &name).await
-}
-
-#[tauri::command]
-pub async fn reader_adjust(core: Core<'_>, name: String, ms: i64) -> Cmd<ReaderView> {
-    {
-        let guard = core.running().await;
-        running(&guard)?.station.adjust_reader(&name, ms).await.map_err(err)?;
-    }
-    core.persist_readers().await.map_err(err)?;
-    view(&core, &name).await
-}
-
-#[tauri::command]
-pub async fn reader_frames(core: Core<'_>, name: String) -> Cmd<Vec<FrameView>> {
-    let guard = core.running().await;
-    let run = running(&guard)?;
-    // Timing hardware keeps its own log of frames in and out; other sources show their reads.
-    if let Some(frames) = run.station.reader_frames(&name, 50).map_err(err)? {
-        return Ok(frames
+    async fn reader_ports(&self) -> Cmd<Vec<PortView>> {
+        Ok(timing_readers::ports()
             .into_iter()
-            .rev()
-            .map(|f| FrameView {
-                at: timing_core::clock::format_utc(f.at),
-                hex: f.hex,
-                summary: format!("{:?}: {}", f.direction, f.summary),
-            })
-            .collect());
+            .map(|p| PortView { path: p.path, description: p.description })
+            .collect())
     }
-    let frames = engine(&guard)?.recent_raw(&name, 50).await.map_err(err)?;
-    Ok(frames
-        .into_iter()
-        .map(|f| FrameView {
-            at: f.host_time,
-            hex: f.raw.iter().map(|b| format!("{b:02x}")).collect(),
-            summary: format!("chip {}{}", f.chip, if f.duplicate { " (duplicate)" } else { "" }),
-        })
-        .collect())
+
+    async fn reader_add(&self, name: String, spec: String) -> Cmd<ReaderView> {
+        {
+            let guard = self.core.running().await;
+            running(&guard)?.station.add_source(&name, &spec).await.map_err(err)?;
+        }
+        self.core.persist_readers().await.map_err(err)?;
+        view(&self.core, name.trim()).await
+    }
+
+    async fn reader_remove(&self, name: String) -> Cmd<()> {
+        {
+            let guard = self.core.running().await;
+            running(&guard)?.station.remove_source(&name).await.map_err(err)?;
+        }
+        self.core.persist_readers().await.map_err(err)
+    }
+
+    async fn reader_start(&self, name: String) -> Cmd<ReaderView> {
+        {
+            let guard = self.core.running().await;
+            running(&guard)?.station.start_source(&name).await.map_err(err)?;
+        }
+        view(&self.core, &name).await
+    }
+
+    async fn reader_stop(&self, name: String) -> Cmd<ReaderView> {
+        {
+            let guard = self.core.running().await;
+            running(&guard)?.station.stop_source(&name).await.map_err(err)?;
+        }
+        view(&self.core, &name).await
+    }
+
+    async fn reader_set_clock(&self, name: String) -> Cmd<ReaderView> {
+        {
+            let guard = self.core.running().await;
+            running(&guard)?.station.set_reader_clock(&name).await.map_err(err)?;
+        }
+        view(&self.core, &name).await
+    }
+
+    async fn reader_zones(&self) -> Cmd<ZoneList> {
+        let guard = self.core.running().await;
+        let zone = engine(&guard)?.clock().zone();
+        Ok(timing_ipc::reader_zones(&zone))
+    }
+
+    async fn reader_set_zone(&self, name: String, zone: String) -> Cmd<ReaderView> {
+        {
+            let guard = self.core.running().await;
+            running(&guard)?.station.set_reader_zone(&name, &zone).await.map_err(err)?;
+        }
+        self.core.persist_readers().await.map_err(err)?;
+        view(&self.core, &name).await
+    }
+
+    async fn reader_adjust(&self, name: String, ms: i64) -> Cmd<ReaderView> {
+        {
+            let guard = self.core.running().await;
+            running(&guard)?.station.adjust_reader(&name, ms).await.map_err(err)?;
+        }
+        self.core.persist_readers().await.map_err(err)?;
+        view(&self.core, &name).await
+    }
+
+    async fn reader_frames(&self, name: String) -> Cmd<Vec<FrameView>> {
+        let guard = self.core.running().await;
+        let run = running(&guard)?;
+        // Timing hardware keeps its own log of frames in and out; other sources show their reads.
+        if let Some(frames) = run.station.reader_frames(&name, 50).map_err(err)? {
+            return Ok(frames
+                .into_iter()
+                .rev()
+                .map(|f| FrameView {
+                    at: timing_core::clock::format_utc(f.at),
+                    hex: f.hex,
+                    summary: format!("{:?}: {}", f.direction, f.summary),
+                })
+                .collect());
+        }
+        let frames = engine(&guard)?.recent_raw(&name, 50).await.map_err(err)?;
+        Ok(frames
+            .into_iter()
+            .map(|f| FrameView {
+                at: f.host_time,
+                hex: f.raw.iter().map(|b| format!("{b:02x}")).collect(),
+                summary: format!(
+                    "chip {}{}",
+                    f.chip,
+                    if f.duplicate { " (duplicate)" } else { "" }
+                ),
+            })
+            .collect())
+    }
 }

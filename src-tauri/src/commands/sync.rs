@@ -4,18 +4,18 @@
 
 use timing_core::domain::SessionId;
 
-use super::{Cmd, Core, engine, err};
+use super::{Cmd, Console, engine, err};
 
-#[tauri::command]
-pub async fn sync_retry(core: Core<'_>) -> Cmd<()> {
-    let guard = core.running().await;
-    engine(&guard)?.sync().retry_now();
-    Ok(())
-}
+impl timing_ipc::SyncCommands for Console {
+    async fn sync_retry(&self) -> Cmd<()> {
+        let guard = self.core.running().await;
+        engine(&guard)?.sync().retry_now();
+        Ok(())
+    }
 
-#[tauri::command]
-pub async fn sync_retry_parked(core: Core<'_>, session_id: Option<i64>) -> Cmd<i64> {
-    let guard = core.running().await;
-    let n = engine(&guard)?.retry_parked(session_id.map(SessionId)).await.map_err(err)?;
-    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    async fn sync_retry_parked(&self, session_id: Option<i64>) -> Cmd<i64> {
+        let guard = self.core.running().await;
+        let n = engine(&guard)?.retry_parked(session_id.map(SessionId)).await.map_err(err)?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
 }

@@ -2,21 +2,16 @@
 //! endpoint) and "Install update", which refuses with `busy` unless the console is idle at that
 //! moment (see `crate::updates`).
 
-use std::sync::Arc;
-
 use timing_ipc::UpdateStatus;
 
-use super::{Cmd, Core};
+use super::{Cmd, Console};
 
-/// The updater as Tauri hands it to commands.
-pub type Updater<'a> = tauri::State<'a, Arc<crate::updates::Updates>>;
+impl timing_ipc::UpdateCommands for Console {
+    async fn update_status(&self) -> Cmd<UpdateStatus> {
+        Ok(self.updates.status_of(&self.core).await)
+    }
 
-#[tauri::command]
-pub async fn update_status(core: Core<'_>, updates: Updater<'_>) -> Cmd<UpdateStatus> {
-    Ok(updates.status_of(&core).await)
-}
-
-#[tauri::command]
-pub async fn update_install(core: Core<'_>, updates: Updater<'_>) -> Cmd<UpdateStatus> {
-    updates.install(&core).await
+    async fn update_install(&self) -> Cmd<UpdateStatus> {
+        self.updates.install(&self.core).await
+    }
 }

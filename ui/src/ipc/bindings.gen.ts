@@ -374,10 +374,10 @@ rejected: Array<[number, string]>, };
 
 export type IpcError = { 
 /**
- * e.g. `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`, `busy` (an
- * update while the console is not idle).
+ * One of [`CoreError::codes`](timing_core::CoreError::codes) or [`AppCode`]: e.g.
+ * `no_open_session`, `unauthorized`, `invalid`, `confirmation_required`, `busy`.
  */
-code: string, 
+code: ErrorCode, 
 /**
  * What happened, in words a timer understands.
  */
@@ -876,6 +876,8 @@ installing: boolean,
  */
 installed: string | null, };
 
+export type ExportWhat = "passings" | "raw";
+
 /** Every reader protocol (the registry's list, as `reader_protocols` answers). */
 export const READER_PROTOCOLS: ProtocolView[] = [
   {"baud":9600,"carries_time":true,"label":"IPICO Lite/Elite","local_time":true,"name":"ipico","options":[],"tcp_port":10000,"transports":["serial","tcp"]},
@@ -889,52 +891,353 @@ export const READER_PROTOCOLS: ProtocolView[] = [
   {"baud":9600,"carries_time":true,"label":"LLRP reader (Impinj Speedway/R700, Zebra FX)","local_time":false,"name":"llrp","options":[{"help":"transmit power index, for all antennas (`power=60`) or per antenna (`power=1:60,2:55`); default: the reader's setting","name":"power"},{"help":"receive sensitivity index, as power; default: the reader's setting","name":"sensitivity"},{"help":"keepalive interval (default 5s; 0s = none); no traffic for twice that drops the link","name":"keepalive"},{"help":"send a report every N tags (default 1: every read)","name":"report_every"},{"help":"ask the reader to hold reports while the link is down (default 1)","name":"hold"},{"help":"reset the reader to factory settings before configuring (default 0)","name":"reset"}],"tcp_port":5084,"transports":["tcp"]},
 ];
 
-export const COMMANDS = [
-  "app_state() -> AppState",
-  "settings_set(settings: Settings) -> Settings",
-  "api_key_set(key: string) -> KeyStorage",
-  "api_key_clear() -> KeyStorage",
-  "device_bind(input: BindInput) -> Device",
-  "device_list() -> Device[]",
-  "device_cloud_list() -> CloudDevice[]",
-  "device_select(deviceid: string) -> Device",
-  "device_unbind(deviceid: string, confirmed: boolean) -> void",
-  "session_open(alias: string | null) -> Session",
-  "session_close() -> Session",
-  "session_list() -> Session[]",
-  "session_cloud_list() -> CloudSession[]",
-  "session_details(sessionId: number) -> SessionDetails",
-  "session_reconcile(sessionId: number) -> ReconcileReport",
-  "session_resend_missing(sessionId: number) -> number",
-  "session_rehome(fromSessionId: number) -> number",
-  "feed_page(before: number | null, limit: number) -> FeedEntry[] /* current session, newest first, num_passing < before */",
-  "feed_subscribe(onBatch: Channel<FeedBatch>) -> void",
-  "manual_mark(bibs: string, pressedAt: PressedAt | null, confirmed: boolean | null) -> ManualResult /* confirmation_required above 50 bibs unless confirmed */",
-  "manual_stamp(pressedAt: PressedAt | null) -> ManualResult",
-  "manual_assign(bibs: string, confirmed: boolean | null) -> Entry",
-  "manual_queue(bibs: string, confirmed: boolean | null) -> Entry",
-  "manual_stamp_queued(pressedAt: PressedAt | null) -> ManualResult",
-  "manual_undo() -> Entry",
-  "passing_correct(num: number, change: ChangeInput, reason: string | null) -> Corrected",
-  "passing_audit(passingId: number) -> Correction[]",
-  "reader_protocols() -> ProtocolView[]",
-  "reader_ports() -> PortView[]",
-  "reader_add(name: string, spec: string) -> ReaderView",
-  "reader_remove(name: string) -> void",
-  "reader_start(name: string) -> ReaderView",
-  "reader_stop(name: string) -> ReaderView",
-  "reader_set_clock(name: string) -> ReaderView",
-  "reader_frames(name: string) -> FrameView[]",
-  "reader_zones() -> ZoneList /* this computer's zone and the IANA names */",
-  "reader_set_zone(name: string, zone: string) -> ReaderView /* '' = the computer's zone; re-creates the reader, losing no read */",
-  "reader_adjust(name: string, ms: number) -> ReaderView /* ms added to passing times from now on; live, audited */",
-  "sync_retry() -> void /* ends a backoff, a Retry-After wait or a pause now */",
-  "sync_retry_parked(sessionId: number | null) -> number /* parked passings back into the outbox */",
-  "participants_import(<raw body: the file's bytes>) -> ImportReport",
-  "export_csv(what: 'passings' | 'raw') -> string",
-  "update_status() -> UpdateStatus /* enabled: false when the build has no update endpoint */",
-  "update_install() -> UpdateStatus /* downloads, verifies and installs the available update; busy while a session is open or passings are pending; then restart */",
-] as const;
+/** Every code an IPC error can carry. */
+export type ErrorCode =
+  | "already_bound"
+  | "ambiguous"
+  | "busy"
+  | "config"
+  | "confirmation_required"
+  | "conflict"
+  | "connection"
+  | "internal"
+  | "invalid"
+  | "invalid_response"
+  | "io"
+  | "no_api_key"
+  | "no_device"
+  | "no_open_session"
+  | "no_update"
+  | "not_found"
+  | "rate_limited"
+  | "rejected"
+  | "server"
+  | "session_closed"
+  | "starting"
+  | "store"
+  | "timeout"
+  | "too_large"
+  | "transient"
+  | "unauthorized"
+  | "update_failed"
+;
+
+/** Every command: its arguments (as Tauri takes them) and its result. */
+export interface Commands {
+  app_state: { args: Record<string, never>; result: AppState };
+  settings_set: { args: { settings: Settings }; result: Settings };
+  api_key_set: { args: { key: string }; result: KeyStorage };
+  api_key_clear: { args: Record<string, never>; result: KeyStorage };
+  participants_import: { args: Uint8Array; result: ImportReport };
+  export_csv: { args: { what: ExportWhat }; result: string };
+  device_bind: { args: { input: BindInput }; result: Device };
+  device_list: { args: Record<string, never>; result: Array<Device> };
+  device_cloud_list: { args: Record<string, never>; result: Array<CloudDevice> };
+  device_select: { args: { deviceid: string }; result: Device };
+  device_unbind: { args: { deviceid: string; confirmed: boolean }; result: void };
+  session_open: { args: { alias: string | null }; result: Session };
+  session_close: { args: Record<string, never>; result: Session };
+  session_list: { args: Record<string, never>; result: Array<Session> };
+  session_cloud_list: { args: Record<string, never>; result: Array<CloudSession> };
+  session_details: { args: { sessionId: number }; result: SessionDetails };
+  session_reconcile: { args: { sessionId: number }; result: ReconcileReport };
+  session_resend_missing: { args: { sessionId: number }; result: number };
+  session_rehome: { args: { fromSessionId: number }; result: number };
+  sync_retry: { args: Record<string, never>; result: void };
+  sync_retry_parked: { args: { sessionId: number | null }; result: number };
+  feed_page: { args: { before: number | null; limit: number }; result: Array<FeedEntry> };
+  manual_mark: { args: { bibs: string; pressedAt: PressedAt | null; confirmed: boolean | null }; result: ManualResult };
+  manual_stamp: { args: { pressedAt: PressedAt | null }; result: ManualResult };
+  manual_assign: { args: { bibs: string; confirmed: boolean | null }; result: Entry };
+  manual_queue: { args: { bibs: string; confirmed: boolean | null }; result: Entry };
+  manual_stamp_queued: { args: { pressedAt: PressedAt | null }; result: ManualResult };
+  manual_undo: { args: Record<string, never>; result: Entry };
+  passing_correct: { args: { num: number; change: ChangeInput; reason: string | null }; result: Corrected };
+  passing_audit: { args: { passingId: number }; result: Array<Correction> };
+  reader_protocols: { args: Record<string, never>; result: Array<ProtocolView> };
+  reader_ports: { args: Record<string, never>; result: Array<PortView> };
+  reader_add: { args: { name: string; spec: string }; result: ReaderView };
+  reader_remove: { args: { name: string }; result: void };
+  reader_start: { args: { name: string }; result: ReaderView };
+  reader_stop: { args: { name: string }; result: ReaderView };
+  reader_set_clock: { args: { name: string }; result: ReaderView };
+  reader_frames: { args: { name: string }; result: Array<FrameView> };
+  reader_zones: { args: Record<string, never>; result: ZoneList };
+  reader_set_zone: { args: { name: string; zone: string }; result: ReaderView };
+  reader_adjust: { args: { name: string; ms: number }; result: ReaderView };
+  update_status: { args: Record<string, never>; result: UpdateStatus };
+  update_install: { args: Record<string, never>; result: UpdateStatus };
+}
+
+export type CommandName = keyof Commands;
+
+/** Every command's name, in list order. */
+export const COMMAND_NAMES: CommandName[] = [
+  "app_state",
+  "settings_set",
+  "api_key_set",
+  "api_key_clear",
+  "participants_import",
+  "export_csv",
+  "device_bind",
+  "device_list",
+  "device_cloud_list",
+  "device_select",
+  "device_unbind",
+  "session_open",
+  "session_close",
+  "session_list",
+  "session_cloud_list",
+  "session_details",
+  "session_reconcile",
+  "session_resend_missing",
+  "session_rehome",
+  "sync_retry",
+  "sync_retry_parked",
+  "feed_page",
+  "manual_mark",
+  "manual_stamp",
+  "manual_assign",
+  "manual_queue",
+  "manual_stamp_queued",
+  "manual_undo",
+  "passing_correct",
+  "passing_audit",
+  "reader_protocols",
+  "reader_ports",
+  "reader_add",
+  "reader_remove",
+  "reader_start",
+  "reader_stop",
+  "reader_set_clock",
+  "reader_frames",
+  "reader_zones",
+  "reader_set_zone",
+  "reader_adjust",
+  "update_status",
+  "update_install",
+];
+
+/** Commands that stream: what each pushes. */
+export interface Streams {
+  feed_subscribe: FeedBatch;
+}
+
+/** The one way a command travels: the Tauri host invokes it, the mock host runs its handler. */
+export type Invoke = <K extends CommandName>(cmd: K, args: Commands[K]["args"]) => Promise<Commands[K]["result"]>;
+
+/** The handlers of AppCommands (the mock host implements them). */
+export interface AppCommands {
+  app_state(args: Commands["app_state"]["args"]): Promise<Commands["app_state"]["result"]>;
+  settings_set(args: Commands["settings_set"]["args"]): Promise<Commands["settings_set"]["result"]>;
+  api_key_set(args: Commands["api_key_set"]["args"]): Promise<Commands["api_key_set"]["result"]>;
+  api_key_clear(args: Commands["api_key_clear"]["args"]): Promise<Commands["api_key_clear"]["result"]>;
+  participants_import(args: Commands["participants_import"]["args"]): Promise<Commands["participants_import"]["result"]>;
+  export_csv(args: Commands["export_csv"]["args"]): Promise<Commands["export_csv"]["result"]>;
+}
+
+/** The handlers of DeviceCommands (the mock host implements them). */
+export interface DeviceCommands {
+  device_bind(args: Commands["device_bind"]["args"]): Promise<Commands["device_bind"]["result"]>;
+  device_list(args: Commands["device_list"]["args"]): Promise<Commands["device_list"]["result"]>;
+  device_cloud_list(args: Commands["device_cloud_list"]["args"]): Promise<Commands["device_cloud_list"]["result"]>;
+  device_select(args: Commands["device_select"]["args"]): Promise<Commands["device_select"]["result"]>;
+  device_unbind(args: Commands["device_unbind"]["args"]): Promise<Commands["device_unbind"]["result"]>;
+}
+
+/** The handlers of SessionCommands (the mock host implements them). */
+export interface SessionCommands {
+  session_open(args: Commands["session_open"]["args"]): Promise<Commands["session_open"]["result"]>;
+  session_close(args: Commands["session_close"]["args"]): Promise<Commands["session_close"]["result"]>;
+  session_list(args: Commands["session_list"]["args"]): Promise<Commands["session_list"]["result"]>;
+  session_cloud_list(args: Commands["session_cloud_list"]["args"]): Promise<Commands["session_cloud_list"]["result"]>;
+  session_details(args: Commands["session_details"]["args"]): Promise<Commands["session_details"]["result"]>;
+  session_reconcile(args: Commands["session_reconcile"]["args"]): Promise<Commands["session_reconcile"]["result"]>;
+  session_resend_missing(args: Commands["session_resend_missing"]["args"]): Promise<Commands["session_resend_missing"]["result"]>;
+  session_rehome(args: Commands["session_rehome"]["args"]): Promise<Commands["session_rehome"]["result"]>;
+}
+
+/** The handlers of SyncCommands (the mock host implements them). */
+export interface SyncCommands {
+  sync_retry(args: Commands["sync_retry"]["args"]): Promise<Commands["sync_retry"]["result"]>;
+  sync_retry_parked(args: Commands["sync_retry_parked"]["args"]): Promise<Commands["sync_retry_parked"]["result"]>;
+}
+
+/** The handlers of FeedCommands (the mock host implements them). */
+export interface FeedCommands {
+  feed_page(args: Commands["feed_page"]["args"]): Promise<Commands["feed_page"]["result"]>;
+  manual_mark(args: Commands["manual_mark"]["args"]): Promise<Commands["manual_mark"]["result"]>;
+  manual_stamp(args: Commands["manual_stamp"]["args"]): Promise<Commands["manual_stamp"]["result"]>;
+  manual_assign(args: Commands["manual_assign"]["args"]): Promise<Commands["manual_assign"]["result"]>;
+  manual_queue(args: Commands["manual_queue"]["args"]): Promise<Commands["manual_queue"]["result"]>;
+  manual_stamp_queued(args: Commands["manual_stamp_queued"]["args"]): Promise<Commands["manual_stamp_queued"]["result"]>;
+  manual_undo(args: Commands["manual_undo"]["args"]): Promise<Commands["manual_undo"]["result"]>;
+  passing_correct(args: Commands["passing_correct"]["args"]): Promise<Commands["passing_correct"]["result"]>;
+  passing_audit(args: Commands["passing_audit"]["args"]): Promise<Commands["passing_audit"]["result"]>;
+}
+
+/** The handlers of ReaderCommands (the mock host implements them). */
+export interface ReaderCommands {
+  reader_protocols(args: Commands["reader_protocols"]["args"]): Promise<Commands["reader_protocols"]["result"]>;
+  reader_ports(args: Commands["reader_ports"]["args"]): Promise<Commands["reader_ports"]["result"]>;
+  reader_add(args: Commands["reader_add"]["args"]): Promise<Commands["reader_add"]["result"]>;
+  reader_remove(args: Commands["reader_remove"]["args"]): Promise<Commands["reader_remove"]["result"]>;
+  reader_start(args: Commands["reader_start"]["args"]): Promise<Commands["reader_start"]["result"]>;
+  reader_stop(args: Commands["reader_stop"]["args"]): Promise<Commands["reader_stop"]["result"]>;
+  reader_set_clock(args: Commands["reader_set_clock"]["args"]): Promise<Commands["reader_set_clock"]["result"]>;
+  reader_frames(args: Commands["reader_frames"]["args"]): Promise<Commands["reader_frames"]["result"]>;
+  reader_zones(args: Commands["reader_zones"]["args"]): Promise<Commands["reader_zones"]["result"]>;
+  reader_set_zone(args: Commands["reader_set_zone"]["args"]): Promise<Commands["reader_set_zone"]["result"]>;
+  reader_adjust(args: Commands["reader_adjust"]["args"]): Promise<Commands["reader_adjust"]["result"]>;
+}
+
+/** The handlers of UpdateCommands (the mock host implements them). */
+export interface UpdateCommands {
+  update_status(args: Commands["update_status"]["args"]): Promise<Commands["update_status"]["result"]>;
+  update_install(args: Commands["update_install"]["args"]): Promise<Commands["update_install"]["result"]>;
+}
+
+/** One handler per command. */
+export type CommandHandlers = AppCommands & DeviceCommands & SessionCommands & SyncCommands & FeedCommands & ReaderCommands & UpdateCommands;
+
+/** The typed client: one method per command, camelCase, positional arguments. */
+export interface CommandClient {
+  /** Everything the console screen needs at start and after a reload. */
+  appState(): Promise<AppState>;
+  /** Validates, applies in place and saves the settings. */
+  settingsSet(settings: Settings): Promise<Settings>;
+  /** Stores a new API key (keychain, or a private file) and syncs with it. */
+  apiKeySet(key: string): Promise<KeyStorage>;
+  /** Forgets the API key: capture goes on, nothing syncs. */
+  apiKeyClear(): Promise<KeyStorage>;
+  /** Imports a participants file: the body is the file's bytes, in any encoding. */
+  participantsImport(body: Uint8Array): Promise<ImportReport>;
+  /** Writes the current session's passings or raw reads as CSV; returns the path. */
+  exportCsv(what: ExportWhat): Promise<string>;
+  /** Binds a device to the RUFUS account (asks first to take over an open session). */
+  deviceBind(input: BindInput): Promise<Device>;
+  /** The devices bound here. */
+  deviceList(): Promise<Array<Device>>;
+  /** The account's devices in RUFUS. */
+  deviceCloudList(): Promise<Array<CloudDevice>>;
+  /** Records for this device from now on. */
+  deviceSelect(deviceid: string): Promise<Device>;
+  /** Unbinds a device (`confirmed` after the console asked). */
+  deviceUnbind(deviceid: string, confirmed: boolean): Promise<void>;
+  /** Opens a session (offline too: it is created in RUFUS when the network is back). */
+  sessionOpen(alias?: string | null): Promise<Session>;
+  /** Closes the open session once everything in it is sent. */
+  sessionClose(): Promise<Session>;
+  /** The sessions recorded here. */
+  sessionList(): Promise<Array<Session>>;
+  /** The device's sessions in RUFUS. */
+  sessionCloudList(): Promise<Array<CloudSession>>;
+  /** A session with its outbox. */
+  sessionDetails(sessionId: number): Promise<SessionDetails>;
+  /** Local passings compared with the cloud's. */
+  sessionReconcile(sessionId: number): Promise<ReconcileReport>;
+  /** Sends again what the cloud is missing; returns how many. */
+  sessionResendMissing(sessionId: number): Promise<number>;
+  /** Moves the pending passings of a session closed elsewhere into the open one. */
+  sessionRehome(fromSessionId: number): Promise<number>;
+  /** Ends a backoff, a Retry-After wait or a pause now. */
+  syncRetry(): Promise<void>;
+  /** Puts parked passings (of one session, or all) back into the outbox. */
+  syncRetryParked(sessionId?: number | null): Promise<number>;
+  /** The current session's feed, newest first, `num_passing < before`. */
+  feedPage(before: number | null, limit: number): Promise<Array<FeedEntry>>;
+  /** Stamps now and gives the bibs that time (`confirmation_required` above 50). */
+  manualMark(bibs: string, pressedAt?: PressedAt | null, confirmed?: boolean | null): Promise<ManualResult>;
+  /** A time waiting for its bib. */
+  manualStamp(pressedAt?: PressedAt | null): Promise<ManualResult>;
+  /** Gives bibs to the oldest waiting times. */
+  manualAssign(bibs: string, confirmed?: boolean | null): Promise<Entry>;
+  /** Queues bibs for the next stamps. */
+  manualQueue(bibs: string, confirmed?: boolean | null): Promise<Entry>;
+  /** Stamps the next queued bib. */
+  manualStampQueued(pressedAt?: PressedAt | null): Promise<ManualResult>;
+  /** Undoes the last manual action. */
+  manualUndo(): Promise<Entry>;
+  /** Corrects a passing (append-only; carried to the cloud as a new passing). */
+  passingCorrect(num: number, change: ChangeInput, reason?: string | null): Promise<Corrected>;
+  /** A passing's corrections, oldest first. */
+  passingAudit(passingId: number): Promise<Array<Correction>>;
+  /** Every protocol the console speaks (the registry). */
+  readerProtocols(): Promise<Array<ProtocolView>>;
+  /** The serial ports the OS offers. */
+  readerPorts(): Promise<Array<PortView>>;
+  /** Adds and starts a reader by spec. */
+  readerAdd(name: string, spec: string): Promise<ReaderView>;
+  /** Stops and removes a reader. */
+  readerRemove(name: string): Promise<void>;
+  /** Starts a stopped reader. */
+  readerStart(name: string): Promise<ReaderView>;
+  /** Stops a reader (its reads so far are kept). */
+  readerStop(name: string): Promise<ReaderView>;
+  /** Sets the reader's clock to this computer's. */
+  readerSetClock(name: string): Promise<ReaderView>;
+  /** The reader's last frames in and out. */
+  readerFrames(name: string): Promise<Array<FrameView>>;
+  /** This computer's zone and the IANA names. */
+  readerZones(): Promise<ZoneList>;
+  /** The zone the reader's clock is read in ('' = this computer's). */
+  readerSetZone(name: string, zone: string): Promise<ReaderView>;
+  /** Milliseconds added to the reader's passing times from now on (audited). */
+  readerAdjust(name: string, ms: number): Promise<ReaderView>;
+  /** What the updater knows (`enabled: false` without an update endpoint). */
+  updateStatus(): Promise<UpdateStatus>;
+  /** Installs the available update; `busy` unless the console is idle. */
+  updateInstall(): Promise<UpdateStatus>;
+}
+
+/** The client over an `invoke`. */
+export function commandClient(invoke: Invoke): CommandClient {
+  return {
+    appState: () => invoke("app_state", {}),
+    settingsSet: (settings) => invoke("settings_set", { settings }),
+    apiKeySet: (key) => invoke("api_key_set", { key }),
+    apiKeyClear: () => invoke("api_key_clear", {}),
+    participantsImport: (body) => invoke("participants_import", body),
+    exportCsv: (what) => invoke("export_csv", { what }),
+    deviceBind: (input) => invoke("device_bind", { input }),
+    deviceList: () => invoke("device_list", {}),
+    deviceCloudList: () => invoke("device_cloud_list", {}),
+    deviceSelect: (deviceid) => invoke("device_select", { deviceid }),
+    deviceUnbind: (deviceid, confirmed) => invoke("device_unbind", { deviceid, confirmed }),
+    sessionOpen: (alias) => invoke("session_open", { alias: alias ?? null }),
+    sessionClose: () => invoke("session_close", {}),
+    sessionList: () => invoke("session_list", {}),
+    sessionCloudList: () => invoke("session_cloud_list", {}),
+    sessionDetails: (sessionId) => invoke("session_details", { sessionId }),
+    sessionReconcile: (sessionId) => invoke("session_reconcile", { sessionId }),
+    sessionResendMissing: (sessionId) => invoke("session_resend_missing", { sessionId }),
+    sessionRehome: (fromSessionId) => invoke("session_rehome", { fromSessionId }),
+    syncRetry: () => invoke("sync_retry", {}),
+    syncRetryParked: (sessionId) => invoke("sync_retry_parked", { sessionId: sessionId ?? null }),
+    feedPage: (before, limit) => invoke("feed_page", { before: before ?? null, limit }),
+    manualMark: (bibs, pressedAt, confirmed) => invoke("manual_mark", { bibs, pressedAt: pressedAt ?? null, confirmed: confirmed ?? null }),
+    manualStamp: (pressedAt) => invoke("manual_stamp", { pressedAt: pressedAt ?? null }),
+    manualAssign: (bibs, confirmed) => invoke("manual_assign", { bibs, confirmed: confirmed ?? null }),
+    manualQueue: (bibs, confirmed) => invoke("manual_queue", { bibs, confirmed: confirmed ?? null }),
+    manualStampQueued: (pressedAt) => invoke("manual_stamp_queued", { pressedAt: pressedAt ?? null }),
+    manualUndo: () => invoke("manual_undo", {}),
+    passingCorrect: (num, change, reason) => invoke("passing_correct", { num, change, reason: reason ?? null }),
+    passingAudit: (passingId) => invoke("passing_audit", { passingId }),
+    readerProtocols: () => invoke("reader_protocols", {}),
+    readerPorts: () => invoke("reader_ports", {}),
+    readerAdd: (name, spec) => invoke("reader_add", { name, spec }),
+    readerRemove: (name) => invoke("reader_remove", { name }),
+    readerStart: (name) => invoke("reader_start", { name }),
+    readerStop: (name) => invoke("reader_stop", { name }),
+    readerSetClock: (name) => invoke("reader_set_clock", { name }),
+    readerFrames: (name) => invoke("reader_frames", { name }),
+    readerZones: () => invoke("reader_zones", {}),
+    readerSetZone: (name, zone) => invoke("reader_set_zone", { name, zone }),
+    readerAdjust: (name, ms) => invoke("reader_adjust", { name, ms }),
+    updateStatus: () => invoke("update_status", {}),
+    updateInstall: () => invoke("update_install", {}),
+  };
+}
 
 export const EVENTS = {
   sync: "status://sync",
