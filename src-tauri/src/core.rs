@@ -11,19 +11,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use timing_core::engine::{Reconfigure, validate_api_key, validate_api_url};
-use timing_core::feed::{FeedUpdate, LiveFeed};
+use timing_core::feed::LiveFeed;
 use timing_core::lock::InstanceLock;
 use timing_core::station::Station;
 use timing_core::store::Store;
 use timing_core::{CoreError, Engine, EngineConfig};
 use timing_ipc::{KeyStorage, Settings, Theme, TimeDisplay};
-use tokio::sync::{RwLock, broadcast};
-use tokio::task::JoinHandle;
+use tokio::sync::RwLock;
 
 use crate::keystore::KeyStore;
 
-/// Period of the live feed's batches.
-pub const FEED_PERIOD: Duration = Duration::from_millis(50);
+/// The least time between two live feed batches: one display frame at 60 Hz (a lone read goes
+/// out at once; a burst is coalesced into the next frame's batch).
+pub const FEED_GAP: Duration = Duration::from_millis(16);
 
 /// Start-up choices that come from the environment rather than from a person (the demo of
 /// `cargo xtask run`, tests): they never touch the user's real data directory when set.
@@ -76,7 +76,6 @@ pub struct Running {
     pub station: Station,
     /// The coalesced live feed.
     pub feed: LiveFeed,
-    forward: JoinHandle<()>,
 }
 
 impl Running {
@@ -94,7 +93,6 @@ pub struct AppCore {
     overrides: Overrides,
     key_storage: Mutex<KeyStorage>,
     settings: Mutex<Settings>,
-    feed_bus: broadcast::Sender<Arc<FeedUpdate>>,
     running: RwLock<Option<Running>>,
     /// Stored settings that could not be used at start.
     warnings: Vec<String>,
@@ -230,14 +228,12 @@ impl AppCore {
         for warning in &warnings {
             tracing::warn!(%warning, "a stored setting was replaced by its default");
         }
-        let (feed_bus, _) = broadcast::channel(256);
         let core = Arc::new(Self {
             data_dir,
             keys,
             overrides,
             key_storage: Mutex::new(storage),
             settings: Mutex::new(settings.clone()),
-            feed_bus,
             running: RwLock::new(None),
             warnings,
             _lock: lock,
@@ -276,31 +272,13 @@ impl AppCore {
             tracing::warn!(error = %e, "could not check the open session with RUFUS; will retry while syncing");
         }
         let station = Station::start(engine.clone()).await?;
-        let feed = LiveFeed::start(engine, station.capture().subscribe(), FEED_PERIOD);
-        let mut updates = feed.subscribe();
-        let bus = self.feed_bus.clone();
-        let forward = tokio::spawn(async move {
-            loop {
-                match updates.recv().await {
-                    Ok(update) => {
-                        let _ = bus.send(update);
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
-        Ok(Running { station, feed, forward })
+        let feed = LiveFeed::start(engine, FEED_GAP);
+        Ok(Running { station, feed })
     }
 
     /// The running parts (read access for commands).
     pub async fn running(&self) -> tokio::sync::RwLockReadGuard<'_, Option<Running>> {
         self.running.read().await
-    }
-
-    /// Feed updates (each subscriber gets its own receiver).
-    pub fn feed_updates(&self) -> broadcast::Receiver<Arc<FeedUpdate>> {
-        self.feed_bus.subscribe()
     }
 
     /// Current settings.
@@ -413,7 +391,6 @@ impl AppCore {
     /// Stops everything (commits what the readers delivered).
     pub async fn shutdown(&self) {
         if let Some(old) = self.running.write().await.take() {
-            old.forward.abort();
             old.station.shutdown().await;
         }
     }

@@ -1,5 +1,6 @@
 //! Low-rate status pushed to the UI as events (URI-style names from `timing_ipc::events`): sync,
-//! readers, session and capture (commit failures) twice a second when they change, the host
+//! readers, session and capture (commit failures) twice a second when they change (and at once
+//! when the engine announces a session change), the host
 //! clock once a second with any OS clock jump seen (promise 6: the state is unmissable), and,
 //! in a build that checks for updates, the update status (found, blocked or installable).
 
@@ -7,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Runtime};
+use timing_core::changes::Change;
 use timing_core::clock::{Clock, ClockJumpDetector, SystemClock, format_utc};
 use timing_ipc::{ClockStatus, events};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::core::AppCore;
 use crate::updates::Updates;
@@ -23,9 +26,17 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AppCore>, updates: Arc
     let (mut last_sync, mut last_readers, mut last_session) = (None, None, None);
     let (mut last_capture, mut last_update) = (None, None);
     let mut n: u64 = 0;
+    // A session that opens, closes or changes state is shown at once, not on the next tick.
+    let mut changes = core.running().await.as_ref().map(|run| run.engine().changes().subscribe());
     loop {
-        tick.tick().await;
-        n += 1;
+        tokio::select! {
+            _ = tick.tick() => n += 1,
+            change = next_session_change(changes.as_mut()) => {
+                if change.is_none() {
+                    changes = None;
+                }
+            }
+        }
         {
             let guard = core.running().await;
             if let Some(run) = guard.as_ref() {
@@ -63,6 +74,20 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AppCore>, updates: Arc
             }
             let status = ClockStatus { host_utc: format_utc(clock.now()), last_jump_ms: last_jump };
             let _ = app.emit(events::CLOCK, status);
+        }
+    }
+}
+
+/// Waits for the engine to announce a session change (`None`: the bus is gone).
+async fn next_session_change(
+    changes: Option<&mut tokio::sync::broadcast::Receiver<Change>>,
+) -> Option<()> {
+    let Some(changes) = changes else { return std::future::pending().await };
+    loop {
+        match changes.recv().await {
+            Ok(Change::Session(_)) | Err(RecvError::Lagged(_)) => return Some(()),
+            Ok(_) => {}
+            Err(RecvError::Closed) => return None,
         }
     }
 }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use timing_readers::StampedRead;
 
+use crate::changes::Change;
 use crate::clock::SharedClock;
 use crate::domain::{Passing, RawRead, SessionId};
 use crate::participants::{ChipMap, bib_for_read};
@@ -222,7 +223,6 @@ pub struct Capture {
     sink: ReadSink,
     session: watch::Sender<Option<SessionId>>,
     window: watch::Sender<Duration>,
-    batches: broadcast::Sender<Arc<CommitBatch>>,
     stats: watch::Receiver<CaptureStats>,
     chips: Arc<ChipMap>,
     task: JoinHandle<()>,
@@ -240,7 +240,6 @@ impl Capture {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (session, session_rx) = watch::channel(None);
         let (window, window_rx) = watch::channel(dedup_window);
-        let (batches, _) = broadcast::channel(1024);
         let (stats_tx, stats) = watch::channel(CaptureStats::default());
         let committer = Committer {
             store,
@@ -250,14 +249,13 @@ impl Capture {
             session: session_rx,
             loaded_session: None,
             chips: chips.clone(),
-            batches: batches.clone(),
             stats: stats_tx,
             committed,
             replay_seen: HashMap::new(),
         };
         let task = tokio::spawn(committer.run(rx));
         let sink = ReadSink { tx };
-        Self { sink, session, window, batches, stats, chips, task }
+        Self { sink, session, window, stats, chips, task }
     }
 
     /// A handle sources use to deliver reads.
@@ -290,11 +288,6 @@ impl Capture {
         *self.session.borrow()
     }
 
-    /// Receives every commit from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<CommitBatch>> {
-        self.batches.subscribe()
-    }
-
     /// Pipeline counters.
     pub fn stats(&self) -> watch::Receiver<CaptureStats> {
         self.stats.clone()
@@ -324,7 +317,6 @@ struct Committer {
     session: watch::Receiver<Option<SessionId>>,
     loaded_session: Option<SessionId>,
     chips: Arc<ChipMap>,
-    batches: broadcast::Sender<Arc<CommitBatch>>,
     stats: watch::Sender<CaptureStats>,
     committed: Arc<Notify>,
     /// Replay keys already recorded, per source (loaded from the store on first sight).
@@ -432,8 +424,7 @@ impl Committer {
                     if !batch.passings.is_empty() {
                         self.committed.notify_one();
                     }
-                    // No subscriber is fine: the record is in the store.
-                    let _ = self.batches.send(Arc::new(batch));
+                    self.store.changes().emit(Change::Committed(Arc::new(batch)));
                     break;
                 }
                 Err(e) => {

@@ -11,6 +11,7 @@ use rufus_api::{ApiKey, ClientConfig, NewDevice, RufusClient};
 use tokio::sync::Notify;
 
 use crate::capture::Capture;
+use crate::changes::{Change as Changed, Changes};
 use crate::clock::SharedClock;
 use crate::corrections::{self, Author, Change, Corrected};
 use crate::domain::{Device, DeviceId, FeedEntry, PassingId, Session, SessionId, SessionState};
@@ -181,8 +182,6 @@ pub struct Engine {
     who: Arc<std::sync::RwLock<(String, Option<String>)>>,
     sync: SyncEngine,
     wake: Arc<Notify>,
-    /// Counts changes to the start log made through this engine (fronts re-read race times).
-    starts_version: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Engine {
@@ -224,13 +223,18 @@ impl Engine {
             who: Arc::new(std::sync::RwLock::new(who)),
             sync,
             wake,
-            starts_version: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What changed, as it changes: commits, manual entries and corrections, sends, sessions,
+    /// starts.
+    pub fn changes(&self) -> &Changes {
+        self.store.changes()
     }
 
     /// The clock.
@@ -684,6 +688,9 @@ impl Engine {
             self.clock.now(),
         )
         .await?;
+        // The moved passings are the target's now: both sessions' feeds changed.
+        self.store.changes().emit(Changed::Passings(moved.iter().map(|p| p.id).collect()));
+        self.store.changes().emit(Changed::Session(from));
         self.sync.wake();
         Ok(moved.len())
     }
@@ -784,6 +791,7 @@ impl Engine {
             self.clock.now(),
         )
         .await?;
+        self.store.changes().emit(Changed::Passings(vec![done.correction.passing_id]));
         self.sync.wake();
         Ok(done)
     }
@@ -848,14 +856,7 @@ impl Engine {
             .store
             .record_start(session, wave.trim(), request, None, &who, self.clock.now())
             .await?;
-        self.starts_version.send_modify(|v| *v += 1);
         Ok(start)
-    }
-
-    /// Changes whenever a start is made through this engine (a reader's start impulse arrives
-    /// in its [`CommitBatch`](crate::capture::CommitBatch) instead).
-    pub fn starts_changed(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.starts_version.subscribe()
     }
 
     /// A session's start log, oldest first (its current starts: [`crate::starts::current`]).

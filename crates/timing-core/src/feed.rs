@@ -1,24 +1,20 @@
-//! The live feed as fronts receive it: committed passings, and passings changed by a
-//! correction, a manual action or a send, coalesced into one update per period (about 50 ms)
-//! so a screen applies a whole burst in one repaint.
+//! The live feed as fronts receive it: the engine's changes (committed passings, passings a
+//! person made or corrected, passings the cloud acknowledged, starts) turned into feed entries
+//! and coalesced: everything that arrives while an update is being built goes into the next
+//! one, so a burst is one repaint and a lone read goes out at once.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use crate::capture::CommitBatch;
-use crate::clock::format_utc;
+use crate::changes::Change;
 use crate::corrections::{feed_entries, to_entry};
 use crate::domain::{FeedEntry, PassingId, SessionId};
 use crate::engine::Engine;
 use crate::starts::RaceClock;
-
-/// Look for passings the cloud acknowledged this often.
-const SENT_CHECK: Duration = Duration::from_secs(1);
 
 /// One coalesced update.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -29,40 +25,37 @@ pub struct FeedUpdate {
     pub raw_reads: u64,
     /// Of those, duplicates.
     pub duplicates: u64,
-    /// A wave started (or its start moved): every race time shown may have changed, so the
-    /// screen reads the feed and the starts again.
+    /// A wave started (or its start moved), or the feed fell behind: every race time shown
+    /// may have changed, so the screen reads the feed and the starts again.
     pub starts_changed: bool,
+}
+
+impl FeedUpdate {
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.raw_reads == 0 && !self.starts_changed
+    }
 }
 
 /// The running feed.
 #[derive(Debug)]
 pub struct LiveFeed {
     updates: broadcast::Sender<Arc<FeedUpdate>>,
-    touched: mpsc::UnboundedSender<Vec<PassingId>>,
     task: JoinHandle<()>,
 }
 
 impl LiveFeed {
-    /// Starts coalescing `commits` (from [`crate::capture::Capture::subscribe`]) every `period`.
-    pub fn start(
-        engine: Engine,
-        commits: broadcast::Receiver<Arc<CommitBatch>>,
-        period: Duration,
-    ) -> Self {
+    /// Follows the engine's changes. `min_gap` bounds the update rate (at most one update per
+    /// `min_gap`, e.g. one display frame); changes arriving in between are coalesced.
+    pub fn start(engine: Engine, min_gap: Duration) -> Self {
         let (updates, _) = broadcast::channel(256);
-        let (touched, touched_rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(engine, commits, touched_rx, updates.clone(), period));
-        Self { updates, touched, task }
+        let changes = engine.changes().subscribe();
+        let task = tokio::spawn(run(engine, changes, updates.clone(), min_gap));
+        Self { updates, task }
     }
 
     /// Receives every update from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<FeedUpdate>> {
         self.updates.subscribe()
-    }
-
-    /// Announces passings changed outside the capture pipeline (manual entry, corrections).
-    pub fn touched(&self, ids: Vec<PassingId>) {
-        let _ = self.touched.send(ids);
     }
 }
 
@@ -72,80 +65,101 @@ impl Drop for LiveFeed {
     }
 }
 
+/// What arrived for the next update.
+#[derive(Default)]
+struct Pending {
+    update: FeedUpdate,
+    /// Passings to read back from the store (changed outside capture).
+    changed: BTreeSet<PassingId>,
+    /// Committed passings, in commit order, with the sessions whose race clock they need.
+    committed: Vec<crate::domain::Passing>,
+}
+
+impl Pending {
+    fn take(&mut self, change: Change) {
+        match change {
+            Change::Committed(batch) => {
+                self.update.raw_reads += batch.raw_reads as u64;
+                self.update.duplicates += batch.duplicates as u64;
+                self.committed.extend(batch.passings.iter().cloned());
+                if !batch.starts.is_empty() {
+                    self.update.starts_changed = true;
+                }
+            }
+            Change::Passings(ids) | Change::Sent(ids) => self.changed.extend(ids),
+            Change::Starts(_) => self.update.starts_changed = true,
+            Change::Session(_) => {}
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.update.is_empty() && self.changed.is_empty() && self.committed.is_empty()
+    }
+}
+
 async fn run(
     engine: Engine,
-    mut commits: broadcast::Receiver<Arc<CommitBatch>>,
-    mut touched_rx: mpsc::UnboundedReceiver<Vec<PassingId>>,
+    mut changes: broadcast::Receiver<Change>,
     updates: broadcast::Sender<Arc<FeedUpdate>>,
-    period: Duration,
+    min_gap: Duration,
 ) {
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut last_sent_check: DateTime<Utc> = engine.clock().now();
-    let mut since_check = Duration::ZERO;
-    let mut starts = engine.starts_changed();
     loop {
-        tick.tick().await;
-        let mut update = FeedUpdate::default();
-        // Race clocks of this tick, per session (a start may come in any commit).
-        let mut races: HashMap<SessionId, RaceClock> = HashMap::new();
-        if starts.has_changed().unwrap_or(false) {
-            starts.mark_unchanged();
-            update.starts_changed = true;
+        let mut pending = Pending::default();
+        // Wait for the first change, then take everything already queued behind it.
+        match changes.recv().await {
+            Ok(change) => pending.take(change),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "live feed fell behind; screens re-read the feed");
+                pending.update.starts_changed = true;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
         }
-        let mut touched: BTreeSet<PassingId> = BTreeSet::new();
         loop {
-            match commits.try_recv() {
-                Ok(batch) => {
-                    update.raw_reads += batch.raw_reads as u64;
-                    update.duplicates += batch.duplicates as u64;
-                    for p in &batch.passings {
-                        let race = race_clock(&engine, &mut races, p.session_id).await;
-                        update.entries.push(to_entry(p.clone(), &[], engine.chips(), &race));
-                    }
-                    if !batch.starts.is_empty() {
-                        races.clear();
-                        update.starts_changed = true;
-                    }
-                }
+            match changes.try_recv() {
+                Ok(change) => pending.take(change),
                 Err(broadcast::error::TryRecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "live feed fell behind; screens re-read the feed");
+                    pending.update.starts_changed = true;
                 }
                 Err(_) => break,
             }
         }
-        while let Ok(ids) = touched_rx.try_recv() {
-            touched.extend(ids);
+        if pending.is_empty() {
+            continue;
         }
-        since_check += period;
-        if since_check >= SENT_CHECK {
-            since_check = Duration::ZERO;
-            let now = engine.clock().now();
-            match sent_since(&engine, last_sent_check).await {
-                Ok(ids) => {
-                    touched.extend(ids);
-                    last_sent_check = now;
-                }
-                Err(e) => tracing::warn!(error = %e, "live feed could not read sync states"),
-            }
-        }
-        if !touched.is_empty() {
-            let ids: Vec<PassingId> = touched.into_iter().collect();
-            match feed_entries(engine.store(), &ids, engine.chips()).await {
-                Ok(entries) => update.entries.extend(entries),
-                Err(e) => tracing::warn!(error = %e, "live feed could not read changed passings"),
-            }
-        }
-        if !update.entries.is_empty() || update.raw_reads > 0 || update.starts_changed {
+        let update = build(&engine, pending).await;
+        if !update.is_empty() {
             let _ = updates.send(Arc::new(update));
         }
-        if updates.receiver_count() == 0 && commits.is_closed() {
-            return;
-        }
+        // At most one update per gap: what comes meanwhile waits in the channel.
+        tokio::time::sleep(min_gap).await;
     }
 }
 
-/// The race clock of `session`, read once per tick.
+async fn build(engine: &Engine, pending: Pending) -> FeedUpdate {
+    let Pending { mut update, changed, committed } = pending;
+    // Race clocks of this update, per session (read once each).
+    let mut races: HashMap<SessionId, RaceClock> = HashMap::new();
+    let mut seen: BTreeSet<PassingId> = BTreeSet::new();
+    for p in committed {
+        if changed.contains(&p.id) {
+            continue; // read back below, in its latest state
+        }
+        seen.insert(p.id);
+        let race = race_clock(engine, &mut races, p.session_id).await;
+        update.entries.push(to_entry(p, &[], engine.chips(), &race));
+    }
+    let ids: Vec<PassingId> = changed.into_iter().filter(|id| !seen.contains(id)).collect();
+    if !ids.is_empty() {
+        match feed_entries(engine.store(), &ids, engine.chips()).await {
+            Ok(entries) => update.entries.extend(entries),
+            Err(e) => tracing::warn!(error = %e, "live feed could not read changed passings"),
+        }
+    }
+    update
+}
+
+/// The race clock of `session`, read once per update.
 async fn race_clock(
     engine: &Engine,
     races: &mut HashMap<SessionId, RaceClock>,
@@ -163,12 +177,4 @@ async fn race_clock(
     };
     races.insert(session, race.clone());
     race
-}
-
-async fn sent_since(engine: &Engine, since: DateTime<Utc>) -> crate::Result<Vec<PassingId>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM passings WHERE sent_at >= ?")
-        .bind(format_utc(since))
-        .fetch_all(engine.store().pool())
-        .await?;
-    Ok(ids.into_iter().map(PassingId).collect())
 }

@@ -11,6 +11,7 @@
 //! - time comes from the injected [`clock::Clock`].
 
 pub mod capture;
+pub mod changes;
 pub mod clock;
 pub mod corrections;
 pub mod domain;

@@ -94,6 +94,15 @@ impl<'a> ManualEntry<'a> {
         Ok(bibs)
     }
 
+    /// Says which passings an action made or changed (the live feed shows them).
+    fn announce(&self, entry: Entry) -> Entry {
+        if !entry.passings.is_empty() {
+            let ids = entry.passings.iter().map(|p| p.id).collect();
+            self.store.changes().emit(crate::changes::Change::Passings(ids));
+        }
+        entry
+    }
+
     /// Mode 1: the typed bibs cross now (or at `at`). Several bibs at one time are allowed;
     /// an empty entry stamps a bib-less time.
     pub async fn mark(&self, typed: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Entry> {
@@ -108,7 +117,7 @@ impl<'a> ManualEntry<'a> {
         let passings = commit_passings_tx(&mut tx, self.session, &new, now).await?;
         record_action(&mut tx, self.session, "mark", &ids(&passings), None, now).await?;
         tx.commit().await?;
-        Ok(Entry { passings, warnings, queued: self.queued().await? })
+        Ok(self.announce(Entry { passings, warnings, queued: self.queued().await? }))
     }
 
     /// Mode 2: a runner crossed now; the bib comes later ([`ManualEntry::assign`]).
@@ -118,7 +127,7 @@ impl<'a> ManualEntry<'a> {
             commit_passings_tx(&mut tx, self.session, &[NewPassing::manual(None, at)], now).await?;
         record_action(&mut tx, self.session, "stamp", &ids(&passings), None, now).await?;
         tx.commit().await?;
-        Ok(Entry { passings, warnings: Vec::new(), queued: self.queued().await? })
+        Ok(self.announce(Entry { passings, warnings: Vec::new(), queued: self.queued().await? }))
     }
 
     /// Mode 2: gives typed bibs to the oldest stamps still waiting for one, in finish order
@@ -168,7 +177,7 @@ impl<'a> ManualEntry<'a> {
         record_action(&mut tx, self.session, "assign", &changed, None, now).await?;
         let passings = load(&mut tx, &changed).await?;
         tx.commit().await?;
-        Ok(Entry { passings, warnings, queued: self.queued().await? })
+        Ok(self.announce(Entry { passings, warnings, queued: self.queued().await? }))
     }
 
     /// Mode 3: bibs of runners approaching, queued in order.
@@ -188,7 +197,7 @@ impl<'a> ManualEntry<'a> {
             record_action(&mut tx, self.session, "queue", &[], Some(id), now).await?;
         }
         tx.commit().await?;
-        Ok(Entry { passings: Vec::new(), warnings, queued: self.queued().await? })
+        Ok(self.announce(Entry { passings: Vec::new(), warnings, queued: self.queued().await? }))
     }
 
     /// Mode 3: the first queued runner crossed now (a plain stamp when the queue is empty).
@@ -219,7 +228,7 @@ impl<'a> ManualEntry<'a> {
         record_action(&mut tx, self.session, "stamp_queued", &ids(&passings), Some(queue_id), now)
             .await?;
         tx.commit().await?;
-        Ok(Entry { passings, warnings: Vec::new(), queued: self.queued().await? })
+        Ok(self.announce(Entry { passings, warnings: Vec::new(), queued: self.queued().await? }))
     }
 
     /// Undoes the last manual action not yet undone: a mark or stamp is voided, an assignment
@@ -260,7 +269,7 @@ impl<'a> ManualEntry<'a> {
             .await?;
         let passings = load(&mut tx, &passing_ids).await?;
         tx.commit().await?;
-        Ok(Entry { passings, warnings: Vec::new(), queued: self.queued().await? })
+        Ok(self.announce(Entry { passings, warnings: Vec::new(), queued: self.queued().await? }))
     }
 
     /// Bibs waiting in the typed-ahead queue, first first.

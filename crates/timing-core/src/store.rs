@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
+use crate::changes::{Change, Changes};
 use crate::clock::{format_utc, parse_utc, to_millis};
 use crate::domain::{
     Correction, CorrectionKind, Device, DeviceId, Passing, PassingId, PassingSource, RawRead,
@@ -32,6 +33,9 @@ const INSERT_CHUNK: usize = 500;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// The engine's change bus: every write path holds the store, so every writer can say
+    /// what it changed once its transaction is committed.
+    changes: Changes,
 }
 
 /// A passing to be committed (its `num_passing` is assigned by the store).
@@ -129,6 +133,11 @@ pub struct OutboxCounts {
 }
 
 impl Store {
+    /// The engine's change bus.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -149,7 +158,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, changes: Changes::default() })
     }
 
     /// Opens `timing.db` inside `data_dir`.
@@ -268,6 +277,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.changes.emit(Change::Session(SessionId(id)));
         self.existing_session(SessionId(id)).await
     }
 
@@ -384,6 +394,7 @@ impl Store {
         .bind(id.0)
         .execute(&self.pool)
         .await?;
+        self.changes.emit(Change::Session(id));
         Ok(())
     }
 
@@ -801,7 +812,9 @@ impl Store {
             Some(format_utc(at)),
             ids,
         )
-        .await
+        .await?;
+        self.changes.emit(Change::Sent(ids.to_vec()));
+        Ok(())
     }
 
     /// `UPDATE passings SET <set>[<value>] WHERE sync_state = 'pending' AND id IN (…)`, chunked,
@@ -966,6 +979,7 @@ impl Store {
         let mut tx = self.write().await?;
         let start = insert_start(&mut tx, session, wave, request, source, who, at).await?;
         tx.commit().await?;
+        self.changes.emit(Change::Starts(session));
         Ok(start)
     }
 

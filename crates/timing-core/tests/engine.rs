@@ -82,6 +82,17 @@ async fn run_finish(
     }
 }
 
+/// The next commit announced on the engine's change bus.
+async fn next_commit(
+    changes: &mut tokio::sync::broadcast::Receiver<timing_core::changes::Change>,
+) -> Arc<timing_core::capture::CommitBatch> {
+    loop {
+        if let timing_core::changes::Change::Committed(batch) = changes.recv().await.unwrap() {
+            return batch;
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_simulated_finish_is_captured_deduplicated_and_synced_exactly_once() {
     tokio::time::timeout(LIMIT, async {
@@ -89,7 +100,7 @@ async fn a_simulated_finish_is_captured_deduplicated_and_synced_exactly_once() {
         let engine = bound_engine(&dir, &sim).await;
         engine.open_session(Some("10K")).await.unwrap();
         let capture = engine.start_capture().await.unwrap();
-        let mut batches = capture.subscribe();
+        let mut batches = engine.changes().subscribe();
 
         let finish = SimFinish { runners: 300, rate: 0.0, unknown: 0.05, seed: 9 };
         let reads = finish.script().len() as u64;
@@ -101,7 +112,7 @@ async fn a_simulated_finish_is_captured_deduplicated_and_synced_exactly_once() {
         assert_eq!(stats.raw_reads, reads, "every read stored");
         assert_eq!(stats.passings, 300, "one passing per runner (all reads inside 5 s)");
         assert_eq!(stats.duplicates, reads - 300, "the other reads are flagged, not dropped");
-        let first = batches.recv().await.unwrap();
+        let first = next_commit(&mut batches).await;
         assert!(!first.passings.is_empty(), "subscribers receive committed passings");
 
         let round = engine.sync().sync_once().await.unwrap();
@@ -415,11 +426,7 @@ async fn the_live_feed_coalesces_commits_and_reports_corrections_and_sends() {
         let engine = bound_engine(&dir, &sim).await;
         engine.open_session(None).await.unwrap();
         let capture = engine.start_capture().await.unwrap();
-        let feed = timing_core::feed::LiveFeed::start(
-            engine.clone(),
-            capture.subscribe(),
-            Duration::from_millis(50),
-        );
+        let feed = timing_core::feed::LiveFeed::start(engine.clone(), Duration::from_millis(16));
         let mut updates = feed.subscribe();
         let finish = SimFinish { runners: 50, rate: 0.0, unknown: 0.0, seed: 1 };
         run_finish(&capture, finish, engine.clock().clone()).await;
@@ -433,11 +440,11 @@ async fn the_live_feed_coalesces_commits_and_reports_corrections_and_sends() {
         }
         assert!(messages < 50, "coalesced, not one message per passing: {messages}");
 
-        // A correction and the cloud's acknowledgement come back as changed entries.
+        // A manual entry and the cloud's acknowledgement come back as entries: the engine
+        // announces them, nobody tells the feed.
         let now = engine.clock().now();
         let entry = engine.manual().await.unwrap().mark("77", now, now).await.unwrap();
         let id = entry.passings[0].id;
-        feed.touched(vec![id]);
         let changed = loop {
             let u = updates.recv().await.unwrap();
             if let Some(e) = u.entries.iter().find(|e| e.id == id) {
@@ -564,7 +571,7 @@ async fn a_readers_start_impulse_starts_the_race_and_makes_no_passing() {
         let engine = bound_engine(&dir, &sim).await;
         engine.open_session(None).await.unwrap();
         let capture = engine.start_capture().await.unwrap();
-        let mut batches = capture.subscribe();
+        let mut batches = engine.changes().subscribe();
         let gun_at = parse_utc("2026-05-03T09:00:00.120Z").unwrap();
         let impulse = || {
             let mut read = TagRead::of_chip("0");
@@ -575,11 +582,11 @@ async fn a_readers_start_impulse_starts_the_race_and_makes_no_passing() {
             }
         };
         capture.sink().send(impulse()).await.unwrap();
-        let batch = batches.recv().await.unwrap();
+        let batch = next_commit(&mut batches).await;
         assert!(batch.passings.is_empty(), "a gun is no runner");
         assert_eq!(batch.starts.len(), 1);
         capture.sink().send(impulse()).await.unwrap();
-        let again = batches.recv().await.unwrap();
+        let again = next_commit(&mut batches).await;
         assert!(again.starts.is_empty() && again.passings.is_empty());
         capture.shutdown().await;
 

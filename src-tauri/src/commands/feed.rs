@@ -25,7 +25,10 @@ impl timing_ipc::FeedCommands for Console {
 
     /// Streams feed batches to the UI until the window goes away.
     async fn feed_subscribe(&self, on_batch: Sink<FeedBatch>) -> Cmd<()> {
-        let mut updates = self.core.feed_updates();
+        let mut updates = {
+            let guard = self.core.running().await;
+            running(&guard)?.feed.subscribe()
+        };
         tauri::async_runtime::spawn(async move {
             loop {
                 match updates.recv().await {
@@ -108,7 +111,6 @@ impl timing_ipc::FeedCommands for Console {
         let run = running(&guard)?;
         let reason = reason.filter(|r| !r.trim().is_empty());
         let done = run.engine().correct(None, num, change, reason).await.map_err(err)?;
-        run.feed.touched(vec![done.correction.passing_id]);
         Ok(done)
     }
 
@@ -126,7 +128,6 @@ async fn manual(
     let guard = core.running().await;
     let run = running(&guard)?;
     let entry = action(run.engine()).await.map_err(err)?;
-    run.feed.touched(entry.passings.iter().map(|p| p.id).collect());
     Ok(entry)
 }
 
