@@ -127,3 +127,77 @@ fn every_documented_command_is_registered() {
     let core = app.state::<std::sync::Arc<timing_console::core::AppCore>>().inner().clone();
     tauri::async_runtime::block_on(core.shutdown());
 }
+
+/// The race commands from the list: waves from the participants file, a start stamped at the
+/// key press, race times in the feed, the bib preview, counts, the not-yet-seen list, and a
+/// restart that keeps the false start in the log.
+#[test]
+fn a_wave_starts_and_the_feed_shows_race_times_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, webview) = common::start(common::overrides(dir.path(), None, None));
+    let csv = "chip,bib,name,category,wave\nA1,1,Ana García,F40,10K\nA2,2,Ben Ode,M35,10K\nA3,3,Cy Lee,M20,5K\n";
+    let report = invoke(&webview, "participants_import", json!(csv.as_bytes())).unwrap();
+    assert_eq!(report["accepted"], 3, "{report}");
+    invoke(&webview, "session_open", json!({"alias": "race"})).unwrap();
+    let race = invoke(&webview, "race_state", json!({})).unwrap();
+    let waves: Vec<&str> =
+        race["waves"].as_array().unwrap().iter().map(|w| w["wave"].as_str().unwrap()).collect();
+    assert_eq!(waves, ["10K", "5K"], "{race}");
+    assert_eq!(race["counts"]["on_course"], 3);
+
+    let gun = timing_core::clock::Clock::now(&timing_core::clock::SystemClock::new())
+        - chrono::Duration::milliseconds(10_000);
+    let how = json!({"kind": "now", "pressed_at": gun.timestamp_millis()});
+    let race = invoke(&webview, "race_start", json!({"wave": "10K", "how": how})).unwrap();
+    let ten = &race["waves"][0];
+    assert_eq!((ten["start_kind"].as_str(), ten["runners"].as_i64()), (Some("stamp"), Some(2)));
+    let again = invoke(&webview, "race_start", json!({"wave": "10K", "how": how})).unwrap_err();
+    assert_eq!(again["code"], "conflict", "a second press does not restart: {again}");
+
+    let preview = invoke(&webview, "runner_preview", json!({"bib": "1"})).unwrap();
+    assert_eq!(
+        (preview["name"].as_str(), preview["status"].as_str()),
+        (Some("Ana García"), Some("known"))
+    );
+    assert_eq!(
+        invoke(&webview, "runner_preview", json!({"bib": "3"})).unwrap()["status"],
+        "not_started"
+    );
+    invoke(&webview, "manual_mark", json!({"bibs": "1"})).unwrap();
+    let feed = invoke(&webview, "feed_page", json!({"before": null, "limit": 10})).unwrap();
+    let row = &feed[0];
+    assert_eq!((row["name"].as_str(), row["wave"].as_str()), (Some("Ana García"), Some("10K")));
+    let race_ms = row["race_time_ms"].as_i64().unwrap();
+    assert!((10_000..20_000).contains(&race_ms), "race time since the key press: {race_ms}");
+    assert_eq!(
+        invoke(&webview, "runner_preview", json!({"bib": "1"})).unwrap()["status"],
+        "finished"
+    );
+    let race = invoke(&webview, "race_state", json!({})).unwrap();
+    assert_eq!(
+        (race["counts"]["finished"].as_i64(), race["counts"]["on_course"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let unseen =
+        invoke(&webview, "runners_not_seen", json!({"search": "lee", "limit": 10})).unwrap();
+    assert_eq!(unseen.as_array().unwrap().len(), 1, "{unseen}");
+    assert_eq!(unseen[0]["bib"], "3");
+
+    let race = invoke(
+        &webview,
+        "race_start",
+        json!({"wave": "10K", "how": {"kind": "restart", "pressed_at": null}}),
+    )
+    .unwrap();
+    let kinds: Vec<&str> =
+        race["log"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["stamp", "restart"], "the false start stays in the log");
+    let bad = invoke(
+        &webview,
+        "race_start",
+        json!({"wave": "5K", "how": {"kind": "nudge", "seconds": 1e9}}),
+    );
+    assert_eq!(bad.unwrap_err()["code"], "invalid");
+    let core = app.state::<std::sync::Arc<timing_console::core::AppCore>>().inner().clone();
+    tauri::async_runtime::block_on(core.shutdown());
+}

@@ -93,6 +93,17 @@ macro_rules! with_commands {
                 /// A passing's corrections, oldest first.
                 fn passing_audit(passing_id: i64) -> Vec<$crate::Correction>;
             }
+            /// The race: wave starts, who a bib is, counts. Starts stay on this console.
+            RaceCommands {
+                /// The open session's waves, start log and counts.
+                fn race_state() -> $crate::RaceView;
+                /// Starts, restarts, nudges or sets a wave's start (`""`: the one start).
+                fn race_start(wave: String, how: $crate::StartInput) -> $crate::RaceView;
+                /// Who a typed bib is, and whether they finished, before Enter.
+                fn runner_preview(bib: String) -> $crate::RunnerPreview;
+                /// Listed runners not seen yet, matching `search` (bib, name or category).
+                fn runners_not_seen(search: String, limit: i64) -> Vec<$crate::RunnerView>;
+            }
             /// Timing readers.
             ReaderCommands {
                 /// Every protocol the console speaks (the registry).

@@ -15,6 +15,7 @@ pub use timing_core::corrections::Corrected;
 pub use timing_core::domain::{Correction, Device, FeedEntry, Session};
 pub use timing_core::manual::Entry;
 pub use timing_core::participants::ImportReport;
+pub use timing_core::runners::{RaceCounts, RunnerPreview, RunnerStatus};
 use timing_core::store::OutboxCounts;
 use timing_core::sync::SyncStatus;
 use ts_rs::TS;
@@ -493,6 +494,91 @@ pub enum ChangeInput {
     Restore,
 }
 
+/// How a wave's start is asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum StartInput {
+    /// Start a wave that has not started, at the key press (or now).
+    Now {
+        /// When the Start key or button was pressed.
+        pressed_at: Option<PressedAt>,
+    },
+    /// Set the start to an exact time (UTC, RFC 3339).
+    Exact {
+        /// The start time.
+        at: String,
+    },
+    /// Move the start by this many seconds (negative: earlier).
+    Nudge {
+        /// Seconds.
+        seconds: f64,
+    },
+    /// Start again after a false start, at the key press (the old start stays in the log).
+    Restart {
+        /// When the key was pressed.
+        pressed_at: Option<PressedAt>,
+    },
+}
+
+/// One wave of the race.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WaveView {
+    /// The wave's name (`""`: a race without waves).
+    pub wave: String,
+    /// How a person calls it: "10K", or "Race" for the one start.
+    pub label: String,
+    /// Runners of the participant list in it.
+    pub runners: u32,
+    /// Its start (UTC), once started.
+    pub start_at: Option<String>,
+    /// How that start was made: `stamp`, `exact`, `nudge`, `restart`, `gun`.
+    pub start_kind: Option<String>,
+}
+
+/// One entry of the start log (restarts keep the false start here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StartView {
+    /// The wave.
+    pub wave: String,
+    /// The start instant (UTC).
+    pub at: String,
+    /// `stamp`, `exact`, `nudge`, `restart`, `gun`.
+    pub kind: String,
+    /// The reader whose impulse it was.
+    pub source: Option<String>,
+    /// Who made it.
+    pub operator: String,
+    /// When it was recorded (UTC).
+    pub recorded_at: String,
+}
+
+/// The race of the open session: its waves and starts, and its counts. Starts are kept on this
+/// console and exported; RUFUS has no endpoint for them, so they are never sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct RaceView {
+    /// The session (null: none is open, nothing can start).
+    pub session_id: Option<i64>,
+    /// Every wave, with its start.
+    pub waves: Vec<WaveView>,
+    /// The start log, oldest first.
+    pub log: Vec<StartView>,
+    /// Finished, on course, unknown (null without an open session).
+    pub counts: Option<RaceCounts>,
+}
+
+/// A runner of the participant list, for the "not yet seen" list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RunnerView {
+    /// Bib.
+    pub bib: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Wave.
+    pub wave: String,
+}
+
 /// The updater as the Settings screen shows it. Updates are off unless the build named an
 /// update endpoint (`RUFUS_UPDATE_ENDPOINT`); an update is installed only when a person asks and
 /// the console is idle (no open session, nothing waiting to be sent or recorded).
@@ -613,6 +699,14 @@ pub fn typescript() -> String {
         ChangeInput::decl(&cfg),
         UpdateStatus::decl(&cfg),
         ExportWhat::decl(&cfg),
+        RunnerStatus::decl(&cfg),
+        RunnerPreview::decl(&cfg),
+        RaceCounts::decl(&cfg),
+        StartInput::decl(&cfg),
+        WaveView::decl(&cfg),
+        StartView::decl(&cfg),
+        RaceView::decl(&cfg),
+        RunnerView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `cargo test -p timing-ipc` (UPDATE_BINDINGS=1).\n\

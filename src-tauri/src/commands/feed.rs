@@ -133,7 +133,10 @@ async fn manual(
 
 /// The time a manual stamp gets: the key press time the UI took, bounded against the host
 /// clock by timing-core, and why it is not that time when it is not.
-fn stamp_time(e: &Engine, pressed_at: Option<&PressedAt>) -> (DateTime<Utc>, Option<String>) {
+pub(super) fn stamp_time(
+    e: &Engine,
+    pressed_at: Option<&PressedAt>,
+) -> (DateTime<Utc>, Option<String>) {
     match pressed_at.map(PressedAt::to_utc) {
         None => e.key_press_time(None),
         Some(Ok(t)) => e.key_press_time(Some(t)),

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod devices;
 pub mod feed;
+pub mod race;
 pub mod readers;
 pub mod sessions;
 pub mod sync;

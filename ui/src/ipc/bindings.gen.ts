@@ -878,6 +878,150 @@ installed: string | null, };
 
 export type ExportWhat = "passings" | "raw";
 
+export type RunnerStatus = "known" | "unknown" | "finished" | "not_started" | "no_list";
+
+export type RunnerPreview = { 
+/**
+ * The bib typed.
+ */
+bib: string, 
+/**
+ * Name, when the list has the bib.
+ */
+name: string | null, 
+/**
+ * Category.
+ */
+category: string | null, 
+/**
+ * Wave (`""`: the list has no waves).
+ */
+wave: string | null, 
+/**
+ * What the bib stands for now.
+ */
+status: RunnerStatus, };
+
+export type RaceCounts = { 
+/**
+ * Runners in the list.
+ */
+listed: number, 
+/**
+ * Listed runners with a passing.
+ */
+finished: number, 
+/**
+ * Listed runners not seen yet.
+ */
+on_course: number, 
+/**
+ * Bibs with a passing that the list does not have (0 without a list).
+ */
+unknown: number, };
+
+export type StartInput = { "kind": "now", 
+/**
+ * When the Start key or button was pressed.
+ */
+pressed_at: PressedAt | null, } | { "kind": "exact", 
+/**
+ * The start time.
+ */
+at: string, } | { "kind": "nudge", 
+/**
+ * Seconds.
+ */
+seconds: number, } | { "kind": "restart", 
+/**
+ * When the key was pressed.
+ */
+pressed_at: PressedAt | null, };
+
+export type WaveView = { 
+/**
+ * The wave's name (`""`: a race without waves).
+ */
+wave: string, 
+/**
+ * How a person calls it: "10K", or "Race" for the one start.
+ */
+label: string, 
+/**
+ * Runners of the participant list in it.
+ */
+runners: number, 
+/**
+ * Its start (UTC), once started.
+ */
+start_at: string | null, 
+/**
+ * How that start was made: `stamp`, `exact`, `nudge`, `restart`, `gun`.
+ */
+start_kind: string | null, };
+
+export type StartView = { 
+/**
+ * The wave.
+ */
+wave: string, 
+/**
+ * The start instant (UTC).
+ */
+at: string, 
+/**
+ * `stamp`, `exact`, `nudge`, `restart`, `gun`.
+ */
+kind: string, 
+/**
+ * The reader whose impulse it was.
+ */
+source: string | null, 
+/**
+ * Who made it.
+ */
+operator: string, 
+/**
+ * When it was recorded (UTC).
+ */
+recorded_at: string, };
+
+export type RaceView = { 
+/**
+ * The session (null: none is open, nothing can start).
+ */
+session_id: number | null, 
+/**
+ * Every wave, with its start.
+ */
+waves: Array<WaveView>, 
+/**
+ * The start log, oldest first.
+ */
+log: Array<StartView>, 
+/**
+ * Finished, on course, unknown (null without an open session).
+ */
+counts: RaceCounts | null, };
+
+export type RunnerView = { 
+/**
+ * Bib.
+ */
+bib: string, 
+/**
+ * Name.
+ */
+name: string | null, 
+/**
+ * Category.
+ */
+category: string | null, 
+/**
+ * Wave.
+ */
+wave: string, };
+
 /** Every reader protocol (the registry's list, as `reader_protocols` answers). */
 export const READER_PROTOCOLS: ProtocolView[] = [
   {"baud":9600,"carries_time":true,"label":"IPICO Lite/Elite","local_time":true,"name":"ipico","options":[],"tcp_port":10000,"transports":["serial","tcp"]},
@@ -954,6 +1098,10 @@ export interface Commands {
   manual_undo: { args: Record<string, never>; result: Entry };
   passing_correct: { args: { num: number; change: ChangeInput; reason: string | null }; result: Corrected };
   passing_audit: { args: { passingId: number }; result: Array<Correction> };
+  race_state: { args: Record<string, never>; result: RaceView };
+  race_start: { args: { wave: string; how: StartInput }; result: RaceView };
+  runner_preview: { args: { bib: string }; result: RunnerPreview };
+  runners_not_seen: { args: { search: string; limit: number }; result: Array<RunnerView> };
   reader_protocols: { args: Record<string, never>; result: Array<ProtocolView> };
   reader_ports: { args: Record<string, never>; result: Array<PortView> };
   reader_add: { args: { name: string; spec: string }; result: ReaderView };
@@ -1003,6 +1151,10 @@ export const COMMAND_NAMES: CommandName[] = [
   "manual_undo",
   "passing_correct",
   "passing_audit",
+  "race_state",
+  "race_start",
+  "runner_preview",
+  "runners_not_seen",
   "reader_protocols",
   "reader_ports",
   "reader_add",
@@ -1076,6 +1228,14 @@ export interface FeedCommands {
   passing_audit(args: Commands["passing_audit"]["args"]): Promise<Commands["passing_audit"]["result"]>;
 }
 
+/** The handlers of RaceCommands (the mock host implements them). */
+export interface RaceCommands {
+  race_state(args: Commands["race_state"]["args"]): Promise<Commands["race_state"]["result"]>;
+  race_start(args: Commands["race_start"]["args"]): Promise<Commands["race_start"]["result"]>;
+  runner_preview(args: Commands["runner_preview"]["args"]): Promise<Commands["runner_preview"]["result"]>;
+  runners_not_seen(args: Commands["runners_not_seen"]["args"]): Promise<Commands["runners_not_seen"]["result"]>;
+}
+
 /** The handlers of ReaderCommands (the mock host implements them). */
 export interface ReaderCommands {
   reader_protocols(args: Commands["reader_protocols"]["args"]): Promise<Commands["reader_protocols"]["result"]>;
@@ -1098,7 +1258,7 @@ export interface UpdateCommands {
 }
 
 /** One handler per command. */
-export type CommandHandlers = AppCommands & DeviceCommands & SessionCommands & SyncCommands & FeedCommands & ReaderCommands & UpdateCommands;
+export type CommandHandlers = AppCommands & DeviceCommands & SessionCommands & SyncCommands & FeedCommands & RaceCommands & ReaderCommands & UpdateCommands;
 
 /** The typed client: one method per command, camelCase, positional arguments. */
 export interface CommandClient {
@@ -1162,6 +1322,14 @@ export interface CommandClient {
   passingCorrect(num: number, change: ChangeInput, reason?: string | null): Promise<Corrected>;
   /** A passing's corrections, oldest first. */
   passingAudit(passingId: number): Promise<Array<Correction>>;
+  /** The open session's waves, start log and counts. */
+  raceState(): Promise<RaceView>;
+  /** Starts, restarts, nudges or sets a wave's start (`""`: the one start). */
+  raceStart(wave: string, how: StartInput): Promise<RaceView>;
+  /** Who a typed bib is, and whether they finished, before Enter. */
+  runnerPreview(bib: string): Promise<RunnerPreview>;
+  /** Listed runners not seen yet, matching `search` (bib, name or category). */
+  runnersNotSeen(search: string, limit: number): Promise<Array<RunnerView>>;
   /** Every protocol the console speaks (the registry). */
   readerProtocols(): Promise<Array<ProtocolView>>;
   /** The serial ports the OS offers. */
@@ -1223,6 +1391,10 @@ export function commandClient(invoke: Invoke): CommandClient {
     manualUndo: () => invoke("manual_undo", {}),
     passingCorrect: (num, change, reason) => invoke("passing_correct", { num, change, reason: reason ?? null }),
     passingAudit: (passingId) => invoke("passing_audit", { passingId }),
+    raceState: () => invoke("race_state", {}),
+    raceStart: (wave, how) => invoke("race_start", { wave, how }),
+    runnerPreview: (bib) => invoke("runner_preview", { bib }),
+    runnersNotSeen: (search, limit) => invoke("runners_not_seen", { search, limit }),
     readerProtocols: () => invoke("reader_protocols", {}),
     readerPorts: () => invoke("reader_ports", {}),
     readerAdd: (name, spec) => invoke("reader_add", { name, spec }),
