@@ -59,6 +59,7 @@ pub fn batch(u: &FeedUpdate) -> FeedBatch {
         entries: u.entries.clone(),
         raw_reads: i64::try_from(u.raw_reads).unwrap_or(i64::MAX),
         duplicates: i64::try_from(u.duplicates).unwrap_or(i64::MAX),
+        reread: u.starts_changed,
     }
 }
 

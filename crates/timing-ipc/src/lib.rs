@@ -435,7 +435,7 @@ pub struct ManualResult {
     pub time_warning: Option<String>,
 }
 
-/// A batch of the live feed (committed passings, newest last), about every 50 ms.
+/// A batch of the live feed (committed passings, newest last), at most one per frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FeedBatch {
     /// New or changed entries, with corrections applied.
@@ -444,6 +444,9 @@ pub struct FeedBatch {
     pub raw_reads: i64,
     /// Of those, duplicates.
     pub duplicates: i64,
+    /// A start was made or moved, or the feed fell behind: race times shown may be stale, so
+    /// the screen reads the feed and the race again.
+    pub reread: bool,
 }
 
 /// Host clock status (promise 5: the OS clock never re-times a session).

@@ -753,7 +753,12 @@ raw_reads: number,
 /**
  * Of those, duplicates.
  */
-duplicates: number, };
+duplicates: number, 
+/**
+ * A start was made or moved, or the feed fell behind: race times shown may be stale, so
+ * the screen reads the feed and the race again.
+ */
+reread: boolean, };
 
 export type ClockStatus = { 
 /**
