@@ -4,14 +4,14 @@
 // are pending; enabled when the console is idle; "restart" after an install.
 import { render } from "svelte/server";
 import { describe, expect, it } from "vitest";
-import { MockHost } from "../ipc/mock";
+import { createMockHost, type MockHost } from "../ipc/mock";
 import { AppModel, appContext } from "../lib/app.svelte";
 import Settings from "./Settings.svelte";
 
 const t = Date.UTC(2026, 4, 10, 9, 0, 0);
 
 async function screen(prepare: (host: MockHost) => void | Promise<void> = () => {}) {
-  const host = new MockHost({ timers: false, rate: 0, now: () => t });
+  const host = createMockHost({ timers: false, rate: 0, now: () => t });
   await prepare(host);
   const app = new AppModel(host);
   await app.status.init(host);

@@ -4,7 +4,7 @@
 import { render } from "svelte/server";
 import { describe, expect, it } from "vitest";
 import type { ReaderSettingView, ReaderView } from "../../ipc";
-import { llrpReadBack, MockHost } from "../../ipc/mock";
+import { createMockHost, llrpReadBack } from "../../ipc/mock";
 import { AppModel, appContext } from "../app.svelte";
 import ReaderSettings from "./ReaderSettings.svelte";
 import ReaderTile from "./ReaderTile.svelte";
@@ -60,7 +60,7 @@ describe("ReaderSettings", () => {
 
 describe("mock host: an LLRP reader reads its settings back", () => {
   it("clamps power at 81, warns like the console, and the tile shows the table", async () => {
-    const host = new MockHost({ timers: false, rate: 0, now: () => t });
+    const host = createMockHost({ timers: false, rate: 0, now: () => t });
     await host.readerAdd("mat", "tcp:192.0.2.60:5084?protocol=llrp&power=1:90,2:60&sensitivity=10");
     await new Promise((r) => setTimeout(r, 0)); // the mock connects it on the next turn
     const view = (await host.appState()).readers.find((r) => r.name === "mat") as ReaderView;

@@ -4,14 +4,14 @@
 import { render } from "svelte/server";
 import { describe, expect, it } from "vitest";
 import type { ReaderView } from "../../ipc";
-import { MOCK_COMPUTER_ZONE, MockHost } from "../../ipc/mock";
+import { createMockHost, MOCK_COMPUTER_ZONE } from "../../ipc/mock";
 import { AppModel, appContext } from "../app.svelte";
 import ReaderTile from "./ReaderTile.svelte";
 
 const t = Date.UTC(2026, 6, 10, 8, 0, 0);
 
 function tile(reader: ReaderView): string {
-  const host = new MockHost({ timers: false, rate: 0, now: () => t });
+  const host = createMockHost({ timers: false, rate: 0, now: () => t });
   const app = new AppModel(host);
   const html = render(ReaderTile, { props: { reader, now: t, timeDisplay: "utc" }, context: appContext(app) }).body;
   host.dispose();
@@ -23,7 +23,7 @@ function tag(html: string, testid: string): string | null {
 }
 
 async function hostWithReader(spec: string) {
-  const host = new MockHost({ timers: false, rate: 0, now: () => t });
+  const host = createMockHost({ timers: false, rate: 0, now: () => t });
   await host.readerAdd("finish", spec);
   return host;
 }

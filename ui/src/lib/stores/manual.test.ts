@@ -2,7 +2,7 @@
 // bibs at once, numpad keys, undo, warnings (unknown / repeated bib, non-blocking) and errors.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FeedBatch } from "../../ipc";
-import { MockHost } from "../../ipc/mock";
+import { createMockHost, type MockHost } from "../../ipc/mock";
 import { FeedStore } from "./feed.svelte";
 import { type KeyLike, ManualEntryController, normaliseBibs, warningText } from "./manual.svelte";
 
@@ -40,7 +40,7 @@ function sync(): void {
 
 beforeEach(async () => {
   t = Date.UTC(2026, 4, 10, 9, 0, 0);
-  host = new MockHost({ timers: false, rate: 0, now: () => t });
+  host = createMockHost({ timers: false, rate: 0, now: () => t });
   feed = new FeedStore();
   await host.subscribeFeed((b: FeedBatch) => feed.applyBatch(b));
   manual = new ManualEntryController(host, { now: () => t });

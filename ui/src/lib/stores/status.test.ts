@@ -1,13 +1,13 @@
 // Status store tests: app_state load, events keep it current, recording state, sync level
 // and the backlog progress bar.
 import { describe, expect, it } from "vitest";
-import { MockHost } from "../../ipc/mock";
+import { createMockHost } from "../../ipc/mock";
 import { EMPTY_SYNC, recordingState, StatusStore, syncLevel } from "./status.svelte";
 
 describe("StatusStore", () => {
   it("loads app_state and follows the session and sync events", async () => {
     let t = Date.UTC(2026, 4, 10, 9, 0, 0);
-    const host = new MockHost({ timers: false, rate: 0, now: () => t });
+    const host = createMockHost({ timers: false, rate: 0, now: () => t });
     const st = new StatusStore();
     await st.init(host);
     expect(st.ready).toBe(true);

@@ -1,6 +1,6 @@
 // Deterministic sample data for the mock host: a field of runners (bib, name, chip), a
 // seeded random generator (so tests and demos are repeatable), and tiny helpers for
-// UTC timestamps and hex. Kept apart from mock.ts so the simulation logic stays readable.
+// UTC timestamps and hex. Kept apart from the world and the handlers so the simulation stays readable.
 
 const FIRST = [
   "Ana",

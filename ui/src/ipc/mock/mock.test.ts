@@ -2,8 +2,8 @@
 // UI tests mean something: bind with serial lookup, unbind confirmation, error codes, the
 // simulated reader, sync draining, corrections (in place vs carrier), reconcile and re-home.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { FeedBatch, FeedEntry } from "./bindings.gen";
-import { MockHost } from "./mock";
+import type { FeedBatch, FeedEntry } from "../bindings.gen";
+import { createMockHost, type MockHost } from "./index";
 
 let t = Date.UTC(2026, 4, 10, 9, 0, 0);
 let host: MockHost;
@@ -36,7 +36,7 @@ function advance(ms: number, step = 50): void {
 
 beforeEach(async () => {
   t = Date.UTC(2026, 4, 10, 9, 0, 0);
-  host = new MockHost({ timers: false, rate: 0, now: () => t });
+  host = createMockHost({ timers: false, rate: 0, now: () => t });
   batches = [];
   await host.subscribeFeed((b) => batches.push(b));
 });
@@ -89,7 +89,7 @@ describe("issue 8: failures that show and heal, confirmations", () => {
   });
 
   it("failing commits are reported with the reads waiting, and the reads are kept", async () => {
-    const h = new MockHost({ timers: false, rate: 50, now: () => t });
+    const h = createMockHost({ timers: false, rate: 50, now: () => t });
     const seen: { last_error: string | null; queued: number }[] = [];
     await h.onEvent("capture", (c) => seen.push(c));
     await h.sessionOpen(null);
@@ -368,5 +368,16 @@ describe("updates", () => {
     const done = await host.updateInstall();
     expect(done).toMatchObject({ available: null, installed: "0.2.0", can_install: false });
     expect(await rejects(host.updateInstall())).toMatchObject({ code: "no_update" });
+  });
+});
+
+describe("test hooks", () => {
+  it("expose what the host recorded (the e2e test reads passings) and its retries", async () => {
+    await host.sessionOpen(null);
+    await host.manualMark("700", t);
+    expect([...host.passings.values()].map((p) => [p.bib, p.num_passing])).toEqual([["700", 1]]);
+    expect(host.world.passings).toBe(host.passings);
+    await host.syncRetry();
+    expect(host.retries).toBe(1);
   });
 });
