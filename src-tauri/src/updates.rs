@@ -20,7 +20,7 @@ use tauri::{AppHandle, Runtime, Url};
 use tauri_plugin_updater::{Update, UpdaterExt};
 use timing_core::CoreError;
 use timing_core::clock::{SharedClock, format_utc};
-use timing_ipc::{IpcError, UpdateStatus};
+use timing_ipc::{AppCode, IpcError, UpdateStatus};
 
 use crate::core::{AppCore, Running};
 
@@ -100,31 +100,27 @@ pub async fn facts(run: &Running) -> Result<UpdateFacts, CoreError> {
 
 /// The refusal while the console is in use.
 fn busy(why: &str) -> IpcError {
-    IpcError {
-        code: "busy".into(),
-        message: format!(
+    IpcError::app(
+        AppCode::Busy,
+        format!(
             "Not now: {why}. An update is installed only between races: close the session and let every passing sync first."
         ),
-    }
-}
-
-fn refused(code: &str, message: &str) -> IpcError {
-    IpcError { code: code.into(), message: message.into() }
+    )
 }
 
 fn failed(e: impl fmt::Display) -> IpcError {
-    IpcError {
-        code: "update_failed".into(),
-        message: format!("the update could not be installed: {e}; the console goes on as it was"),
-    }
+    IpcError::app(
+        AppCode::UpdateFailed,
+        format!("the update could not be installed: {e}; the console goes on as it was"),
+    )
 }
 
 /// Refuses unless the console is idle now.
 async fn guard(core: &AppCore) -> Result<(), IpcError> {
     let running = core.running().await;
-    let run = running
-        .as_ref()
-        .ok_or_else(|| refused("starting", "the console is starting; try again in a moment"))?;
+    let run = running.as_ref().ok_or_else(|| {
+        IpcError::app(AppCode::Starting, "the console is starting; try again in a moment")
+    })?;
     let facts = facts(run).await.map_err(|e| IpcError::from(&e))?;
     match blocked_reason(&facts) {
         None => Ok(()),
@@ -274,16 +270,16 @@ impl Updates {
         let update = {
             let mut st = self.lock();
             if !self.enabled() {
-                return Err(refused(
-                    "updates_disabled",
+                return Err(IpcError::app(
+                    AppCode::UpdatesDisabled,
                     "this build does not check for updates: install a new version by hand",
                 ));
             }
             if st.installing {
-                return Err(refused("busy", "an update is already being installed"));
+                return Err(IpcError::app(AppCode::Busy, "an update is already being installed"));
             }
             let Some(update) = st.available.clone() else {
-                return Err(refused("no_update", "no update is available"));
+                return Err(IpcError::app(AppCode::NoUpdate, "no update is available"));
             };
             st.installing = true;
             update

@@ -56,6 +56,8 @@ pub enum AppCode {
     Busy,
     /// No update is available.
     NoUpdate,
+    /// This build has no update endpoint: updates are installed by hand.
+    UpdatesDisabled,
     /// Downloading or installing an update failed.
     UpdateFailed,
     /// Anything the UI could not read as `{code, message}`.
@@ -64,8 +66,14 @@ pub enum AppCode {
 
 impl AppCode {
     /// Every app code.
-    pub const ALL: [AppCode; 5] =
-        [Self::Starting, Self::Busy, Self::NoUpdate, Self::UpdateFailed, Self::Internal];
+    pub const ALL: [AppCode; 6] = [
+        Self::Starting,
+        Self::Busy,
+        Self::NoUpdate,
+        Self::UpdatesDisabled,
+        Self::UpdateFailed,
+        Self::Internal,
+    ];
 
     /// The code as it crosses IPC.
     pub fn as_str(self) -> &'static str {
@@ -73,6 +81,7 @@ impl AppCode {
             Self::Starting => "starting",
             Self::Busy => "busy",
             Self::NoUpdate => "no_update",
+            Self::UpdatesDisabled => "updates_disabled",
             Self::UpdateFailed => "update_failed",
             Self::Internal => "internal",
         }

@@ -1069,6 +1069,7 @@ export type ErrorCode =
   | "transient"
   | "unauthorized"
   | "update_failed"
+  | "updates_disabled"
 ;
 
 /** Every command: its arguments (as Tauri takes them) and its result. */

@@ -101,23 +101,42 @@ export function appHandlers(w: MockWorld): AppCommands {
       let accepted = 0;
       const rejected: ImportReport["rejected"] = [];
       const seen = new Set<string>();
+      let at = { bib: 0, name: 1, chip: 2, category: -1, wave: -1 };
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i].trim();
         if (!line) continue;
         const cols = line.split(/[;,\t]/).map((c) => c.trim().replace(/^"|"$/g, ""));
-        if (i === 0 && /bib/i.test(cols[0] ?? "")) continue;
-        const [bib, name, chip] = cols;
+        if (i === 0 && cols.some((c) => /^bib$/i.test(c))) {
+          // A header row names the columns (as timing-core reads them); without one: bib, name, chip.
+          const find = (...names: string[]) => cols.findIndex((c) => names.includes(c.toLowerCase()));
+          at = {
+            bib: find("bib"),
+            name: find("name"),
+            chip: find("chip"),
+            category: find("category", "class", "age_group"),
+            wave: find("wave", "start", "start_group"),
+          };
+          continue;
+        }
+        const col = (k: keyof typeof at) => (at[k] >= 0 ? cols[at[k]] : undefined);
+        const [bib, name, chip] = [col("bib"), col("name"), col("chip")];
         let why: string | null = null;
         if (!bib) why = "no bib";
         else if (!BIB_RE.test(bib)) why = `"${bib}" is not a bib`;
         else if (seen.has(bib)) why = `bib ${bib} appears twice`;
         else if (chip && !/^[0-9A-Fa-f]{4,32}$/.test(chip)) why = `chip "${chip}" is not hex`;
-        if (why) {
-          rejected.push([i + 1, why]);
+        if (why || !bib) {
+          rejected.push([i + 1, why ?? "no bib"]);
           continue;
         }
         seen.add(bib);
-        const ru: Runner = { bib, name: name ?? "", chip: (chip || chipForBib(bib)).toUpperCase() };
+        const ru: Runner = {
+          bib,
+          name: name ?? "",
+          chip: (chip || chipForBib(bib)).toUpperCase(),
+          category: col("category") || null,
+          wave: col("wave") ?? "",
+        };
         w.participants.set(bib, ru);
         w.chipMap.set(ru.chip, bib);
         accepted++;

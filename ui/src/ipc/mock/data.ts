@@ -83,7 +83,12 @@ export interface Runner {
   bib: string;
   name: string;
   chip: string;
+  category: string | null;
+  /** The wave (`""`: the one start). */
+  wave: string;
 }
+
+const AGES = [20, 30, 35, 40, 45, 50, 55, 60];
 
 /** A chip code as a RUFUS FREE tag would carry it: the bib as ASCII hex, padded. */
 export function chipForBib(bib: string): string {
@@ -94,11 +99,15 @@ export function chipForBib(bib: string): string {
 
 export function makeField(count: number, seed = 7): Runner[] {
   const r = rng(seed);
+  const rc = rng(seed + 1); // categories from their own stream: the names stay as they were
   const out: Runner[] = [];
   for (let i = 1; i <= count; i++) {
     const bib = String(i);
     const name = `${FIRST[Math.floor(r() * FIRST.length)]} ${LAST[Math.floor(r() * LAST.length)]}`;
-    out.push({ bib, name, chip: chipForBib(bib) });
+    const category = `${rc() < 0.45 ? "F" : "M"}${AGES[Math.floor(rc() * AGES.length)]}`;
+    // Two waves, as a 10K with a 5K a few minutes later.
+    const wave = i <= Math.ceil(count * 0.6) ? "10K" : "5K";
+    out.push({ bib, name, chip: chipForBib(bib), category, wave });
   }
   return out;
 }

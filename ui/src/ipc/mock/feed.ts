@@ -17,6 +17,7 @@ import type {
   Warning,
 } from "../bindings.gen";
 import { isoUtc } from "./data";
+import { raceTimeMs } from "./race";
 import { BIB_RE, clone, err, type MockPassing, type MockWorld } from "./world";
 
 const FEED_BATCH_CAP = 5000;
@@ -36,10 +37,9 @@ function feedEntry(w: MockWorld, p: MockPassing): FeedEntry {
     bib,
     chip: p.chip,
     name: ru?.name ?? null,
-    // The mock keeps no categories or starts yet: a listed runner is in the one wave.
-    category: null,
-    wave: ru ? "" : null,
-    race_time_ms: null,
+    category: ru?.category ?? null,
+    wave: ru ? ru.wave : null,
+    race_time_ms: raceTimeMs(w, p.session_id, ru?.wave ?? "", p.eff_time),
     timestamp: p.eff_time,
     source: p.source,
     void: p.voided,
@@ -52,14 +52,15 @@ function feedEntry(w: MockWorld, p: MockPassing): FeedEntry {
 
 /** Deliver pending feed changes now (the 50 ms timer, and tick()). */
 export function flushFeed(w: MockWorld): void {
-  if (w.changed.size === 0 && w.rawSince === 0) return;
+  if (w.changed.size === 0 && w.rawSince === 0 && !w.reread) return;
   const entries: FeedEntry[] = [];
   for (const [id, p] of w.changed) {
     entries.push(feedEntry(w, p));
     w.changed.delete(id);
     if (entries.length >= FEED_BATCH_CAP) break;
   }
-  const batch: FeedBatch = { entries, raw_reads: w.rawSince, duplicates: w.dupSince };
+  const batch: FeedBatch = { entries, raw_reads: w.rawSince, duplicates: w.dupSince, reread: w.reread };
+  w.reread = false;
   w.rawSince = 0;
   w.dupSince = 0;
   for (const cb of w.feedSubs) cb(batch);

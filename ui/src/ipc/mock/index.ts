@@ -14,6 +14,7 @@ import { appControls, appHandlers } from "./app";
 import { isoUtc } from "./data";
 import { deviceControls, deviceHandlers } from "./devices";
 import { feedControls, feedHandlers, flushFeed } from "./feed";
+import { raceHandlers, recordStart } from "./race";
 import { addReader, connectReader, readerControls, readerHandlers, stepReader } from "./readers";
 import { sessionControls, sessionHandlers } from "./sessions";
 import { stepSync, syncControls, syncHandlers } from "./sync";
@@ -42,6 +43,7 @@ export function mockHandlers(w: MockWorld): CommandHandlers {
     ...syncHandlers(w),
     ...feedHandlers(w),
     ...readerHandlers(w),
+    ...raceHandlers(w),
     ...updateHandlers(w),
   };
 }
@@ -110,6 +112,10 @@ function setupDemo(w: MockWorld, seed: MockControls["seed"]): void {
   s.opened_at = isoUtc(w.now() - 47 * 60_000);
   s.token_session = "tk_demo01";
   s.state = "active";
+  // The race is on: the 10K went a minute after the session opened, the 5K three minutes later.
+  const opened = Date.parse(s.opened_at);
+  recordStart(w, "10K", { kind: "now", pressed_at: opened + 60_000 });
+  recordStart(w, "5K", { kind: "now", pressed_at: opened + 240_000 });
   seed(180, "sent");
   seed(40, "pending");
   addReader(w, "backup-ultra", "tcp:192.0.2.50:23?protocol=ultra", false).view.state = "quiet";

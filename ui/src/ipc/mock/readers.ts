@@ -299,7 +299,7 @@ export function readerHandlers(w: MockWorld): ReaderCommands {
     async reader_set_clock({ name }) {
       const rd = reader(w, name);
       if (rd.offset === null) throw err("invalid", `${name} has no clock of its own (it is stamped with this computer's time)`);
-      if (rd.view.state === "lost" || rd.view.state === "stopped") throw err("reader_unavailable", `${name} is not connected`);
+      if (rd.view.state === "lost" || rd.view.state === "stopped") throw err("conflict", `${name} is not connected`);
       rd.offset = Math.round((w.r() - 0.5) * 4);
       rd.view.clock_offset_ms = rd.offset;
       w.emit("readers", w.readerViews());

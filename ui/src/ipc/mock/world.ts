@@ -20,6 +20,7 @@ import type {
   ReaderView,
   Session,
   Settings,
+  StartView,
   SyncStatus,
   UpdateStatus,
 } from "../bindings.gen";
@@ -110,14 +111,8 @@ export type UndoAction =
 
 export const BIB_RE = /^[A-Za-z0-9-]{1,12}$/;
 
-/**
- * Codes the real backend sends that the generated ErrorCode union does not list yet
- * (src-tauri `updates.rs` refuses with `updates_disabled`); `reader_unavailable` is the mock's.
- */
-type UnlistedCode = "updates_disabled" | "reader_unavailable";
-
-export function err(code: ErrorCode | UnlistedCode, message: string): IpcError {
-  return { code: code as ErrorCode, message };
+export function err(code: ErrorCode, message: string): IpcError {
+  return { code, message };
 }
 
 export function clone<T>(v: T): T {
@@ -157,6 +152,8 @@ export class MockWorld {
   runners: Runner[];
   participants = new Map<string, Runner>();
   chipMap = new Map<string, string>();
+  /** Every session's start log, oldest first (as timing-core's `starts` table). */
+  starts: (StartView & { session_id: number })[] = [];
   finishOrder: Runner[];
   finishCursor = 0;
   queue: string[] = [];
@@ -190,6 +187,8 @@ export class MockWorld {
   feedSubs = new Set<(b: FeedBatch) => void>();
   changed = new Map<number, MockPassing>();
   rawSince = 0;
+  /** A start changed since the last batch: the screen re-reads the feed and the race. */
+  reread = false;
   dupSince = 0;
   listeners: { [K in EventName]: Set<(p: EventPayloads[K]) => void> } = {
     sync: new Set(),

@@ -28,7 +28,7 @@ function entry(over: Partial<FeedEntry> = {}): FeedEntry {
   };
 }
 function batch(entries: FeedEntry[], raw = entries.length, dup = 0): FeedBatch {
-  return { entries, raw_reads: raw, duplicates: dup };
+  return { entries, raw_reads: raw, duplicates: dup, reread: false };
 }
 function rows(f: FeedStore): number[] {
   const out: number[] = [];

@@ -57,7 +57,9 @@ export class RaceStore {
 
   /** Started waves, earliest start first. */
   get started(): WaveView[] {
-    return (this.view?.waves ?? []).filter((w) => w.start_at !== null).sort((a, b) => parseUtc(a.start_at ?? "") - parseUtc(b.start_at ?? ""));
+    return (this.view?.waves ?? [])
+      .filter((w) => w.start_at !== null)
+      .sort((a, b) => parseUtc(a.start_at ?? "") - parseUtc(b.start_at ?? ""));
   }
 
   /** The race clock of a wave at `now` (ms since its start), or null before it started. */
@@ -127,7 +129,11 @@ export class RaceStore {
 
   /** Previews the last bib typed (`12, 34` → 34); the newest answer wins. */
   async previewTyped(typed: string): Promise<void> {
-    const bib = typed.split(/[\s,;]+/).filter(Boolean).pop() ?? "";
+    const bib =
+      typed
+        .split(/[\s,;]+/)
+        .filter(Boolean)
+        .pop() ?? "";
     const seq = ++this.previewSeq;
     if (!bib) {
       this.preview = null;
