@@ -253,6 +253,9 @@ test("take-over, >50 bibs, the capture banner, retry now and re-send parked", { 
   await page.locator(tid("settings-api-key")).fill("e2e-test-key-0002");
   await page.locator(tid("settings-save")).click();
   await page.locator(tid("settings-saved")).waitFor();
+  // The simulated reader stays quiet from before the session opens (the host exists by now):
+  // the numbers below are the manual entries' own.
+  await page.evaluate(() => window.__mockHost?.setRate(0));
 
   // Another console has the device's session open: binding asks, and takes over when confirmed.
   await page.evaluate(() => window.__mockHost?.openElsewhere("TC-LAPTOP-01", 57));
@@ -266,7 +269,6 @@ test("take-over, >50 bibs, the capture banner, retry now and re-send parked", { 
   assert.match((await page.locator(tid("device-current")).textContent()) ?? "", /TC-LAPTOP-01/);
   await page.locator(tid("nav-console")).click();
   await page.waitForSelector(`${tid("session-state")}[data-state="active"]`);
-  await page.evaluate(() => window.__mockHost?.setRate(0));
 
   // More than 50 bibs in one entry: a confirmation first, then all of them.
   await page.locator(tid("manual-mode-bib")).click();

@@ -6,6 +6,7 @@ import { getContext, setContext } from "svelte";
 import { type Host, toIpcError } from "../ipc";
 import { FeedStore } from "./stores/feed.svelte";
 import { ManualEntryController } from "./stores/manual.svelte";
+import { RaceStore } from "./stores/race.svelte";
 import { StatusStore } from "./stores/status.svelte";
 
 export type Screen = "console" | "devices" | "sessions" | "readers" | "settings";
@@ -37,6 +38,7 @@ export class AppModel {
   readonly status = new StatusStore();
   readonly feed = new FeedStore();
   readonly manual: ManualEntryController;
+  readonly race: RaceStore;
 
   private nextNotice = 1;
   private loadingPage = false;
@@ -44,17 +46,23 @@ export class AppModel {
 
   constructor(readonly host: Host) {
     this.manual = new ManualEntryController(host);
+    this.race = new RaceStore(host);
   }
 
   async start(): Promise<void> {
     try {
-      this.stopFeed = await this.host.subscribeFeed((b) => this.feed.applyBatch(b));
+      this.stopFeed = await this.host.subscribeFeed((b) => {
+        this.feed.applyBatch(b);
+        if (b.reread) void this.reread();
+        else if (b.entries.length > 0) this.race.refreshSoon();
+      });
       const st = await this.status.init(this.host);
       this.manual.setQueued(st.queued);
       if (st.session) {
         this.feed.reset(st.session.id);
         await this.loadOlder();
       }
+      await this.race.load();
     } catch (e) {
       this.status.loadError = toIpcError(e).message;
     }
@@ -65,6 +73,16 @@ export class AppModel {
     if (sessionId === null || sessionId === this.feed.sessionId) return;
     if (this.feed.sessionId !== null) this.manual.reset();
     this.feed.reset(sessionId);
+    await this.loadOlder();
+    await this.race.load();
+  }
+
+  /** A start moved (or the feed fell behind): race times shown are stale, read both again. */
+  async reread(): Promise<void> {
+    const sid = this.feed.sessionId;
+    await this.race.load();
+    if (sid === null) return;
+    this.feed.reset(sid);
     await this.loadOlder();
   }
 
@@ -113,6 +131,7 @@ export class AppModel {
 
   dispose(): void {
     this.stopFeed?.();
+    this.race.dispose();
     this.status.dispose();
   }
 }

@@ -47,6 +47,21 @@ export class RaceStore {
   error = $state<string | null>(null);
 
   private previewSeq = 0;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** New passings arrived: refresh counts and the list soon, at most every 2 s. */
+  refreshSoon(): void {
+    if (this.refreshTimer !== null) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.load();
+    }, 2000);
+  }
+
+  dispose(): void {
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+  }
 
   constructor(private readonly host: Host) {}
 
@@ -82,7 +97,11 @@ export class RaceStore {
       this.notSeen = [];
       return;
     }
-    this.notSeen = await this.host.runnersNotSeen(this.search, 200);
+    try {
+      this.notSeen = await this.host.runnersNotSeen(this.search, 200);
+    } catch {
+      this.notSeen = [];
+    }
   }
 
   /** Start pressed: remember the press time, ask to confirm. */
