@@ -325,3 +325,42 @@ test("take-over, >50 bibs, the capture banner, retry now and re-send parked", { 
   );
   assert.deepEqual(pageErrors, []);
 });
+
+test("a race: waves started, race times and names in the feed, bib preview, counts, restart", { timeout: 60_000 }, async () => {
+  await page.goto(`${server.url}?host=mock&scenario=demo`);
+  await page.waitForSelector(`${tid("session-state")}[data-state="active"]`);
+  // The demo's two waves have started: the session bar runs both clocks.
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, tid("race-clock-wave"));
+  const first = (await page.locator(tid("race-clock-wave")).first().textContent()) ?? "";
+  assert.match(first, /10K\s*0:4\d:\d\d/, "the 10K started a minute after the session opened");
+  // Feed rows carry the race time since the runner's wave start.
+  const rt = (await page.locator(tid("feed-race-time")).first().textContent()) ?? "";
+  assert.match(rt, /^\d:\d\d:\d\d\.\d$/, `race time shown: "${rt}"`);
+  // A typed bib is previewed with the runner's name before Enter.
+  await page.locator(tid("manual-mode-bib")).click();
+  await page.locator(tid("manual-input")).fill("");
+  await page.locator(tid("manual-input")).pressSequentially("12");
+  await page.waitForSelector(tid("bib-preview"));
+  assert.match((await page.locator(tid("bib-preview")).textContent()) ?? "", /^12 — \S+ \S+ · [FM]\d\d · 10K/);
+  // Counts and the not-yet-seen list.
+  const onCourse = Number((await page.locator(`${tid("count-on-course")} b`).textContent())?.replace(/,/g, ""));
+  assert.ok(onCourse > 0 && onCourse < 1500, `on course: ${onCourse}`);
+  assert.ok((await page.locator(tid("unseen-row")).count()) > 0, "runners not yet seen are listed");
+  // A false start: restart asks first, and the log keeps both.
+  await page.locator(`${tid("race-wave")}[data-wave="5K"] ${tid("race-restart")}`).click();
+  await page.locator(tid("confirm-dialog")).waitFor();
+  await page.locator(tid("confirm-ok")).click();
+  await page.waitForFunction(async () => {
+    /** @type {any} */
+    const host = window.__mockHost;
+    const race = await host?.raceState();
+    /** @type {{wave: string, kind: string}[]} */
+    const log = race?.log ?? [];
+    return (
+      log
+        .filter((s) => s.wave === "5K")
+        .map((s) => s.kind)
+        .join(",") === "stamp,restart"
+    );
+  });
+});
