@@ -16,7 +16,7 @@ use timing_core::lock::InstanceLock;
 use timing_core::station::Station;
 use timing_core::store::Store;
 use timing_core::{CoreError, Engine, EngineConfig};
-use timing_ipc::{KeyStorage, Settings, Theme, TimeDisplay};
+use timing_ipc::{KeyStorage, Settings, SoundSettings, Theme, TimeDisplay};
 use tokio::sync::RwLock;
 
 use crate::keystore::KeyStore;
@@ -112,6 +112,7 @@ fn default_settings(api_url: Option<String>) -> Settings {
         time_display: TimeDisplay::Local,
         theme: Theme::Day,
         scale: 1.0,
+        sound: SoundSettings::default(),
     }
 }
 
@@ -123,6 +124,9 @@ const DEDUP_S: std::ops::RangeInclusive<f64> = 0.0..=3600.0;
 fn check_settings(mut settings: Settings) -> Result<Settings, CoreError> {
     if !SCALE.contains(&settings.scale) {
         return Err(CoreError::Invalid("scale: the UI scale must be 0.75–2".into()));
+    }
+    if !(0.0..=1.0).contains(&settings.sound.volume) {
+        return Err(CoreError::Invalid("sound.volume: the volume must be 0–1".into()));
     }
     if !DEDUP_S.contains(&settings.dedup_window_s) {
         return Err(CoreError::Invalid(
@@ -155,6 +159,13 @@ fn usable_settings(
             settings.scale
         ));
         settings.scale = defaults.scale;
+    }
+    if !(0.0..=1.0).contains(&settings.sound.volume) {
+        warnings.push(format!(
+            "sound.volume: the stored volume {} is out of range; using {}",
+            settings.sound.volume, defaults.sound.volume
+        ));
+        settings.sound.volume = defaults.sound.volume;
     }
     if !DEDUP_S.contains(&settings.dedup_window_s) {
         warnings.push(format!(

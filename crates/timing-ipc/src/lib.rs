@@ -121,6 +121,25 @@ pub struct Settings {
     pub theme: Theme,
     /// UI scale, 0.75–2.0.
     pub scale: f64,
+    /// Tones for passings, unknown or repeated bibs, a reader going quiet or lost, and sync
+    /// failing (generated in the web view).
+    #[serde(default)]
+    pub sound: SoundSettings,
+}
+
+/// The console's sounds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+pub struct SoundSettings {
+    /// No sound at all.
+    pub muted: bool,
+    /// Volume, 0–1.
+    pub volume: f64,
+}
+
+impl Default for SoundSettings {
+    fn default() -> Self {
+        Self { muted: false, volume: 0.6 }
+    }
 }
 
 /// How times are shown.
@@ -688,6 +707,7 @@ pub fn typescript() -> String {
         Settings::decl(&cfg),
         TimeDisplay::decl(&cfg),
         Theme::decl(&cfg),
+        SoundSettings::decl(&cfg),
         KeyStorage::decl(&cfg),
         ReaderView::decl(&cfg),
         ReaderSettingView::decl(&cfg),

@@ -411,11 +411,26 @@ theme: Theme,
 /**
  * UI scale, 0.75–2.0.
  */
-scale: number, };
+scale: number, 
+/**
+ * Tones for passings, unknown or repeated bibs, a reader going quiet or lost, and sync
+ * failing (generated in the web view).
+ */
+sound: SoundSettings, };
 
 export type TimeDisplay = "utc" | "local";
 
 export type Theme = "day" | "night";
+
+export type SoundSettings = { 
+/**
+ * No sound at all.
+ */
+muted: boolean, 
+/**
+ * Volume, 0–1.
+ */
+volume: number, };
 
 export type KeyStorage = { "kind": "none" } | { "kind": "keychain" } | { "kind": "file", 
 /**

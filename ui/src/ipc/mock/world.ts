@@ -135,6 +135,7 @@ export class MockWorld {
     time_display: "local",
     theme: "day",
     scale: 1,
+    sound: { muted: false, volume: 0.6 },
   };
   apiKey: string | null = null;
   account: CloudDevice[] = [];

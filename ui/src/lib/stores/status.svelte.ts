@@ -41,6 +41,7 @@ export const DEFAULT_SETTINGS: Settings = {
   time_display: "local",
   theme: "day",
   scale: 1,
+  sound: { muted: false, volume: 0.6 },
 };
 
 export function recordingState(s: Session | null): RecordingState {
