@@ -108,6 +108,44 @@ impl Drop for Guard {
 
 /// `cargo xtask run`: the simulator, a console bound to it with a session open, and the app
 /// with a simulated reader producing a realistic finish. No hardware, no key to type.
+/// The demo's participant list: bibs 1…`runners` with names, categories and two waves (the
+/// first 60 % run the 10K). Chips are the RUFUS FREE tag of the bib (its ASCII in hex, padded
+/// to 96 bits), which is what the simulated finish reads (`timing_readers::transport::sim`).
+fn demo_participants(runners: u32) -> String {
+    const FIRST: [&str; 12] = [
+        "Ana", "Ben", "Carmen", "David", "Elena", "Farid", "Greta", "Hugo", "Inés", "Jon", "Kai",
+        "Lucía",
+    ];
+    const LAST: [&str; 10] = [
+        "García",
+        "Okafor",
+        "Lindqvist",
+        "Moreau",
+        "Sato",
+        "Novak",
+        "Ruiz",
+        "Byrne",
+        "Costa",
+        "Weber",
+    ];
+    const AGES: [&str; 6] = ["20", "30", "35", "40", "45", "50"];
+    let pick =
+        |list: &[&'static str], i: usize| list.get(i % list.len()).copied().unwrap_or_default();
+    let mut csv = String::from("bib,chip,name,category,wave\n");
+    for bib in 1..=runners {
+        let i = bib as usize;
+        let mut chip: String = bib.to_string().bytes().map(|b| format!("{b:02X}")).collect();
+        while chip.len() < 24 {
+            chip.push_str("00");
+        }
+        let name = format!("{} {}", pick(&FIRST, i * 7), pick(&LAST, i * 3 + i / 10));
+        let category = format!("{}{}", if i % 9 < 4 { "F" } else { "M" }, pick(&AGES, i * 5));
+        let wave = if bib * 10 <= runners * 6 { "10K" } else { "5K" };
+        csv.push_str(&format!("{bib},{chip},{name},{category},{wave}\n"));
+    }
+    csv
+}
+
 pub fn run_demo(args: &[String]) -> Result<(), String> {
     setup::ensure_system_packages()?;
     let port = args.first().cloned().unwrap_or_else(|| "8787".into());
@@ -169,6 +207,18 @@ pub fn run_demo(args: &[String]) -> Result<(), String> {
     }
     if cli(&["status"])?.contains("(none open)") {
         cli(&["session", "open", "--alias", "Demo 10K"])?;
+    }
+    // A race to look at: 800 named runners in two waves, both started (the 10K 40 minutes
+    // ago, the 5K 25), so names, categories, race times and counts show at once.
+    let people = demo.join("participants.csv");
+    std::fs::write(&people, demo_participants(800))
+        .map_err(|e| format!("cannot write {}: {e}", people.display()))?;
+    cli(&["import", "participants", &people.to_string_lossy()])?;
+    if !cli(&["starts"])?.contains("10K") {
+        for (wave, ago) in [("10K", "-2400s"), ("5K", "-1500s")] {
+            cli(&["start", "--wave", wave])?;
+            cli(&["start", "--wave", wave, "--nudge", ago])?;
+        }
     }
 
     let mut cmd = Command::new(&app);
