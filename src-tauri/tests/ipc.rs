@@ -201,3 +201,35 @@ fn a_wave_starts_and_the_feed_shows_race_times_and_names() {
     let core = app.state::<std::sync::Arc<timing_console::core::AppCore>>().inner().clone();
     tauri::async_runtime::block_on(core.shutdown());
 }
+
+/// The announcer window reads what it shows and can change nothing: its commands are refused
+/// by the backend whatever the web view asks.
+#[test]
+fn the_announcer_window_may_only_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, main) = common::start(common::overrides(dir.path(), None, None));
+    let announcer =
+        tauri::WebviewWindowBuilder::new(&app, "announcer", Default::default()).build().unwrap();
+    invoke(&main, "session_open", json!({"alias": null})).unwrap();
+    assert!(invoke(&announcer, "app_state", json!({})).unwrap()["session"].is_object());
+    assert!(invoke(&announcer, "race_state", json!({})).is_ok());
+    assert!(invoke(&announcer, "feed_page", json!({"before": null, "limit": 5})).is_ok());
+    for (cmd, args) in [
+        ("manual_mark", json!({"bibs": "5"})),
+        ("session_close", json!({})),
+        ("race_start", json!({"wave": "", "how": {"kind": "now", "pressed_at": null}})),
+    ] {
+        let e = invoke(&announcer, cmd, args).unwrap_err();
+        assert_eq!(e["code"], "not_found", "{cmd}: {e}");
+    }
+    assert!(
+        invoke(&main, "feed_page", json!({"before": null, "limit": 5}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing was marked"
+    );
+    let core = app.state::<std::sync::Arc<timing_console::core::AppCore>>().inner().clone();
+    tauri::async_runtime::block_on(core.shutdown());
+}

@@ -364,3 +364,18 @@ test("a race: waves started, race times and names in the feed, bib preview, coun
     );
   });
 });
+
+test("the announcer view shows the latest finisher's name, race time and place", { timeout: 60_000 }, async () => {
+  await page.goto(`${server.url}?host=mock&scenario=demo&view=announcer`);
+  await page.locator(tid("announcer-latest")).waitFor();
+  const name = (await page.locator(tid("announcer-name")).textContent()) ?? "";
+  assert.match(name, /^\S+ \S+$/, `a runner's name: "${name}"`);
+  assert.match((await page.locator(tid("announcer-time")).textContent()) ?? "", /^\d:\d\d:\d\d$/);
+  // It follows the live feed: the latest finisher changes as runners arrive.
+  const first = (await page.locator(tid("announcer-latest")).getAttribute("data-bib")) ?? "";
+  await page.waitForFunction(
+    ([sel, bib]) => document.querySelector(sel)?.getAttribute("data-bib") !== bib,
+    [tid("announcer-latest"), first],
+    { timeout: 20_000 },
+  );
+});

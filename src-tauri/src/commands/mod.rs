@@ -81,14 +81,39 @@ macro_rules! tauri_commands {
             )*)*
         }
 
-        /// Every command, for `invoke_handler`.
+        /// Every command, for `invoke_handler`; the announcer window may call only
+        /// [`ANNOUNCER_COMMANDS`].
         pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$($(handlers::$name,)*)*]
+            let commands: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
+                Box::new(tauri::generate_handler![$($(handlers::$name,)*)*]);
+            move |invoke: tauri::ipc::Invoke<R>| {
+                let label = invoke.message.webview_ref().label().to_owned();
+                if !may_call(&label, invoke.message.command()) {
+                    let refused = IpcError {
+                        code: "not_found".into(),
+                        message: format!("the {label} window cannot `{}`", invoke.message.command()),
+                    };
+                    invoke.resolver.reject(refused);
+                    return true;
+                }
+                commands(invoke)
+            }
         }
     };
 }
 
 timing_ipc::with_commands!(tauri_commands);
+
+/// The label of the announcer window (its own capability: `capabilities/announcer.json`).
+pub const ANNOUNCER: &str = "announcer";
+
+/// The commands the announcer window may call: what it shows, nothing that changes anything.
+pub const ANNOUNCER_COMMANDS: &[&str] = &["app_state", "feed_page", "feed_subscribe", "race_state"];
+
+/// Whether the window `label` may call `command`.
+fn may_call(label: &str, command: &str) -> bool {
+    label != ANNOUNCER || ANNOUNCER_COMMANDS.contains(&command)
+}
 
 /// A raw command's body: the bytes as sent (or a JSON array of byte values).
 fn raw_body(request: &tauri::ipc::Request<'_>) -> Cmd<timing_ipc::RawBody> {

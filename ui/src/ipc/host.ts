@@ -26,7 +26,19 @@ export interface Host extends CommandClient {
 
   /** A status event (sync, readers, session, clock, capture, update) as it happens. */
   onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe>;
+
+  /**
+   * Opens the announcer window (or shows it where it was); it never takes the keyboard focus
+   * from the window it was opened from.
+   */
+  openAnnouncer(): Promise<void>;
+
+  /** Full screen on or off for the window this page is in. */
+  setFullscreen(on: boolean): Promise<void>;
 }
+
+/** The page's query parameter that shows the announcer view instead of the console. */
+export const ANNOUNCER_VIEW = "announcer";
 
 /** True when a rejected value is the backend's `{code, message}` error. */
 export function isIpcError(e: unknown): e is IpcError {

@@ -5,8 +5,10 @@
 
 import { Channel, type InvokeArgs, invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { WebviewWindow } from "@tauri-apps/api/webviewWindow";
+import { getCurrentWindow } from "@tauri-apps/api/window";
 import { commandClient, EVENTS, type FeedBatch, type Invoke } from "./bindings.gen";
-import { type EventName, type EventPayloads, type Host, toIpcError, type Unsubscribe } from "./host";
+import { ANNOUNCER_VIEW, type EventName, type EventPayloads, type Host, toIpcError, type Unsubscribe } from "./host";
 
 async function call<T>(cmd: string, args: InvokeArgs): Promise<T> {
   try {
@@ -42,6 +44,31 @@ export function createTauriHost(): Host {
     async onEvent<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<Unsubscribe> {
       const un = await listen<EventPayloads[K]>(EVENTS[name], (ev) => cb(ev.payload));
       return un;
+    },
+
+    async openAnnouncer() {
+      // Its own window and capability (capabilities/announcer.json); the backend lets it call
+      // only what it shows. The window-state plugin puts it back where it was.
+      const open = await WebviewWindow.getByLabel(ANNOUNCER_VIEW);
+      if (open) {
+        await open.show();
+        return;
+      }
+      const win = new WebviewWindow(ANNOUNCER_VIEW, {
+        url: `index.html?view=${ANNOUNCER_VIEW}`,
+        title: "RUFUS — Announcer",
+        width: 1280,
+        height: 720,
+        focus: false,
+      });
+      await new Promise<void>((resolve, reject) => {
+        void win.once("tauri://created", () => resolve());
+        void win.once("tauri://error", (e) => reject(toIpcError(e.payload)));
+      });
+    },
+
+    async setFullscreen(on) {
+      await getCurrentWindow().setFullscreen(on);
     },
   };
 }

@@ -9,7 +9,7 @@
 // Tauri host uses. The test hooks (window.__mockHost) drive the simulation.
 
 import { type CommandHandlers, type CommandName, type Commands, commandClient, type Device, type Invoke } from "../bindings.gen";
-import { type EventName, type EventPayloads, type Host, toIpcError, type Unsubscribe } from "../host";
+import { ANNOUNCER_VIEW, type EventName, type EventPayloads, type Host, toIpcError, type Unsubscribe } from "../host";
 import { appControls, appHandlers } from "./app";
 import { isoUtc } from "./data";
 import { deviceControls, deviceHandlers } from "./devices";
@@ -177,6 +177,18 @@ export function createMockHost(opts: MockOptions = {}): MockHost {
       return () => {
         set.delete(cb);
       };
+    },
+
+    async openAnnouncer() {
+      // A browser has no second app window: open the announcer view of a demo in a new tab
+      // (its own mock world), as close as a browser gets.
+      if (typeof window !== "undefined") window.open(`?host=mock&scenario=demo&view=${ANNOUNCER_VIEW}`, ANNOUNCER_VIEW);
+    },
+
+    async setFullscreen(on) {
+      if (typeof document === "undefined") return;
+      if (on) await document.documentElement.requestFullscreen?.();
+      else if (document.fullscreenElement) await document.exitFullscreen();
     },
 
     ...controls,
