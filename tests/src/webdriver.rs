@@ -150,6 +150,27 @@ impl Session {
             .map_err(|e| WebDriverError::Unexpected(format!("screenshot base64: {e}")))
     }
 
+    /// The handles of the app's windows.
+    pub async fn windows(&self) -> Result<Vec<String>> {
+        let v = self.cmd(reqwest::Method::GET, "/window/handles", None).await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default())
+    }
+
+    /// The window commands go to now.
+    pub async fn window(&self) -> Result<String> {
+        let v = self.cmd(reqwest::Method::GET, "/window", None).await?;
+        v.as_str().map(str::to_owned).ok_or_else(|| WebDriverError::Unexpected(v.to_string()))
+    }
+
+    /// Sends the following commands to the window `handle`.
+    pub async fn switch_to(&self, handle: &str) -> Result<()> {
+        self.cmd(reqwest::Method::POST, "/window", Some(json!({"handle": handle})))
+            .await
+            .map(|_| ())
+    }
+
     /// Ends the session (closes the app).
     pub async fn quit(self) -> Result<()> {
         self.cmd(reqwest::Method::DELETE, "", None).await.map(|_| ())

@@ -213,3 +213,131 @@ async fn the_installed_app_reaches_its_first_screen() {
     .await
     .expect("the installed app did not reach its first screen in time");
 }
+
+/// A race in the real app: a participant list with two waves, Start (confirmed) makes the race
+/// clock run and the feed show race times and names; a typed bib is previewed with its name;
+/// counts and the not-yet-seen list; a restart after a false start keeps both in the log; the
+/// announcer window opens without taking the focus and shows the latest finisher's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app, Xvfb and tauri-driver: run by `cargo xtask test`"]
+async fn a_race_with_waves_race_times_names_and_the_announcer() {
+    tokio::time::timeout(Duration::from_secs(240), async {
+        let sim = Sim::start(SimConfig::default()).await.unwrap();
+        let data = tempfile::tempdir().unwrap();
+        // The list the crew brings: the simulated finish reads the FREE tags of bibs 1…300.
+        let mut csv = String::from("bib,chip,name,category,wave\n");
+        for bib in 1..=300_u32 {
+            let chip = timing_readers::transport::sim::free_tag(&bib.to_string());
+            let wave = if bib <= 200 { "10K" } else { "5K" };
+            csv.push_str(&format!("{bib},{chip},Runner {bib},F40,{wave}\n"));
+        }
+        {
+            let mut config = timing_core::EngineConfig::new(data.path());
+            config.api_url = Some(sim.base_url());
+            config.api_key = Some(rufus_api::ApiKey::new(sim.admin_key()));
+            let engine = timing_core::Engine::open(config, timing_core::clock::SystemClock::shared())
+                .await
+                .unwrap();
+            engine.import_participants_from(csv.as_bytes()).await.unwrap();
+            engine.open_session(Some("Race")).await.unwrap();
+            engine.store().close().await;
+        }
+        let env = AppEnv {
+            data_dir: data.path().to_path_buf(),
+            api_url: Some(sim.base_url()),
+            api_key: Some(sim.admin_key()),
+            demo_reader: Some("sim:runners=300,rate=4,seed=9".into()),
+        };
+        let desktop = Desktop::launch(&app(), &env).await.unwrap();
+        let s = &desktop.session;
+
+        // Start the 10K: the press asks first, and the clock runs.
+        s.by_test_id("race-start", WAIT).await.unwrap().click().await.unwrap();
+        s.by_test_id("confirm-ok", WAIT).await.unwrap().click().await.unwrap();
+        s.wait_until(
+            "the race clock runs",
+            "return [...document.querySelectorAll('[data-testid=\"race-clock-wave\"]')].some(e => e.dataset.wave === '10K' && /0:00:0\\d/.test(e.textContent))",
+            WAIT,
+        )
+        .await
+        .unwrap();
+
+        // Reads arrive with race times and names.
+        s.wait_until(
+            "a 10K finisher with a race time and a name",
+            "return [...document.querySelectorAll('[data-testid=\"feed-row\"]')].some(r => /^\\d:\\d\\d:\\d\\d\\.\\d$/.test(r.querySelector('[data-testid=\"feed-race-time\"]')?.textContent ?? '') && r.textContent.includes('Runner '))",
+            Duration::from_secs(40),
+        )
+        .await
+        .unwrap();
+
+        // A typed bib is previewed before Enter.
+        s.by_test_id("manual-mode-bib", WAIT).await.unwrap().click().await.unwrap();
+        type_manual(s, "250").await;
+        let preview = s.by_test_id("bib-preview", WAIT).await.unwrap();
+        s.wait_until(
+            "the preview names bib 250",
+            "return (document.querySelector('[data-testid=\"bib-preview\"]')?.textContent ?? '').startsWith('250 — Runner 250 · F40 · 5K')",
+            WAIT,
+        )
+        .await
+        .unwrap();
+        assert_eq!(preview.attr("data-status").await.unwrap().as_deref(), Some("not_started"), "the 5K has not started");
+        s.by_test_id("manual-input", WAIT).await.unwrap().clear().await.unwrap();
+
+        // Counts and the not-yet-seen list.
+        s.wait_until(
+            "counts",
+            "return Number(document.querySelector('[data-testid=\"count-finished\"] b')?.textContent) > 0",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+        assert!(s.count("[data-testid=\"unseen-row\"]").await.unwrap() > 0, "runners not yet seen are listed");
+
+        // A false start: restart the 10K; the log keeps both.
+        s.find("[data-testid=\"race-wave\"][data-wave=\"10K\"] [data-testid=\"race-restart\"]", WAIT)
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        s.by_test_id("confirm-ok", WAIT).await.unwrap().click().await.unwrap();
+        s.wait_until(
+            "the restart",
+            "return (document.querySelector('[data-testid=\"race-wave\"][data-wave=\"10K\"]')?.textContent ?? '').includes('0:00:0')",
+            WAIT,
+        )
+        .await
+        .unwrap();
+
+        // The announcer window opens, the keyboard stays in the console.
+        let main_window = s.window().await.unwrap();
+        s.by_test_id("open-announcer", WAIT).await.unwrap().click().await.unwrap();
+        let mut announcer = None;
+        for _ in 0..100 {
+            let handles = s.windows().await.unwrap();
+            if let Some(h) = handles.into_iter().find(|h| *h != main_window) {
+                announcer = Some(h);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let announcer = announcer.expect("a second window opened");
+        s.wait_until("focus stays in the console", "return document.hasFocus()", WAIT).await.unwrap();
+        s.switch_to(&announcer).await.unwrap();
+        s.wait_until(
+            "the announcer names the latest finisher",
+            "return /^Runner \\d+$/.test(document.querySelector('[data-testid=\"announcer-name\"]')?.textContent ?? '')",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        s.switch_to(&main_window).await.unwrap();
+        s.clone().quit().await.ok();
+        drop(desktop);
+        sim.shutdown().await;
+    })
+    .await
+    .unwrap();
+}
