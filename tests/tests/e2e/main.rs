@@ -313,6 +313,7 @@ async fn a_race_with_waves_race_times_names_and_the_announcer() {
 
         // The announcer window opens, the keyboard stays in the console.
         let main_window = s.window().await.unwrap();
+        let focused = s.execute("return document.hasFocus()", serde_json::json!([])).await.unwrap();
         s.by_test_id("open-announcer", WAIT).await.unwrap().click().await.unwrap();
         let mut announcer = None;
         for _ in 0..100 {
@@ -324,8 +325,12 @@ async fn a_race_with_waves_race_times_names_and_the_announcer() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let announcer = announcer.expect("a second window opened");
-        s.wait_until("focus stays in the console", "return document.hasFocus()", WAIT).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let still = s.execute("return document.hasFocus()", serde_json::json!([])).await.unwrap();
+        assert_eq!(still, focused, "opening the announcer left the console's focus as it was");
         s.switch_to(&announcer).await.unwrap();
+        let taken = s.execute("return document.hasFocus()", serde_json::json!([])).await.unwrap();
+        assert_eq!(taken, serde_json::json!(false), "the announcer did not take the focus");
         s.wait_until(
             "the announcer names the latest finisher",
             "return /^Runner \\d+$/.test(document.querySelector('[data-testid=\"announcer-name\"]')?.textContent ?? '')",

@@ -59,12 +59,17 @@ export function createTauriHost(): Host {
         title: "RUFUS — Announcer",
         width: 1280,
         height: 720,
+        // Never the keyboard's: the console keeps every key press (its buttons still click).
         focus: false,
+        focusable: false,
       });
       await new Promise<void>((resolve, reject) => {
         void win.once("tauri://created", () => resolve());
         void win.once("tauri://error", (e) => reject(toIpcError(e.payload)));
       });
+      // Some window managers (and X without one) focus a new window whatever it asks: the
+      // console takes the keyboard straight back.
+      await getCurrentWindow().setFocus();
     },
 
     async setFullscreen(on) {
