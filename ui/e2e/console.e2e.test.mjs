@@ -3,7 +3,8 @@
 // three modes with undo and warnings, a correction, the sync pill draining to pending 0,
 // closing the session; one screenshot per screen (asserted non-empty). Bounded in time.
 // Issue 8: take over a device another console has in use, confirm more than 50 bibs, the red
-// banner while capture cannot commit, "Retry now" and "Re-send parked".
+// banner while capture cannot commit, "Retry now" and "Re-send parked". Sound: a passing makes
+// a tone (window.__tones), Alt+M mutes, the Settings sound section, the `?` shortcuts overlay.
 
 import assert from "node:assert/strict";
 import { mkdtemp, stat } from "node:fs/promises";
@@ -378,4 +379,86 @@ test("the announcer view shows the latest finisher's name, race time and place",
     [tid("announcer-latest"), first],
     { timeout: 20_000 },
   );
+});
+
+test("sound: a passing makes a tone, Alt+M mutes (saved), Settings sound, the ? overlay", { timeout: 60_000 }, async () => {
+  await page.goto(`${server.url}?host=mock&scenario=demo`);
+  await page.waitForSelector(`${tid("session-state")}[data-state="active"]`);
+  // A first gesture lets the page make sound (autoplay rules); tones are recorded either way.
+  await page.locator(tid("feed-count")).click();
+  await page.waitForFunction(() => (window.__tones ?? []).some((t) => t.kind === "passing"), undefined, { timeout: 15_000 });
+
+  // Alt+M mutes at once and saves; passings keep arriving, no tone is recorded for 2 s.
+  await page.keyboard.press("Alt+m");
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-testid="notice"]')].some((n) => /Sound off/.test(n.textContent ?? "")),
+  );
+  const total = async () => Number(await page.locator(tid("feed-count")).getAttribute("data-total"));
+  const tones = () => page.evaluate(() => window.__tones?.length ?? 0);
+  const [tonesBefore, totalBefore] = [await tones(), await total()];
+  await page.waitForTimeout(2000);
+  assert.equal(await tones(), tonesBefore, "no tone while muted");
+  assert.ok((await total()) > totalBefore, "passings kept arriving while muted");
+  const saved = await page.evaluate(async () => {
+    /** @type {any} */
+    const host = window.__mockHost;
+    return (await host?.appState())?.settings?.sound;
+  });
+  assert.equal(saved?.muted, true, "Alt+M saved the mute");
+
+  // Settings: the box follows Alt+M; unmute, set the volume, save; Test plays every tone once.
+  await page.locator(tid("nav-settings")).click();
+  assert.equal(await page.locator(tid("settings-sound-muted")).isChecked(), true);
+  await page.locator(tid("settings-sound-muted")).uncheck();
+  await page.locator(tid("settings-sound-volume")).evaluate((el) => {
+    const range = /** @type {HTMLInputElement} */ (el);
+    range.value = "40";
+    range.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await page.locator(tid("settings-save")).click();
+  await page.locator(tid("settings-saved")).waitFor();
+  const after = await page.evaluate(async () => {
+    /** @type {any} */
+    const host = window.__mockHost;
+    return (await host?.appState())?.settings?.sound;
+  });
+  assert.deepEqual(after, { muted: false, volume: 0.4 });
+  const testFrom = await tones();
+  await page.locator(tid("settings-sound-test")).click();
+  await page.waitForFunction(
+    (from) => {
+      const kinds = new Set((window.__tones ?? []).slice(from).map((t) => t.kind));
+      return ["passing", "unknown", "repeated", "quiet", "lost", "sync"].every((k) => kinds.has(k));
+    },
+    testFrom,
+    { timeout: 10_000 },
+  );
+
+  // `?` (focus not in a text field): the overlay lists this screen's and the global shortcuts.
+  await page.keyboard.press("?");
+  const overlay = page.locator(tid("shortcuts-overlay"));
+  await overlay.waitFor();
+  assert.equal(await overlay.getAttribute("data-screen"), "settings");
+  assert.ok((await page.locator(`${tid("shortcut-row")}[data-keys="Alt+M"]`).count()) === 1);
+  await page.keyboard.press("Escape");
+  await overlay.waitFor({ state: "detached" });
+
+  // On the Console the manual input has the focus: `?` is typed there, not a shortcut.
+  await page.keyboard.press("Alt+1");
+  await page.locator(tid("manual-input")).waitFor();
+  await page.locator(tid("manual-input")).focus();
+  await page.keyboard.press("?");
+  assert.equal(await overlay.count(), 0);
+  await page.locator(tid("manual-input")).fill("");
+  await page.locator(tid("feed-count")).click();
+  await page.keyboard.press("?");
+  await overlay.waitFor();
+  assert.equal(await overlay.getAttribute("data-screen"), "console");
+  const keys = await page.locator(tid("shortcut-row")).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-keys")));
+  for (const k of ["F2", "/", "Alt+S", "Ctrl+Z", "Alt+B", "Alt+1", "Alt+M", "?"])
+    assert.ok(keys.includes(k), `overlay lists ${k}`);
+  await screenshot("12-shortcuts-overlay");
+  await page.keyboard.press("?");
+  await overlay.waitFor({ state: "detached" });
+  assert.deepEqual(pageErrors, []);
 });

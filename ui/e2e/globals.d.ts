@@ -1,5 +1,6 @@
 // Types for the browser-side hooks the e2e test and the benchmark drive (the mock host's
-// control API, exposed by src/ipc/index.ts as window.__mockHost). Type-checking only.
+// control API, exposed by src/ipc/index.ts as window.__mockHost; the tones, window.__tones).
+// Type-checking only.
 export {};
 
 interface MockHostControl {
@@ -19,5 +20,7 @@ interface MockHostControl {
 declare global {
   interface Window {
     __mockHost?: MockHostControl;
+    /** Every tone the page played (or would have played without audio): src/lib/sound.ts. */
+    __tones?: { kind: string; at: number }[];
   }
 }

@@ -1,13 +1,15 @@
 // The app model: one object that holds the host and the stores, wires the live feed (subscribe
 // first, then page in what is already recorded, reset when another session becomes current),
-// the screen navigation and short notices. Components get it from Svelte context.
+// the screen navigation, short notices and the tones (lib/sound.ts). Components get it from
+// Svelte context.
 
 import { getContext, setContext } from "svelte";
-import { type Host, toIpcError } from "../ipc";
+import { type Host, type Settings, toIpcError } from "../ipc";
+import { batchTone, ReaderWatch, Sounds, SyncWatch, warningTones } from "./sound";
 import { FeedStore } from "./stores/feed.svelte";
 import { ManualEntryController } from "./stores/manual.svelte";
 import { RaceStore } from "./stores/race.svelte";
-import { StatusStore } from "./stores/status.svelte";
+import { StatusStore, syncLevel } from "./stores/status.svelte";
 
 export type Screen = "console" | "devices" | "sessions" | "readers" | "settings";
 
@@ -39,10 +41,13 @@ export class AppModel {
   readonly feed = new FeedStore();
   readonly manual: ManualEntryController;
   readonly race: RaceStore;
+  /** Tones for passings and alerts, by the stored sound settings (muted, volume). */
+  readonly sounds = new Sounds({ settings: () => this.status.settings.sound });
 
   private nextNotice = 1;
   private loadingPage = false;
   private stopFeed: (() => void) | null = null;
+  private stopSounds: (() => void) | null = null;
 
   constructor(readonly host: Host) {
     this.manual = new ManualEntryController(host);
@@ -52,11 +57,13 @@ export class AppModel {
   async start(): Promise<void> {
     try {
       this.stopFeed = await this.host.subscribeFeed((b) => {
-        this.feed.applyBatch(b);
+        const fresh = this.feed.applyBatch(b);
+        this.sounds.request(batchTone(fresh, (e) => this.feed.isRepeatedBib(e)));
         if (b.reread) void this.reread();
         else if (b.entries.length > 0) this.race.refreshSoon();
       });
       const st = await this.status.init(this.host);
+      this.watchSounds();
       this.manual.setQueued(st.queued);
       if (st.session) {
         this.feed.reset(st.session.id);
@@ -101,6 +108,48 @@ export class AppModel {
     }
   }
 
+  /**
+   * The tones besides the feed's (one per batch, above): a reader turning quiet or lost and sync
+   * turning failing or stopped (the status store's updates; what it holds now is the baseline),
+   * a manual entry's warnings. In a browser: unlock audio on gestures, window.__tones.
+   */
+  private watchSounds(): void {
+    if (this.stopSounds) return;
+    const readers = new ReaderWatch();
+    const sync = new SyncWatch();
+    const onStatus = () => {
+      for (const k of readers.update(this.status.readers)) this.sounds.request(k);
+      this.sounds.request(sync.update(syncLevel(this.status.sync)));
+    };
+    onStatus();
+    this.status.onUpdate = onStatus;
+    this.manual.onWarnings = (w) => {
+      for (const k of warningTones(w)) this.sounds.request(k);
+    };
+    const detach = typeof window !== "undefined" ? this.sounds.attach(window) : () => {};
+    this.stopSounds = () => {
+      this.status.onUpdate = null;
+      this.manual.onWarnings = null;
+      detach();
+      this.sounds.dispose();
+    };
+  }
+
+  /** Alt+M: sound on/off, saved with the settings (effective at once; put back if the save fails). */
+  async toggleMute(): Promise<void> {
+    if (!this.status.ready) return; // the stored settings are not known yet: saving would overwrite them
+    const prev = this.status.settings;
+    const next: Settings = { ...prev, sound: { ...prev.sound, muted: !prev.sound.muted } };
+    this.status.settings = next;
+    try {
+      this.status.settings = await this.host.settingsSet(next);
+      this.notify(next.sound.muted ? "Sound off (Alt+M turns it on)" : "Sound on", "info", 3000);
+    } catch (e) {
+      this.status.settings = prev;
+      this.notify(`Could not save the sound setting: ${toIpcError(e).message}`, "error");
+    }
+  }
+
   go(screen: Screen, focus: string | null = null): void {
     this.screen = screen;
     this.focusRequest = focus;
@@ -131,6 +180,8 @@ export class AppModel {
 
   dispose(): void {
     this.stopFeed?.();
+    this.stopSounds?.();
+    this.stopSounds = null;
     this.race.dispose();
     this.status.dispose();
   }

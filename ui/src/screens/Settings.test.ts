@@ -79,3 +79,25 @@ describe("Settings: updates", () => {
     expect(tag(html, "update-error")).toBeNull();
   });
 });
+
+describe("Settings: sound", () => {
+  it("shows the stored mute and volume, and the Test button", async () => {
+    const html = await screen();
+    expect(tag(html, "settings-sound")).not.toBeNull();
+    expect(tag(html, "settings-sound-muted")).not.toMatch(/\schecked/);
+    expect(tag(html, "settings-sound-volume")).toMatch(/value="60"/);
+    expect(tag(html, "settings-sound-volume")).toMatch(/min="0"[^>]*max="100"/);
+    expect(tag(html, "settings-sound-test")).not.toMatch(/\sdisabled/);
+    expect(html).toContain("Alt+M");
+  });
+
+  it("muted: the box is checked and Test is off", async () => {
+    const html = await screen(async (host) => {
+      const st = await host.appState();
+      await host.settingsSet({ ...st.settings, sound: { muted: true, volume: 0.35 } });
+    });
+    expect(tag(html, "settings-sound-muted")).toMatch(/\schecked/);
+    expect(tag(html, "settings-sound-volume")).toMatch(/value="35"/);
+    expect(tag(html, "settings-sound-test")).toMatch(/\sdisabled/);
+  });
+});

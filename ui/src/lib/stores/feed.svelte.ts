@@ -82,21 +82,29 @@ export class FeedStore {
   private bibCount = new Map<string, number>();
   private held = new Set<number>();
   private minNum = Number.POSITIVE_INFINITY;
+  private maxNum = Number.NEGATIVE_INFINITY;
   /** Plain copies of filter, query and session for the hot loop (reading $state per row costs). */
   private f: FeedFilter = "all";
   private q = "";
   private sid: number | null = null;
 
-  /** Apply one batch from the host in one update. */
-  applyBatch(batch: FeedBatch): void {
+  /**
+   * Apply one batch from the host in one update. Returns the passings it newly recorded: new to
+   * the feed and numbered after everything seen (not a replacement, nor an older passing whose
+   * sync state changed before its page was loaded) — what makes the passing tone.
+   */
+  applyBatch(batch: FeedBatch): FeedEntry[] {
     let added = 0;
+    const recorded: FeedEntry[] = [];
     for (const e of batch.entries) {
       if (this.sid !== null && e.session_id !== this.sid) continue; // another session's late update
+      if (e.num_passing > this.maxNum && !this.byId.has(e.id)) recorded.push(e);
       if (this.upsert(e)) added++;
     }
     this.rawReads += batch.raw_reads;
     this.duplicates += batch.duplicates;
     this.commit(added);
+    return recorded;
   }
 
   /** Add an older page (from feed_page) below what is loaded. */
@@ -127,6 +135,7 @@ export class FeedStore {
     this.bibCount.clear();
     this.held.clear();
     this.minNum = Number.POSITIVE_INFINITY;
+    this.maxNum = Number.NEGATIVE_INFINITY;
     this.rawReads = 0;
     this.duplicates = 0;
     this.selectedId = null;
@@ -248,7 +257,10 @@ export class FeedStore {
   private track(e: FeedEntry): void {
     if (e.bib !== null && !e.void) this.bibCount.set(e.bib, (this.bibCount.get(e.bib) ?? 0) + 1);
     if (e.source === "manual" && e.bib === null && !e.void) this.held.add(e.id);
-    if (e.num_passing < this.minNum && (this.sid === null || e.session_id === this.sid)) this.minNum = e.num_passing;
+    if (this.sid === null || e.session_id === this.sid) {
+      if (e.num_passing < this.minNum) this.minNum = e.num_passing;
+      if (e.num_passing > this.maxNum) this.maxNum = e.num_passing;
+    }
   }
 
   private untrack(e: FeedEntry): void {

@@ -49,6 +49,17 @@ describe("FeedStore batching", () => {
     expect(f.lastAdded).toBe(3);
   });
 
+  it("returns the passings a batch newly recorded (not replacements, not older passings)", () => {
+    const f = new FeedStore();
+    expect(f.applyBatch(batch([entry({ id: 11 }), entry({ id: 12 })])).map((e) => e.id)).toEqual([11, 12]);
+    f.applyPage([entry({ id: 5 }), entry({ id: 6 })], 1000);
+    // a sync state change of 12, and of 3 (older than anything loaded): nothing newly recorded
+    expect(f.applyBatch(batch([entry({ id: 12, sync_state: "sent" }), entry({ id: 3, sync_state: "sent" })]))).toEqual([]);
+    expect(f.applyBatch(batch([entry({ id: 12, sync_state: "sent" }), entry({ id: 13 })])).map((e) => e.id)).toEqual([13]);
+    f.reset(1);
+    expect(f.applyBatch(batch([entry({ id: 14 })])).map((e) => e.id)).toEqual([14]);
+  });
+
   it("replaces a changed entry by id, in place, without adding a row", () => {
     const f = new FeedStore();
     f.applyBatch(batch([entry({ id: 1 }), entry({ id: 2 }), entry({ id: 3 })]));

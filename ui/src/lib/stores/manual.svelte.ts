@@ -97,6 +97,8 @@ export class ManualEntryController {
   timeWarning = $state<string | null>(null);
   /** An entry waiting for the person's confirmation (the confirm dialog shows it). */
   confirmation = $state<PendingConfirmation | null>(null);
+  /** Called when an action comes back with warnings (the AppModel's tones). */
+  onWarnings: ((w: Warning[]) => void) | null = null;
 
   /** Settles when everything sent so far has been answered. */
   private all: Promise<void> = Promise.resolve();
@@ -242,6 +244,7 @@ export class ManualEntryController {
             : "Undone: queued bibs";
         this.queued = entry.queued;
         this.warnings = entry.warnings;
+        if (entry.warnings.length > 0) this.onWarnings?.(entry.warnings);
         this.error = null;
         this.recent = [
           { id: this.nextRecent++, label: shown, passings: entry.passings, at: this.now(), undo: isUndo },

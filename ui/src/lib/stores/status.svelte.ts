@@ -84,6 +84,8 @@ export class StatusStore {
   backlogPeak = $state(0);
   /** Host time minus this page's clock when the last clock event came (ms). */
   clockSkew = 0;
+  /** Called after the readers or the sync status were updated (the AppModel's tones). */
+  onUpdate: (() => void) | null = null;
 
   private unsubs: Unsubscribe[] = [];
 
@@ -107,6 +109,7 @@ export class StatusStore {
       await host.onEvent("sync", (s) => this.applySync(s)),
       await host.onEvent("readers", (r) => {
         this.readers = r;
+        this.onUpdate?.();
       }),
       await host.onEvent("session", (s) => {
         this.session = s;
@@ -144,8 +147,8 @@ export class StatusStore {
   applyAppState(st: AppState): void {
     this.device = st.device;
     this.session = st.session;
-    this.applySync(st.sync);
     this.readers = st.readers;
+    this.applySync(st.sync); // after the readers: onUpdate sees both
     this.settings = st.settings;
     this.key = st.key;
     this.participantsLoaded = st.participants_loaded;
@@ -159,6 +162,7 @@ export class StatusStore {
     if (s.pending === 0) this.backlogPeak = 0;
     else if (s.pending > this.backlogPeak) this.backlogPeak = s.pending;
     this.sync = s;
+    this.onUpdate?.();
   }
 
   applyClock(c: ClockStatus, localNow = Date.now()): void {
