@@ -216,8 +216,9 @@ async fn the_installed_app_reaches_its_first_screen() {
 
 /// A race in the real app: a participant list with two waves, Start (confirmed) makes the race
 /// clock run and the feed show race times and names; a typed bib is previewed with its name;
-/// counts and the not-yet-seen list; a restart after a false start keeps both in the log; the
-/// announcer window opens without taking the focus and shows the latest finisher's name.
+/// passings make tones; counts and the not-yet-seen list; a restart after a false start keeps
+/// both in the log; the announcer window opens without taking the focus and shows the latest
+/// finisher's name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the built app, Xvfb and tauri-driver: run by `cargo xtask test`"]
 async fn a_race_with_waves_race_times_names_and_the_announcer() {
@@ -267,6 +268,15 @@ async fn a_race_with_waves_race_times_names_and_the_announcer() {
             "a 10K finisher with a race time and a name",
             "return [...document.querySelectorAll('[data-testid=\"feed-row\"]')].some(r => /^\\d:\\d\\d:\\d\\d\\.\\d$/.test(r.querySelector('[data-testid=\"feed-race-time\"]')?.textContent ?? '') && r.textContent.includes('Runner '))",
             Duration::from_secs(40),
+        )
+        .await
+        .unwrap();
+
+        // Each recorded passing made a tone (the web view's test hook records what it plays).
+        s.wait_until(
+            "a passing tone",
+            "return (window.__tones ?? []).some(t => t.kind === 'passing')",
+            WAIT,
         )
         .await
         .unwrap();
