@@ -171,6 +171,12 @@ impl Session {
             .map(|_| ())
     }
 
+    /// Resizes the current window (outer size, pixels).
+    pub async fn set_size(&self, width: u32, height: u32) -> Result<()> {
+        let body = json!({"width": width, "height": height});
+        self.cmd(reqwest::Method::POST, "/window/rect", Some(body)).await.map(|_| ())
+    }
+
     /// Ends the session (closes the app).
     pub async fn quit(self) -> Result<()> {
         self.cmd(reqwest::Method::DELETE, "", None).await.map(|_| ())

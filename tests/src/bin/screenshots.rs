@@ -1,5 +1,6 @@
-//! `cargo xtask screenshots [--out DIR]`: every screen of the real app, with a live session
-//! fed by a simulated reader and syncing to the bundled simulator, saved as PNG files.
+//! `cargo xtask screenshots [--out DIR]`: every screen of the real app at 1366×768, with a race
+//! in progress (named runners in two started waves) fed by a simulated reader and syncing to the
+//! bundled simulator, and the announcer window, saved as PNG files.
 
 // A command-line tool that reports on stdout.
 #![allow(clippy::print_stdout)]
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use rufus_cloud_sim::{Sim, SimConfig};
 use timing_core::clock::SystemClock;
+use timing_core::starts::StartRequest;
 use timing_core::{BindRequest, Engine, EngineConfig};
 use timing_drills::desktop::{AppEnv, Desktop};
 
@@ -56,6 +58,15 @@ async fn take() -> Result<(), String> {
     };
     engine.bind_device(bind).await.map_err(|e| e.to_string())?;
     engine.open_session(Some("City 10K")).await.map_err(|e| e.to_string())?;
+    // A race in progress: named runners in two waves, the 10K started 40 minutes ago and the
+    // 5K 25 minutes ago.
+    let csv = timing_drills::race::participants_csv(600);
+    engine.import_participants_from(csv.as_bytes()).await.map_err(|e| e.to_string())?;
+    let now = timing_core::clock::Clock::now(&SystemClock::new());
+    for (wave, ago) in [("10K", 40), ("5K", 25)] {
+        let at = now - chrono::Duration::minutes(ago);
+        engine.start_wave(wave, StartRequest::Exact(at)).await.map_err(|e| e.to_string())?;
+    }
     engine.store().close().await;
     drop(engine);
 
@@ -67,6 +78,7 @@ async fn take() -> Result<(), String> {
     };
     let desktop = Desktop::launch(&app, &env).await?;
     let s = &desktop.session;
+    s.set_size(1366, 768).await.map_err(|e| e.to_string())?;
     // Let a finish build up: passings arrive, some are typed by hand, the outbox drains.
     tokio::time::sleep(Duration::from_secs(12)).await;
     for (nav, name) in SCREENS {
@@ -82,6 +94,38 @@ async fn take() -> Result<(), String> {
         std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("{}", path.display());
     }
+    // The announcer window, for a second screen, showing the latest finishers.
+    let main_window = s.window().await.map_err(|e| e.to_string())?;
+    s.by_test_id("nav-console", Duration::from_secs(20))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    s.by_test_id("open-announcer", Duration::from_secs(20))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut announcer = None;
+    for _ in 0..100 {
+        let handles = s.windows().await.map_err(|e| e.to_string())?;
+        announcer = handles.into_iter().find(|h| *h != main_window);
+        if announcer.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let announcer = announcer.ok_or("the announcer window did not open")?;
+    s.switch_to(&announcer).await.map_err(|e| e.to_string())?;
+    s.set_size(1366, 768).await.map_err(|e| e.to_string())?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let png = s.screenshot().await.map_err(|e| e.to_string())?;
+    let path = out.join("announcer.png");
+    std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("{}", path.display());
+    s.switch_to(&main_window).await.map_err(|e| e.to_string())?;
     s.clone().quit().await.ok();
     drop(desktop);
     sim.shutdown().await;
