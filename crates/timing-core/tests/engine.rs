@@ -600,3 +600,50 @@ async fn a_readers_start_impulse_starts_the_race_and_makes_no_passing() {
     .await
     .expect("bounded in time");
 }
+
+/// An IPICO reader's trigger button (a real `2c` event) starts the race at the reader's time
+/// of the press, read in its zone; the tag read after it is a passing with its race time.
+#[tokio::test]
+async fn an_ipico_trigger_button_starts_the_race() {
+    tokio::time::timeout(LIMIT, async {
+        let (dir, sim) = (tempfile::tempdir().unwrap(), sim().await);
+        let engine = bound_engine(&dir, &sim).await;
+        engine.open_session(None).await.unwrap();
+        let capture = engine.start_capture().await.unwrap();
+        // The trigger at 2026-03-06 20:04:15.270 reader time, then a tag read (readers.md §1).
+        let file = dir.path().join("ipico.txt");
+        std::fs::write(
+            &file,
+            b"ab000a2c260306052004151b2782ae\r\naa01058001a2b3c402012506140930152d0b\r\n",
+        )
+        .unwrap();
+        let mut changes = engine.changes().subscribe();
+        let mut config = ReaderConfig::new(
+            Protocol::Ipico,
+            Link::File { path: file.to_string_lossy().into_owned() },
+        );
+        config.reader_zone = Some(timing_readers::ReaderZone::utc());
+        let reader =
+            ReaderSupervisor::spawn(config, engine.clock().clone(), capture.sink().sender());
+        while !reader.has_ended() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut starts = Vec::new();
+        while starts.is_empty() {
+            starts = next_commit(&mut changes).await.starts.clone();
+        }
+        capture.shutdown().await;
+        let log = engine.starts(None).await.unwrap();
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0].kind, timing_core::starts::StartKind::Gun);
+        assert_eq!(
+            log[0].at,
+            parse_utc("2026-03-06T20:04:15.270Z").unwrap(),
+            "the reader's time of the press"
+        );
+        let feed = engine.feed(None, None, 10).await.unwrap();
+        assert_eq!(feed.len(), 1, "the trigger is no runner: {feed:?}");
+    })
+    .await
+    .expect("bounded in time");
+}

@@ -13,6 +13,9 @@ use crate::supervisor::conversation::{ClockReply, Conversation, Out, Unsupported
 use crate::supervisor::utc_to_local;
 use crate::{ControlMessage, ReadDetails, ReaderTime, ReaderZone, ReplayKey, TagRead};
 
+/// The chip of a trigger-button read (a gun read makes no passing: it starts a wave).
+const GUN_CHIP: &str = "gun";
+
 /// One IPICO reader's conversation.
 #[derive(Debug)]
 pub(crate) struct IpicoConversation {
@@ -100,6 +103,16 @@ impl Conversation for IpicoConversation {
             _ => None,
         };
         (Vec::new(), clock)
+    }
+
+    /// The trigger button (`2c`) marks the start: a gun read at the reader's time of the press.
+    fn control_read(&self, message: &ControlMessage, raw: &[u8]) -> Option<TagRead> {
+        let ControlMessage::Ipico(IpicoControl::Trigger { at, .. }) = message else { return None };
+        let mut read = TagRead::of_chip(GUN_CHIP);
+        read.flags.gun = true;
+        read.reader_time = Some(ReaderTime::Local(*at));
+        read.raw = raw.to_vec();
+        Some(read)
     }
 
     fn on_tick(&mut self, _mono: Duration, _want_reading: bool) -> Vec<Out> {

@@ -98,6 +98,13 @@ pub(crate) trait Conversation: Send + fmt::Debug {
     /// Ask for the stored reads between `from` and `to`.
     fn rewind(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Out>, Unsupported>;
 
+    /// A control message that stands for a read (IPICO's trigger button: the start's gun
+    /// impulse), delivered like one; `None` for every other message.
+    fn control_read(&self, message: &ControlMessage, raw: &[u8]) -> Option<TagRead> {
+        let _ = (message, raw);
+        None
+    }
+
     /// Whether the reader's clock is followed through the connection from every stamp it sends
     /// (its events' and live reads' UTC times against their arrival), rather than measured at
     /// connect: for readers whose clock may be stepped (by NTP) while connected. See

@@ -851,6 +851,15 @@ impl ReaderSupervisor {
                         self.note_clock();
                     }
                     outs.extend(more);
+                    if let Some(mut read) = self.driver.control_read(&control.message, &control.raw)
+                    {
+                        if replayed {
+                            read.flags.from_memory = true;
+                        }
+                        let reader_utc =
+                            read.reader_time.as_ref().and_then(|t| self.reader_clock.to_utc(t, at));
+                        self.deliver(read, reader_utc, at, mono).await?;
+                    }
                 }
                 Decoded::Rejected(rejected) => {
                     tracing::debug!(source = %self.source, reason = %rejected.reason, "frame rejected");
