@@ -146,7 +146,7 @@ fn descendants(root: u32) -> Vec<u32> {
 fn start_xvfb() -> Result<(Child, String), String> {
     use std::io::Read;
     let mut child = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1366x860x24", "-nolisten", "tcp"])
+        .args(["-displayfd", "1", "-screen", "0", "1920x1200x24", "-nolisten", "tcp"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -356,3 +356,111 @@ async fn a_race_with_waves_race_times_names_and_the_announcer() {
     .await
     .unwrap();
 }
+
+/// Layouts that fit, measured on the real app (WebKitGTK): at 1280×720, 1366×768 and 1920×1080,
+/// UI scale 100 % and 150 %, day and night, every screen of a race in progress — no panel whose
+/// content overflows sideways, no control outside its container, no clipped button text
+/// (`findLayoutProblems` of `ui/e2e/layout.mjs`, the same check the browser tests run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app, Xvfb and tauri-driver: run by `cargo xtask test`"]
+async fn layouts_fit_at_every_size_and_scale() {
+    const LAYOUT: &str = include_str!("../../../ui/e2e/layout.mjs");
+    const SIZES: [(u32, u32); 3] = [(1280, 720), (1366, 768), (1920, 1080)];
+    const SCREENS: [&str; 5] = ["console", "devices", "sessions", "readers", "settings"];
+    let script = format!(
+        "{}\nreturn findLayoutProblems({{ screen: arguments[0] }});",
+        LAYOUT.replace("export ", "")
+    );
+    tokio::time::timeout(Duration::from_secs(600), async {
+        let sim = Sim::start(SimConfig::default()).await.unwrap();
+        let data = tempfile::tempdir().unwrap();
+        {
+            let mut config = timing_core::EngineConfig::new(data.path());
+            config.api_url = Some(sim.base_url());
+            config.api_key = Some(rufus_api::ApiKey::new(sim.admin_key()));
+            let engine =
+                timing_core::Engine::open(config, timing_core::clock::SystemClock::shared())
+                    .await
+                    .unwrap();
+            let csv = timing_drills::race::participants_csv(400);
+            engine.import_participants_from(csv.as_bytes()).await.unwrap();
+            engine.open_session(Some("A race with a rather long name, as some are")).await.unwrap();
+            let now = timing_core::clock::Clock::now(&timing_core::clock::SystemClock::new());
+            engine
+                .start_wave(
+                    "10K",
+                    timing_core::starts::StartRequest::Exact(now - chrono::Duration::minutes(30)),
+                )
+                .await
+                .unwrap();
+            engine.store().close().await;
+        }
+        let mut problems = Vec::new();
+        for scale in [1.0, 1.5] {
+            for theme in ["day", "night"] {
+                // Settings as the app stores them (it reads them at start).
+                let store = timing_core::store::Store::open_in(data.path()).await.unwrap();
+                let settings = serde_json::json!({
+                    "api_url": sim.base_url(), "dedup_window_s": 5.0, "station": "Finish",
+                    "operator": "e2e", "time_display": "local", "theme": theme, "scale": scale,
+                    "sound": {"muted": true, "volume": 0.5}
+                });
+                store.set_setting("app_settings", &settings.to_string()).await.unwrap();
+                store.close().await;
+                let env = AppEnv {
+                    data_dir: data.path().to_path_buf(),
+                    api_url: Some(sim.base_url()),
+                    api_key: Some(sim.admin_key()),
+                    demo_reader: Some("sim:runners=400,rate=4,seed=3".into()),
+                };
+                let desktop = Desktop::launch(&app(), &env).await.unwrap();
+                let s = &desktop.session;
+                s.wait_until(
+                    "the stored theme",
+                    &format!("return document.documentElement.dataset.theme === '{theme}'"),
+                    WAIT,
+                )
+                .await
+                .unwrap();
+                for (width, height) in SIZES {
+                    s.set_size(width, height).await.unwrap();
+                    let inner =
+                        s.execute("return window.innerWidth", serde_json::json!([])).await.unwrap();
+                    let inner = inner.as_u64().unwrap_or(0);
+                    assert!(
+                        inner.abs_diff(u64::from(width)) <= 40,
+                        "the window is {inner} px wide, not {width}"
+                    );
+                    for screen in SCREENS {
+                        s.by_test_id(&format!("nav-{screen}"), WAIT)
+                            .await
+                            .unwrap()
+                            .click()
+                            .await
+                            .unwrap();
+                        tokio::time::sleep(Duration::from_millis(600)).await;
+                        let found = s.execute(&script, serde_json::json!([screen])).await.unwrap();
+                        for p in found.as_array().into_iter().flatten() {
+                            problems.push(format!(
+                                "{width}×{height} {} % {theme} {screen}: {}",
+                                scale * 100.0,
+                                p["message"].as_str().unwrap_or_default()
+                            ));
+                        }
+                    }
+                }
+                s.clone().quit().await.ok();
+                drop(desktop);
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{} layout problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+        sim.shutdown().await;
+    })
+    .await
+    .unwrap();
+}
