@@ -423,10 +423,21 @@ async fn layouts_fit_at_every_size_and_scale() {
                 .await
                 .unwrap();
                 for (width, height) in SIZES {
-                    s.set_size(width, height).await.unwrap();
-                    let inner =
-                        s.execute("return window.innerWidth", serde_json::json!([])).await.unwrap();
-                    let inner = inner.as_u64().unwrap_or(0);
+                    // Asked again until it holds: the X server resizes when it gets to it, and
+                    // the window-state plugin may restore a remembered size just after start.
+                    let mut inner = 0;
+                    for _ in 0..25 {
+                        s.set_size(width, height).await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        let w = s
+                            .execute("return window.innerWidth", serde_json::json!([]))
+                            .await
+                            .unwrap();
+                        inner = w.as_u64().unwrap_or(0);
+                        if inner.abs_diff(u64::from(width)) <= 40 {
+                            break;
+                        }
+                    }
                     assert!(
                         inner.abs_diff(u64::from(width)) <= 40,
                         "the window is {inner} px wide, not {width}"
