@@ -21,9 +21,8 @@ use tokio::sync::RwLock;
 
 use crate::keystore::KeyStore;
 
-/// The least time between two live feed batches: one display frame at 60 Hz (a lone read goes
-/// out at once; a burst is coalesced into the next frame's batch).
-pub const FEED_GAP: Duration = Duration::from_millis(16);
+/// The least time between two live feed batches (`timing_ipc::FEED_GAP_MS`).
+pub const FEED_GAP: Duration = Duration::from_millis(timing_ipc::FEED_GAP_MS);
 
 /// Start-up choices that come from the environment rather than from a person (the demo of
 /// `cargo xtask run`, tests): they never touch the user's real data directory when set.

@@ -366,6 +366,65 @@ test("a race: waves started, race times and names in the feed, bib preview, coun
   });
 });
 
+test("the feed keeps its row elements: a passing on top and a scroll by a row draw one row", { timeout: 60_000 }, async () => {
+  await page.goto(`${server.url}?host=mock&scenario=demo`);
+  await page.waitForSelector(`${tid("session-state")}[data-state="active"]`);
+  await page.evaluate(() => /** @type {any} */ (window).__mockHost.setRate(0));
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 10, tid("feed-row"));
+  await page.waitForTimeout(300); // the last batch has been drawn
+  // Each row element keeps a note of the passing it showed; the list's elements are counted.
+  const mark = () =>
+    page.evaluate((sel) => {
+      /** @type {any} */
+      const w = window;
+      w.__rows = new Map([...document.querySelectorAll(sel)].map((el) => [el, el.getAttribute("data-id")]));
+    }, tid("feed-row"));
+  /** How many row elements are new since mark(), and how many show another passing. */
+  const changes = () =>
+    page.evaluate((sel) => {
+      /** @type {Map<Element, string | null>} */
+      const before = /** @type {any} */ (window).__rows;
+      const now = [...document.querySelectorAll(sel)];
+      return {
+        rows: now.length,
+        created: now.filter((el) => !before.has(el)).length,
+        redrawn: now.filter((el) => before.has(el) && before.get(el) !== el.getAttribute("data-id")).length,
+      };
+    }, tid("feed-row"));
+
+  await page.locator(tid("manual-mode-bib")).click();
+  await mark();
+  const total = Number(await page.locator(tid("feed-count")).getAttribute("data-total"));
+  await manualType("77");
+  await page.waitForFunction(
+    ([sel, n]) => Number(document.querySelector(sel)?.getAttribute("data-total")) === n,
+    /** @type {[string, number]} */ ([tid("feed-count"), total + 1]),
+  );
+  await page.waitForSelector(`${tid("feed-row")}[data-bib="77"]`);
+  const top = await changes();
+  assert.equal(top.created, 0, `no row element created for a passing on top: ${JSON.stringify(top)}`);
+  assert.equal(top.redrawn, 1, `only the element that left the bottom shows the new passing: ${JSON.stringify(top)}`);
+  // The rows are in the page by element, not by position: each says where it is.
+  assert.equal(await page.locator(`${tid("feed-row")}[data-bib="77"]`).getAttribute("aria-rowindex"), "1");
+
+  // Down the feed (past the rows kept drawn above the view), then three rows further.
+  const rowPx = await page
+    .locator(tid("feed-row"))
+    .first()
+    .evaluate((el) => el.getBoundingClientRect().height);
+  const scrollBy = (/** @type {number} */ rows) =>
+    page.locator(tid("feed")).evaluate(async (el, px) => {
+      el.scrollTop += px;
+      await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+    }, rowPx * rows);
+  await scrollBy(20);
+  await mark();
+  await scrollBy(3);
+  const scrolled = await changes();
+  assert.equal(scrolled.created, 0, `no row element created by scrolling: ${JSON.stringify(scrolled)}`);
+  assert.equal(scrolled.redrawn, 3, `three rows scrolled in, three elements redrawn: ${JSON.stringify(scrolled)}`);
+});
+
 test("the announcer view shows the latest finisher's name, race time and place", { timeout: 60_000 }, async () => {
   await page.goto(`${server.url}?host=mock&scenario=demo&view=announcer`);
   await page.locator(tid("announcer-latest")).waitFor();

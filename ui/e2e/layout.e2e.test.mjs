@@ -92,7 +92,7 @@ async function demoScreens() {
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="feed-row"]').length >= 3);
   found.push(...(await measure("console")));
   // A correction open below the feed, the reader time form open in the tiles.
-  await page.locator(tid("feed-row")).first().click();
+  await page.locator(`${tid("feed-row")}[aria-rowindex="1"]`).click();
   await page.locator(tid("correct-reason")).waitFor();
   for (const d of await page.locator(`${tid("reader-time-settings")} > summary`).all()) await d.click();
   found.push(...(await measure("console (correction, reader time)")));

@@ -658,6 +658,11 @@ impl UpdateStatus {
 }
 
 /// Event names (URI-style) of the low-rate status the app emits.
+/// The least time between two live feed batches, in milliseconds: one display frame at 60 Hz
+/// (a lone read goes out at once; a burst is coalesced into the next frame's batch). The app's
+/// live feed and the UI's mock host both keep it.
+pub const FEED_GAP_MS: u64 = 16;
+
 pub mod events {
     /// Payload: `SyncStatus`.
     pub const SYNC: &str = "status://sync";
@@ -758,6 +763,9 @@ pub fn typescript() -> String {
     }
     out.push_str("];\n\n");
     out.push_str(&commands::typescript(&cfg, &IpcError::codes()));
+    out.push_str(&format!(
+        "\n/** The least time between two live feed batches (ms): one display frame. */\nexport const FEED_GAP_MS = {FEED_GAP_MS};\n"
+    ));
     out.push_str("\nexport const EVENTS = {\n");
     for (name, value) in [
         ("sync", events::SYNC),

@@ -1432,6 +1432,9 @@ export function commandClient(invoke: Invoke): CommandClient {
   };
 }
 
+/** The least time between two live feed batches (ms): one display frame. */
+export const FEED_GAP_MS = 16;
+
 export const EVENTS = {
   sync: "status://sync",
   readers: "status://readers",

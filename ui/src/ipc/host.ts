@@ -21,7 +21,7 @@ export interface Host extends CommandClient {
   /** "tauri" for the real app, "mock" for the in-memory host. */
   readonly kind: "tauri" | "mock";
 
-  /** Live feed (`feed_subscribe`): new or changed entries about every 50 ms, newest last. */
+  /** Live feed (`feed_subscribe`): new or changed entries as they change (at most one batch per FEED_GAP_MS), newest last. */
   subscribeFeed(cb: (batch: FeedBatch) => void): Promise<Unsubscribe>;
 
   /** A status event (sync, readers, session, clock, capture, update) as it happens. */

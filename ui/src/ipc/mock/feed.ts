@@ -50,7 +50,7 @@ function feedEntry(w: MockWorld, p: MockPassing): FeedEntry {
   };
 }
 
-/** Deliver pending feed changes now (the 50 ms timer, and tick()). */
+/** Deliver pending feed changes now (world.feedPending's timer, and tick()). */
 export function flushFeed(w: MockWorld): void {
   if (w.changed.size === 0 && w.rawSince === 0 && !w.reread) return;
   const entries: FeedEntry[] = [];

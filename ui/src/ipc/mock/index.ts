@@ -8,7 +8,15 @@
 // MockWorld), run by the mock's own Invoke; the client is the same generated commandClient the
 // Tauri host uses. The test hooks (window.__mockHost) drive the simulation.
 
-import { type CommandHandlers, type CommandName, type Commands, commandClient, type Device, type Invoke } from "../bindings.gen";
+import {
+  type CommandHandlers,
+  type CommandName,
+  type Commands,
+  commandClient,
+  type Device,
+  FEED_GAP_MS,
+  type Invoke,
+} from "../bindings.gen";
 import { ANNOUNCER_VIEW, type EventName, type EventPayloads, type Host, toIpcError, type Unsubscribe } from "../host";
 import { appControls, appHandlers } from "./app";
 import { isoUtc } from "./data";
@@ -88,7 +96,24 @@ function startTimers(w: MockWorld): void {
       w.lastTick = t;
     }, 25),
   );
-  w.timers.push(setInterval(() => flushFeed(w), 50));
+  let due: ReturnType<typeof setTimeout> | null = null;
+  let last = Number.NEGATIVE_INFINITY;
+  w.feedPending = () => {
+    if (due !== null) return;
+    due = setTimeout(
+      () => {
+        due = null;
+        last = performance.now();
+        flushFeed(w);
+        if (w.changed.size > 0) w.feedPending(); // more than one batch holds
+      },
+      Math.max(0, last + FEED_GAP_MS - performance.now()),
+    );
+  };
+  w.stopFeed = () => {
+    if (due !== null) clearTimeout(due);
+    due = null;
+  };
   w.timers.push(setInterval(() => w.emitStatus(false), 250));
   w.timers.push(setInterval(() => w.emit("clock", w.clockStatus()), 1000));
 }
@@ -210,6 +235,8 @@ export function createMockHost(opts: MockOptions = {}): MockHost {
     dispose(): void {
       for (const t of w.timers) clearInterval(t);
       w.timers = [];
+      w.stopFeed();
+      w.feedPending = () => {};
     },
   };
 }

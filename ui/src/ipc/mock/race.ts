@@ -103,6 +103,7 @@ export function recordStart(w: MockWorld, wave: string, how: StartInput): void {
   });
   // Every race time shown may have changed: the next batch says so.
   w.reread = true;
+  w.feedPending();
 }
 
 export function raceHandlers(w: MockWorld): RaceCommands {

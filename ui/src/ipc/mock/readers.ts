@@ -162,6 +162,7 @@ function simRead(w: MockWorld, rd: MockReader, t: number): void {
   rd.view.reads++;
   rd.view.last_read = { chip, at: isoUtc(readerTime) };
   w.rawSince++;
+  w.feedPending();
   const seen = rd.lastSeen.get(chip);
   const dup = seen !== undefined && readerTime - seen < w.settings.dedup_window_s * 1000;
   if (!dup) rd.lastSeen.set(chip, readerTime);

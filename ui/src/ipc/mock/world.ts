@@ -125,6 +125,14 @@ export class MockWorld {
   readonly keyKind: "keychain" | "file";
   /** The running intervals (empty with timers off: readers then connect at once). */
   timers: ReturnType<typeof setInterval>[] = [];
+  /**
+   * Called when the feed has something to deliver. With timers on, it delivers like the app's
+   * live feed: the first change at once, then at most one batch per FEED_GAP_MS; tests run
+   * with timers off and deliver with tick().
+   */
+  feedPending: () => void = () => {};
+  /** Drops a delivery that is due (dispose). */
+  stopFeed: () => void = () => {};
 
   // --- app & account -------------------------------------------------------------------
   settings: Settings = {
@@ -355,6 +363,7 @@ export class MockWorld {
     if (p.corrects_id !== null) return; // carriers are not feed rows
     this.changed.delete(p.id);
     this.changed.set(p.id, p);
+    this.feedPending();
   }
 
   markSent(p: MockPassing, notify: boolean): void {

@@ -1,6 +1,6 @@
-// The live feed store. Batches from the host (about every 50 ms, newest last) are applied in
-// one update: entries are keyed by passing id, so a changed entry replaces the old one in
-// place; new entries go on top (the view is newest first). The rows live in plain arrays and
+// The live feed store. Batches from the host (on each change, at most one per display frame;
+// newest last) are applied in one update: entries are keyed by passing id, so a changed entry
+// replaces the old one in place; new entries go on top (the view is newest first). The rows live in plain arrays and
 // maps (100,000 rows must stay cheap) and one reactive `version` counter tells the UI to
 // redraw. Work per batch is proportional to the batch, not to the feed, unless the filter or
 // search changes (one rebuild).
@@ -66,10 +66,17 @@ export class FeedStore {
   /** Session the feed shows (null before the first entry or page). */
   sessionId = $state<number | null>(null);
 
-  /** New rows that entered the view in the last update (for keeping the scroll position). */
+  /** New rows that entered the view in the last update. */
   lastAdded = 0;
-  /** Bumped when the view is rebuilt (filter, search, reset): rows no longer line up with before. */
-  viewEpoch = $state(0);
+  /**
+   * Rows that arrived on top while the person looks further down the feed. The list leaves
+   * them out, so the rows in view stay put (without touching scrollTop, which would force a
+   * layout on every batch), until the person is back at the top or asks for the newest.
+   * Counted in the same update as the rows, so the list never draws the in-between state.
+   */
+  hiddenAbove = $state(0);
+  /** Whether the person looks at the top of the feed (the view says so as it scrolls). */
+  private atTop = true;
 
   private byId = new Map<number, FeedEntry>();
   private seqOf = new Map<number, number>();
@@ -142,14 +149,14 @@ export class FeedStore {
     this.hasMore = true;
     this.sessionId = sessionId;
     this.sid = sessionId;
-    this.viewEpoch++;
+    this.hiddenAbove = 0;
     this.commit(0);
   }
 
   setFilter(filter: FeedFilter): void {
     this.filter = filter;
     this.f = filter;
-    this.viewEpoch++;
+    this.hiddenAbove = 0;
     this.rebuildView();
     this.commit(0);
   }
@@ -157,9 +164,20 @@ export class FeedStore {
   setQuery(query: string): void {
     this.query = query;
     this.q = query;
-    this.viewEpoch++;
+    this.hiddenAbove = 0;
     this.rebuildView();
     this.commit(0);
+  }
+
+  /** Where the person looks: at the top new rows show at once, further down they wait above. */
+  follow(atTop: boolean): void {
+    this.atTop = atTop;
+    if (atTop && this.hiddenAbove > 0) this.hiddenAbove = 0;
+  }
+
+  /** Show the rows waiting above (the view scrolls to the top). */
+  showNewest(): void {
+    this.follow(true);
   }
 
   /** Row i of the view, 0 = newest. */
@@ -301,6 +319,8 @@ export class FeedStore {
     this.lastAdded = added;
     this.total = this.order.length;
     this.count = (this.view ?? this.order).length;
+    const hidden = this.atTop ? 0 : this.hiddenAbove + added;
+    if (hidden !== this.hiddenAbove) this.hiddenAbove = Math.min(hidden, this.count);
     this.version++;
   }
 }

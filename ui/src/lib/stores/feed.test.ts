@@ -60,6 +60,29 @@ describe("FeedStore batching", () => {
     expect(f.applyBatch(batch([entry({ id: 14 })])).map((e) => e.id)).toEqual([14]);
   });
 
+  it("keeps rows that arrive while the person looks further down above the list, in the same update", () => {
+    const f = new FeedStore();
+    f.applyBatch(batch([entry({ id: 1 }), entry({ id: 2 })]));
+    f.follow(false);
+    f.applyBatch(batch([entry({ id: 3 }), entry({ id: 4 })]));
+    expect(f.hiddenAbove).toBe(2);
+    expect(f.count).toBe(4);
+    f.applyBatch(batch([entry({ id: 2, sync_state: "sent" })])); // a replacement adds nothing
+    expect(f.hiddenAbove).toBe(2);
+    f.follow(true); // back at the top: the newest show
+    expect(f.hiddenAbove).toBe(0);
+    f.applyBatch(batch([entry({ id: 5 })]));
+    expect(f.hiddenAbove).toBe(0);
+    f.follow(false);
+    f.applyBatch(batch([entry({ id: 6 })]));
+    f.setFilter("manual"); // a new view starts at its top
+    expect(f.hiddenAbove).toBe(0);
+    f.setFilter("all");
+    f.applyBatch(batch([entry({ id: 7 })]));
+    f.showNewest();
+    expect(f.hiddenAbove).toBe(0);
+  });
+
   it("replaces a changed entry by id, in place, without adding a row", () => {
     const f = new FeedStore();
     f.applyBatch(batch([entry({ id: 1 }), entry({ id: 2 }), entry({ id: 3 })]));
