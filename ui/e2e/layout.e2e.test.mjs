@@ -229,3 +229,24 @@ test("the check itself finds a clipped panel, a button outside its card and clip
   const again = await page.evaluate(`(${findLayoutProblems.toString()})({ screen: "devices (broken on purpose)" })`);
   assert.deepEqual(again, found);
 });
+
+test("the check itself finds a feed cell whose text runs over the next cell", { timeout: 30_000 }, async () => {
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.goto(`${server.url}?host=mock&scenario=demo`);
+  await page.locator(tid("feed-race-time")).first().waitFor();
+  assert.deepEqual(
+    (await measure("console")).filter((p) => p.element.includes("feed")),
+    [],
+  );
+  // A race time far longer than its column (the mock keeps delivering, so stop it first).
+  await page.evaluate(() => {
+    window.__mockHost?.setRate(0);
+    const cell = /** @type {HTMLElement} */ (document.querySelector('[data-testid="feed-race-time"]'));
+    cell.textContent = "123:45:67.8 123:45:67.8";
+  });
+  const found = await measure("console (broken on purpose)");
+  assert.ok(
+    found.some((p) => p.kind === "overflow" && p.element.includes("feed-race-time") && /over the next cell/.test(p.message)),
+    `the long race time:\n${formatProblems(found)}`,
+  );
+});

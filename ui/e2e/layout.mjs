@@ -12,6 +12,8 @@
 //   carries a title with the full text, and reported ("truncated") when none does.
 // - "outside": a button, input or select whose box is not inside the padding box of its nearest
 //   container (±1 px). Vertically only when that container does not scroll vertically.
+// - "overflow" too: a cell (td, th, a child of a role="row") that does not clip and
+//   whose text is wider than it, so it runs over the next cell.
 // - "clipped-text": a button whose own content is wider than it (scrollWidth > clientWidth + 1).
 // - "page-overflow": the document itself scrolls sideways.
 // Hidden elements (no box, display/visibility hidden, .sr-only-like 1 px boxes) are skipped.
@@ -125,6 +127,21 @@ export function findLayoutProblems(options) {
       element: describe(el),
       numbers,
       message: `content ${el.scrollWidth} px wide in ${el.clientWidth} px (${numbers.over} px ${cs.overflowX === "visible" ? "spill out" : "clipped or scrolled sideways"})`,
+    });
+  }
+
+  // Cells that are not clipped but whose text is wider than them: it spills over the next cell.
+  for (const el of root.querySelectorAll('td, th, [role="row"] > *')) {
+    if (!(el instanceof HTMLElement) || isContainer(el) || !isShown(el)) continue;
+    if (el.scrollWidth <= el.clientWidth + tol) continue;
+    const numbers = { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, over: el.scrollWidth - el.clientWidth };
+    problems.push({
+      kind: "overflow",
+      screen,
+      element: describe(el),
+      text: textOf(el),
+      numbers,
+      message: `cell text ${el.scrollWidth} px wide in ${el.clientWidth} px (${numbers.over} px over the next cell)`,
     });
   }
 
